@@ -1,0 +1,37 @@
+"""What a run reports: the ``metadata.reactive`` of every execute_reply."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RunEntry:
+    cell_id: str
+    role: str
+    status: str
+
+
+@dataclass
+class Report:
+    cell_id: str | None
+    mode: str
+    cleared: list[str] = field(default_factory=list)
+    ran: list[RunEntry] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    error: dict | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "cell_id": self.cell_id,
+            "mode": self.mode,
+            "cleared": sorted(set(self.cleared)),
+            "ran": [{"cell_id": e.cell_id, "role": e.role, "status": e.status} for e in self.ran],
+            "stale": list(self.stale),
+            "error": self.error,
+        }
+
+    def status_of(self, cell_id: str) -> str | None:
+        for entry in self.ran:
+            if entry.cell_id == cell_id:
+                return entry.status
+        return None
