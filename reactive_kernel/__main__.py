@@ -1,0 +1,20 @@
+"""``python -m reactive_kernel -f CONNECTION_FILE`` starts the kernel;
+``python -m reactive_kernel install [...]`` installs its kernelspec."""
+import sys
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["install"]:
+        from .install import main as install_main
+
+        install_main(sys.argv[2:])
+        return
+    from ipykernel.kernelapp import IPKernelApp
+
+    from .kernel import ReactiveKernel
+
+    IPKernelApp.launch_instance(kernel_class=ReactiveKernel)
+
+
+if __name__ == "__main__":
+    main()

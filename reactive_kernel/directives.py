@@ -1,0 +1,36 @@
+"""Leading directive lines: ``%%cell NAME`` and ``%%keep``.
+
+They are the kernel's, not IPython's: stripped before the code reaches the
+engine or the shell, so they work in every frontend, jupyter console included.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_CELL = re.compile(r"^%%cell[ \t]+(\S+)[ \t]*$")
+_KEEP = re.compile(r"^%%keep[ \t]*$")
+
+
+@dataclass(frozen=True)
+class Directives:
+    code: str
+    cell_name: str | None = None
+    keep: bool = False
+
+
+def parse(code: str) -> Directives:
+    lines = code.split("\n")
+    name, keep, i = None, False, 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if (m := _CELL.match(line)) and name is None:
+            name = m.group(1)
+        elif _KEEP.match(line) and not keep:
+            keep = True
+        else:
+            break
+        i += 1
+    if i == 0:
+        return Directives(code)
+    return Directives("\n".join(lines[i:]), name, keep)

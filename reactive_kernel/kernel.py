@@ -1,0 +1,270 @@
+"""ReactiveKernel: ipykernel's IPython kernel with the reactive engine in front.
+
+A thin adapter: it turns an execute_request into an engine request, runs each
+planned cell through IPython, and sends every cell's outputs to that cell's
+own output area.  Everything else (completion, inspection, comms, history,
+debugging hooks) is ipykernel's, untouched.
+"""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+from ipykernel.ipkernel import IPythonKernel
+from traitlets import Bool, Enum
+
+from . import __version__
+from .directives import parse as parse_directives
+from .engine import CLEAN, ERROR, INTERRUPTED, KEEP, OK, TARGET, Engine, Run, Step
+from .outputs import Recording, display_id, labelled
+from .summary import label, summarize
+
+_OUTPUT_TYPES = frozenset({"stream", "display_data", "execute_result", "error", "clear_output"})
+
+
+class OutputRouter:
+    """Diverts the output messages of the cell being run into a Recording.
+
+    It wraps the kernel session's ``send``, the one funnel that streams,
+    displays, results and tracebacks all pass through, so nothing IPython or a
+    library prints can slip into the wrong cell.
+    """
+
+    def __init__(self, session):
+        self._send = session.send
+        session.send = self.send
+        self.recording: Recording | None = None
+        self.passthrough = True
+
+    def send(self, stream, msg_or_type, content=None, *args, **kwargs):
+        recording = self.recording
+        if recording is not None:
+            if isinstance(msg_or_type, dict):
+                msg_type, body = msg_or_type["header"]["msg_type"], msg_or_type["content"]
+            else:
+                msg_type, body = msg_or_type, content or {}
+            if msg_type in _OUTPUT_TYPES:
+                recording.add(msg_type, body)
+                if not self.passthrough:
+                    return None
+        return self._send(stream, msg_or_type, content, *args, **kwargs)
+
+    @contextmanager
+    def record(self, passthrough: bool):
+        _flush()
+        recording = Recording()
+        self.recording, self.passthrough = recording, passthrough
+        try:
+            yield recording
+        finally:
+            _flush()
+            self.recording, self.passthrough = None, True
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+
+
+class ReactiveKernel(IPythonKernel):
+    implementation = "reactive_kernel"
+    implementation_version = __version__
+    banner = (
+        f"reactive-kernel {__version__}: IPython with reactive reruns.\n"
+        "Edit a cell and its dependents rerun; `%%cell NAME` names a cell so a later\n"
+        "`%%cell NAME` replaces it; `%%keep` reruns a cell against the namespace as is.\n"
+    )
+
+    rerun_mode = Enum(
+        [CLEAN, KEEP],
+        default_value=CLEAN,
+        config=True,
+        help="How a cell runs again: 'clean' removes its previous writes first "
+        "(run-all equivalence); 'keep' runs it against the namespace as it is.",
+    )
+    autorun = Bool(
+        True,
+        config=True,
+        help="Rerun the cells downstream of a cell that ran. When False they are only marked stale.",
+    )
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        shell = self.shell
+        self.sql = None
+        magics, resources = {}, None
+        try:
+            from .sql import SqlCells
+        except ImportError:  # SQL support is optional at import time
+            SqlCells = None
+        if SqlCells is not None:
+            self.sql = SqlCells(shell)
+            self.sql.register_magics()
+            magics, resources = {"sql": self.sql.analyze}, self.sql
+        self.engine = Engine(
+            shell.user_ns,
+            transform=shell.transform_cell,
+            magics=magics,
+            resources=resources,
+            autorun=self.autorun,
+        )
+        self.router = OutputRouter(self.session)
+        #: cells whose output area holds their display (so updates can reach it)
+        self.displayed: set[str] = set()
+        self._report = None
+
+    # -- the reply's metadata --------------------------------------------------
+    def finish_metadata(self, parent, metadata, reply_content):
+        metadata = super().finish_metadata(parent, metadata, reply_content)
+        if self._report is not None:
+            metadata["reactive"] = self._report.to_json()
+            self._report = None
+        return metadata
+
+    # -- execution -------------------------------------------------------------
+    async def do_execute(
+        self,
+        code,
+        silent,
+        store_history=True,
+        user_expressions=None,
+        allow_stdin=False,
+        *,
+        cell_meta=None,
+        cell_id=None,
+    ):
+        base = super().do_execute
+        if silent:
+            return await base(code, silent, store_history, user_expressions, allow_stdin,
+                              cell_meta=cell_meta, cell_id=cell_id)
+        meta = cell_meta or {}
+        deleted = meta.get("deletedCells") or []
+        if deleted:
+            self.engine.forget(deleted)
+            self.displayed.difference_update(deleted)
+        directives = parse_directives(code)
+        target = directives.cell_name or meta.get("cellId") or cell_id
+        requested = (meta.get("reactive") or {}).get("mode")
+        mode = KEEP if directives.keep or requested == KEEP else self.rerun_mode
+        run = self.engine.request(target, directives.code, mode)
+        error = run.report.error
+        if error is not None:
+            self._report = run.report
+            if error["kind"] == "syntax":  # let IPython show the SyntaxError as usual
+                return await base(directives.code, silent, store_history, user_expressions,
+                                  allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
+            return self._refuse(error)
+
+        # Frontends that send cell ids (JupyterLab, Notebook 7, VS Code) honour
+        # display ids, so the target's outputs are republished as its display.
+        replaceable = "cellId" in meta
+        reply = None
+        for step in run:
+            if step.role == TARGET:
+                reply = await self._run_target(
+                    step, run, base, store_history, user_expressions, allow_stdin,
+                    cell_meta, cell_id, replaceable and bool(step.cell.id),
+                )
+            else:
+                await self._run_other(step, run)
+        if reply is None:  # an ancestor failed or the cascade was interrupted
+            reply = self._cancelled_reply(run)
+        self._show_summary(run)
+        self._report = run.report
+        return reply
+
+    async def _run_target(self, step: Step, run: Run, base, store_history, user_expressions,
+                          allow_stdin, cell_meta, cell_id, replaceable: bool):
+        with self.router.record(passthrough=True) as recording:
+            reply = await base(step.cell.code, False, store_history, user_expressions,
+                               allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
+        if reply["status"] == "ok":
+            status = OK
+        elif reply.get("ename") == "KeyboardInterrupt":
+            status = INTERRUPTED
+        else:
+            status = ERROR
+        run.finish(step, status)
+        if replaceable:
+            data, metadata = recording.bundle()
+            publisher = self.shell.display_pub
+            publisher.clear_output(wait=True)
+            publisher.publish(data, metadata, transient={"display_id": display_id(step.cell.id)})
+            self.displayed.add(step.cell.id)
+        return reply
+
+    async def _run_other(self, step: Step, run: Run) -> None:
+        with self.router.record(passthrough=False) as recording:
+            result = await self._run_quietly(step.cell.code)
+        error = result.error_before_exec or result.error_in_exec
+        if error is None:
+            status = OK
+        elif isinstance(error, KeyboardInterrupt):
+            status = INTERRUPTED
+        else:
+            status = ERROR
+        run.finish(step, status)
+        tag = {"reactive": {"cell_id": step.cell.id, "role": step.role}}
+        publisher = self.shell.display_pub
+        if step.cell.id in self.displayed:
+            data, metadata = recording.bundle()
+            publisher.publish(data, {**metadata, **tag},
+                              transient={"display_id": display_id(step.cell.id)}, update=True)
+        elif recording:
+            data, metadata = labelled(self._label(step), recording.parts)
+            publisher.publish(data, {**metadata, **tag})
+
+    async def _run_quietly(self, code: str):
+        """Run a cell that was not requested: no history, no execution count."""
+        shell = self.shell
+        try:
+            transformed = shell.transform_cell(code)
+        except Exception:
+            return shell.run_cell(code, store_history=False)
+        if shell.should_run_async(code, transformed_cell=transformed, preprocessing_exc_tuple=None):
+            return await shell.run_cell_async(
+                code, store_history=False, transformed_cell=transformed, preprocessing_exc_tuple=None
+            )
+        return shell.run_cell(code, store_history=False)
+
+    def _label(self, step: Step) -> str:
+        return f"{label(step.cell)} ({step.role})"
+
+    def _show_summary(self, run: Run) -> None:
+        text = summarize(run.report, self.engine)
+        if text is not None:
+            data, metadata = text
+            self.shell.display_pub.publish(data, {**metadata, "reactive": {"summary": True}})
+
+    def _refuse(self, error: dict) -> dict:
+        """Reply to a cell the engine refused (a cycle): nothing ran."""
+        self.shell.execution_count += 1
+        content = {
+            "status": "error",
+            "ename": "CycleError" if error["kind"] == "cycle" else "RefusedCell",
+            "evalue": error["message"],
+            "traceback": [f"\x1b[0;31m{error['message']}\x1b[0m",
+                          "The cell was not run; the notebook's state is unchanged."],
+        }
+        self._publish_error(content)
+        return {**content, "execution_count": self.shell.execution_count - 1,
+                "user_expressions": {}, "payload": []}
+
+    def _cancelled_reply(self, run: Run) -> dict:
+        failed = [e.cell_id for e in run.report.ran if e.status == ERROR]
+        why = f"upstream cell {failed[0]} failed" if failed else "the run was interrupted"
+        self.shell.execution_count += 1
+        content = {
+            "status": "error",
+            "ename": "UpstreamError" if failed else "KeyboardInterrupt",
+            "evalue": f"This cell did not run: {why}.",
+            "traceback": [f"\x1b[0;31mThis cell did not run: {why}.\x1b[0m"],
+        }
+        self._publish_error(content)
+        return {**content, "execution_count": self.shell.execution_count - 1,
+                "user_expressions": {}, "payload": []}
+
+    def _publish_error(self, content: dict) -> None:
+        self.session.send(self.iopub_socket, "error", content, self.get_parent("shell"),
+                          ident=self._topic("error"))

@@ -1,0 +1,112 @@
+"""A cell's outputs as one replaceable display.
+
+Frontends can only replace another cell's output through
+``update_display_data`` on a display id that cell published, and an update
+replaces exactly one output.  So everything a cell shows (printed text,
+result, rich displays, error) is recorded and folded into a single mime bundle
+under a display id derived from the cell id.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_IMAGES = ("image/png", "image/jpeg", "image/gif")
+
+
+def display_id(cell_id: str) -> str:
+    """Stable, frontend-safe display id of a cell (cell ids may be URIs)."""
+    return "reactive-" + hashlib.sha1(cell_id.encode()).hexdigest()[:20]
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+@dataclass
+class Recording:
+    """Output messages of one cell run, in order."""
+
+    parts: list[tuple] = field(default_factory=list)
+    _clear_pending: bool = False
+
+    def add(self, msg_type: str, content: dict) -> None:
+        if msg_type == "clear_output":
+            if content.get("wait"):
+                self._clear_pending = True
+            else:
+                self.parts.clear()
+            return
+        if self._clear_pending:
+            self.parts.clear()
+            self._clear_pending = False
+        if msg_type == "stream":
+            name, text = content.get("name", "stdout"), content.get("text", "")
+            if self.parts and self.parts[-1][0] == "stream" and self.parts[-1][1] == name:
+                self.parts[-1] = ("stream", name, self.parts[-1][2] + text)
+            else:
+                self.parts.append(("stream", name, text))
+        elif msg_type in ("display_data", "execute_result"):
+            self.parts.append(("data", content.get("data", {}), content.get("metadata", {})))
+        elif msg_type == "error":
+            self.parts.append(("error", content.get("ename", ""), list(content.get("traceback", []))))
+
+    def __bool__(self) -> bool:
+        return bool(self.parts)
+
+    def bundle(self) -> tuple[dict, dict]:
+        """(data, metadata) of one display_data showing every part."""
+        return compose(self.parts)
+
+
+def _plain(part: tuple) -> str:
+    kind = part[0]
+    if kind == "stream":
+        return part[2]
+    if kind == "error":
+        return "\n".join(part[2]) + "\n"
+    text = part[1].get("text/plain", "")
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _html(part: tuple) -> str:
+    kind = part[0]
+    if kind == "stream":
+        style = ' style="background:#fdd"' if part[1] == "stderr" else ""
+        return f"<pre{style}>{html.escape(part[2])}</pre>"
+    if kind == "error":
+        text = strip_ansi("\n".join(part[2]))
+        return f'<pre style="background:#fdd">{html.escape(text)}</pre>'
+    data = part[1]
+    if "text/html" in data:
+        value = data["text/html"]
+        return "".join(value) if isinstance(value, list) else value
+    for mime in _IMAGES:
+        if mime in data:
+            payload = str(data[mime]).replace("\n", "")
+            return f'<img src="data:{mime};base64,{payload}"/>'
+    if "image/svg+xml" in data:
+        return data["image/svg+xml"]
+    return f"<pre>{html.escape(data.get('text/plain', ''))}</pre>"
+
+
+def compose(parts: list[tuple]) -> tuple[dict, dict]:
+    if not parts:  # an empty bundle renders as nothing, yet keeps the display id
+        return {}, {}
+    if len(parts) == 1 and parts[0][0] == "data":
+        return dict(parts[0][1]), dict(parts[0][2])
+    data = {"text/plain": "".join(_plain(p) for p in parts).rstrip("\n")}
+    rich = any(p[0] == "data" and set(p[1]) - {"text/plain"} for p in parts)
+    if rich:
+        data["text/html"] = "\n".join(_html(p) for p in parts)
+    return data, {}
+
+
+def labelled(label: str, parts: list[tuple]) -> tuple[dict, dict]:
+    """A cell's outputs shown under a header in another cell's output area,
+    for frontends (jupyter console) or cells that have no display of their own."""
+    header = ("stream", "stdout", f"── {label} ──\n")
+    return compose([header, *parts])
