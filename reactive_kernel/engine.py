@@ -248,12 +248,13 @@ class Engine:
             roots.add(target)
         ancestors = needed_ancestors(graph, roots, self._needs_rerun) | restore
         ancestors.discard(target)
-        starts = ancestors | followers | ({target} if target else set())
+        starts = ancestors | ({target} if target else set())
         if self.autorun:
+            starts |= followers
             below = downstream(graph, starts)
-        else:
+        else:  # without autorun, cells that would follow only become stale
             below = set()
-            self.stale |= downstream(graph, starts) - starts
+            self.stale |= (followers | downstream(graph, starts | followers)) - starts
         cells = starts | below
         after_target = downstream(graph, [target]) if target else set()
         for cell_id in run_order(graph, cells):

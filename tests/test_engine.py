@@ -1,0 +1,447 @@
+"""The engine against the semantics file: examples, stale tracking, clean and
+keep reruns, errors, interruption, deletion, run-time writes, reports."""
+from __future__ import annotations
+
+import pytest
+
+from reactive_kernel.analysis import is_graph_name
+from reactive_kernel.engine import Engine
+
+
+def ran(report):
+    return [(e["cell_id"], e["role"], e["status"]) for e in report.to_json()["ran"]]
+
+
+def ran_ids(report):
+    return [e["cell_id"] for e in report.to_json()["ran"]]
+
+
+def user(engine):
+    return {k: v for k, v in engine.namespace.items() if is_graph_name(k)}
+
+
+def snapshot(engine):
+    g = engine.graph
+    return (
+        dict(user(engine)),
+        {(u, v): frozenset(d["names"]) for u, v, d in g.dag.edges(data=True)},
+        dict(g.names),
+        dict(g.seq),
+        {c: cell.code for c, cell in engine.cells.items()},
+        sorted(engine.stale),
+        dict(engine.owner),
+    )
+
+
+# -- the semantics file's examples ---------------------------------------------------
+def test_example_edit_upstream_reruns_reader():
+    e = Engine()
+    e.run("c1", "x = 5")
+    e.run("c2", "y = x + 1")
+    assert e.namespace["y"] == 6
+    r = e.run("c1", "x = 10")
+    assert ran(r) == [("c1", "target", "ok"), ("c2", "descendant", "ok")]
+    assert e.namespace["y"] == 11
+    assert e.stale_cells() == []
+
+
+def test_example_dropna_chain_not_applied_twice():
+    e = Engine()
+    e.namespace["load"] = lambda: [1, None, 2, None]
+    e.namespace["dropna"] = lambda xs: [v for v in xs if v is not None]
+    e.namespace["calls"] = []
+    e.run("c1", "calls.append('load')\ndf = load()")
+    e.run("c2", "df = dropna(df) + ['cleaned']")  # not idempotent: shows a double application
+    e.run("c3", "n = len(df)")
+    assert e.namespace["df"] == [1, 2, "cleaned"] and e.namespace["n"] == 3
+    r = e.run("c2", "df = dropna(df) + ['cleaned']")
+    assert ran(r) == [("c1", "ancestor", "ok"), ("c2", "target", "ok"), ("c3", "descendant", "ok")]
+    assert e.namespace["df"] == [1, 2, "cleaned"]
+    assert e.namespace["n"] == 3
+
+
+def test_example_dropna_with_pandas():
+    pd = pytest.importorskip("pandas")
+    e = Engine()
+    e.namespace["pd"] = pd
+    e.run("c1", "df = pd.DataFrame({'a': [1, None, 3]})")
+    e.run("c2", "df = df.dropna()")
+    e.run("c3", "n = len(df)")
+    r = e.run("c2", "df = df.dropna()")
+    assert ran_ids(r) == ["c1", "c2", "c3"]
+    assert e.namespace["n"] == 2
+
+
+def test_example_rename_gives_name_error_downstream():
+    e = Engine()
+    e.run("c1", "a = 1")
+    e.run("c2", "b = a * 2")
+    assert e.namespace["b"] == 2
+    r = e.run("c1", "w = 1")
+    assert ran(r) == [("c1", "target", "ok"), ("c2", "descendant", "error")]
+    assert "a" not in e.namespace
+    assert "b" not in e.namespace  # c2 failed: its old binding must not pass for current
+    assert e.namespace["w"] == 1
+    assert "a" in r.to_json()["cleared"]
+    assert e.stale_cells() == ["c2"]
+
+
+def test_example_list_append_rerun():
+    e = Engine()
+    e.run("c1", "lst = [1]")
+    e.run("c2", "lst.append(2)")
+    e.run("c3", "n = len(lst)")
+    r = e.run("c2", "lst.append(2)")
+    assert ran(r) == [("c1", "ancestor", "ok"), ("c2", "target", "ok"), ("c3", "descendant", "ok")]
+    assert e.namespace["lst"] == [1, 2]
+    assert e.namespace["n"] == 2
+
+
+def test_dict_item_assignment_rerun():
+    e = Engine()
+    e.run("c1", "d = {}")
+    e.run("c2", "d['k'] = len(d)")
+    e.run("c2", "d['k'] = len(d)")
+    assert e.namespace["d"] == {"k": 0}
+
+
+def test_x_plus_one_rerun_does_not_grow():
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run("c2", "x = x + 1")
+    e.run("c2", "x = x + 1")
+    e.run("c2", "x = x + 1")
+    assert e.namespace["x"] == 2
+
+
+# -- plans ---------------------------------------------------------------------------------
+def test_rerunning_last_cell_of_chain_runs_one_cell():
+    e = Engine()
+    e.run("c0", "v0 = 0")
+    for i in range(1, 10):
+        e.run(f"c{i}", f"v{i} = v{i - 1} + 1")
+    r = e.run("c9", "v9 = v8 + 1")
+    assert ran(r) == [("c9", "target", "ok")]
+    assert e.namespace["v9"] == 9
+
+
+def test_editing_first_cell_of_chain_runs_whole_chain_in_order():
+    e = Engine()
+    e.run("c0", "v0 = 0")
+    for i in range(1, 10):
+        e.run(f"c{i}", f"v{i} = v{i - 1} + 1")
+    r = e.run("c0", "v0 = 100")
+    assert ran_ids(r) == [f"c{i}" for i in range(10)]
+    assert e.namespace["v9"] == 109
+
+
+def test_clean_rerun_removes_renamed_names():
+    e = Engine()
+    e.run("c1", "x = 1\ny = 2")
+    r = e.run("c1", "x = 1\nz = 3")
+    assert "y" not in e.namespace
+    assert user(e) == {"x": 1, "z": 3}
+    assert "y" in r.to_json()["cleared"]
+
+
+def test_earlier_writer_restored_when_later_writer_renames():
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run("c2", "x = 2")
+    e.run("c3", "y = x * 10")
+    assert e.namespace["y"] == 20
+    r = e.run("c2", "w = 2")
+    assert e.namespace["x"] == 1
+    assert e.namespace["y"] == 10
+    assert ("c1", "ancestor", "ok") in ran(r)
+    assert e.stale_cells() == []
+
+
+def test_keep_mode_removes_nothing_and_reruns_no_ancestor():
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run("c2", "x = x + 1\nold = 1")
+    e.run("c3", "y = x * 10")
+    assert e.namespace["x"] == 2
+    r = e.run("c2", "x = x + 1", mode="keep")
+    assert r.to_json()["mode"] == "keep"
+    assert ran(r) == [("c2", "target", "ok"), ("c3", "descendant", "ok")]
+    assert e.namespace["x"] == 3  # plain Jupyter: ran against the namespace as it is
+    assert e.namespace["old"] == 1  # nothing removed
+    assert e.namespace["y"] == 30
+    # only the descendant's own previous binding was cleared (it reruns clean)
+    assert r.to_json()["cleared"] == ["y"]
+
+
+# -- errors and interruption -------------------------------------------------------
+def test_error_keeps_cell_stale_and_cancels_downstream():
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run("c2", "y = x + 1")
+    e.run("c3", "z = y + 1")
+    e.run("c4", "q = 7")
+    r = e.run("c1", "x = 1\nraise ValueError('boom')")
+    assert ran(r) == [
+        ("c1", "target", "error"),
+        ("c2", "descendant", "cancelled"),
+        ("c3", "descendant", "cancelled"),
+    ]
+    assert r.to_json()["stale"] == ["c1", "c2", "c3"]
+    assert e.stale_cells() == ["c1", "c2", "c3"]
+    assert "y" not in e.namespace and "z" not in e.namespace
+    assert {"y", "z"} <= set(r.to_json()["cleared"])
+    assert e.namespace["q"] == 7
+    # fixing the cell runs it and its cancelled descendants
+    r = e.run("c1", "x = 2")
+    assert ran(r) == [("c1", "target", "ok"), ("c2", "descendant", "ok"), ("c3", "descendant", "ok")]
+    assert e.namespace["z"] == 4
+    assert e.stale_cells() == []
+
+
+def test_error_in_descendant_cancels_only_its_downstream():
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run("c2", "y = 10 // (x - 1) if x != 1 else 0")
+    e.run("c3", "z = y + 1")
+    e.run("c4", "w = x + 1")
+    r = e.run("c1", "x = 1.0\nx = 1")
+    assert e.stale_cells() == []
+    r = e.run("c2", "y = 10 // (x - 1)")
+    assert ran(r) == [("c2", "target", "error"), ("c3", "descendant", "cancelled")]
+    r = e.run("c1", "x = 2")
+    assert ran(r) == [
+        ("c1", "target", "ok"),
+        ("c2", "descendant", "ok"),
+        ("c3", "descendant", "ok"),
+        ("c4", "descendant", "ok"),
+    ]
+    assert e.namespace["z"] == 11 and e.namespace["w"] == 3
+
+
+def test_interrupted_step_cancels_rest_of_cascade():
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run("c2", "y = x + 1")
+    e.run("c3", "z = y + 1")
+    e.run("c4", "w = x + 2")
+    run = e.request("c1", "x = 5")
+    statuses = {"c1": "ok", "c2": "interrupted"}
+    executed = []
+    for step in run:
+        executed.append(step.cell.id)
+        if step.cell.id == "c1":
+            exec(step.cell.code, e.namespace)
+        run.finish(step, statuses.get(step.cell.id, "ok"))
+    assert executed == ["c1", "c2"]
+    assert ran(run.report) == [
+        ("c1", "target", "ok"),
+        ("c2", "descendant", "error"),
+        ("c3", "descendant", "cancelled"),
+        ("c4", "descendant", "cancelled"),
+    ]
+    assert e.stale_cells() == ["c2", "c3", "c4"]
+    assert "z" not in e.namespace and "w" not in e.namespace
+    assert e.namespace["x"] == 5
+
+
+def test_keyboard_interrupt_in_exec_is_interruption():
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run("c2", "y = x")
+    e.run("c3", "z = x")
+    r = e.run("c1", "x = 2\nraise KeyboardInterrupt")
+    assert ran(r) == [("c1", "target", "error"), ("c2", "descendant", "cancelled"), ("c3", "descendant", "cancelled")]
+
+
+def test_unfinished_step_is_an_error():
+    e = Engine()
+    run = e.request("c1", "x = 1")
+    with pytest.raises(RuntimeError):
+        for _ in run:
+            pass
+
+
+# -- deletion ------------------------------------------------------------------------------
+def test_deletion_removes_names_and_reruns_readers():
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run("c2", "y = x + 1")
+    e.run("c3", "q = 0")
+    e.forget(["c1"])
+    assert "x" not in e.namespace
+    r = e.run("c3", "q = 0")
+    assert ("c2", "descendant", "error") in ran(r)
+    assert "y" not in e.namespace
+    assert "x" in r.to_json()["cleared"]
+    assert "c1" not in e.cells and "c1" not in e.graph
+
+
+def test_deletion_restores_earlier_writer():
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run("c2", "x = 2")
+    e.run("c3", "y = x * 10")
+    e.forget(["c2"])
+    r = e.run("c4", "z = 0")
+    assert e.namespace["x"] == 1
+    assert e.namespace["y"] == 10
+    assert e.stale_cells() == []
+    assert set(ran_ids(r)) == {"c1", "c3", "c4"}
+
+
+def test_deletion_of_mutating_cell():
+    e = Engine()
+    e.run("c1", "lst = [1]")
+    e.run("c2", "lst.append(2)")
+    e.run("c3", "n = len(lst)")
+    e.forget(["c2"])
+    e.run("c4", "pass\nm = 0")
+    assert e.namespace["lst"] == [1]
+    assert e.namespace["n"] == 1
+
+
+# -- out of order --------------------------------------------------------------------------
+def test_cell_run_out_of_order_finds_later_provider():
+    e = Engine()
+    e.run("c2", "y = x + 1")  # NameError: x not defined yet
+    assert e.stale_cells() == ["c2"]
+    e.run("c1", "x = 1")  # registered after c2 -> it is c2's provider (the nearest after)
+    assert e.namespace["y"] == 2
+    assert e.stale_cells() == []
+
+
+def test_reader_run_first_pulls_stale_provider():
+    e = Engine()
+    e.run("a", "x = 1")
+    e.run("b", "y = x + 1")
+    run = e.request("a", "x = 10")  # registered, never executed
+    assert [s.cell.id for s in run.steps] == ["a", "b"]
+    r = e.run("b", "y = x + 1")
+    assert ran(r) == [("a", "ancestor", "ok"), ("b", "target", "ok")]
+    assert e.namespace["y"] == 11
+
+
+# -- run-time writes ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "code, hidden",
+    [
+        ("exec('hidden = 1')", {"hidden"}),
+        ("globals()['hidden'] = 1", {"hidden"}),
+        ("from math import *", {"pi", "sqrt", "floor"}),
+    ],
+)
+def test_runtime_writes_removed_on_clean_rerun(code, hidden):
+    e = Engine()
+    e.run("c1", code)
+    assert hidden <= set(e.namespace)
+    e.run("c1", "other = 1")
+    assert not (hidden & set(e.namespace))
+    assert e.namespace["other"] == 1
+
+
+def test_runtime_write_has_readers():
+    e = Engine()
+    e.run("c1", "exec('hidden = 1')")
+    e.run("c2", "y = hidden + 1")
+    r = e.run("c1", "exec('hidden = 5')")
+    assert ran_ids(r) == ["c1", "c2"]
+    assert e.namespace["y"] == 6
+
+
+# -- anonymous cells ------------------------------------------------------------------------------
+def test_anonymous_cell_binding_nothing_is_not_kept():
+    e = Engine()
+    e.run("c1", "x = 1")
+    r = e.run(None, "print(x)")
+    assert r.to_json()["ran"][0]["status"] == "ok"
+    assert list(e.cells) == ["c1"] and list(e.graph.seq) == ["c1"]
+
+
+def test_anonymous_cell_binding_names_is_kept_and_reactive():
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run(None, "y = x + 1")
+    assert len(e.cells) == 2
+    e.run("c1", "x = 2")
+    assert e.namespace["y"] == 3
+
+
+def test_two_anonymous_cells_are_two_cells():
+    e = Engine()
+    e.run(None, "x = 1")
+    e.run(None, "x = 2")
+    assert len(e.cells) == 2 and e.namespace["x"] == 2
+
+
+# -- reports ----------------------------------------------------------------------------------
+def test_report_roles_statuses_and_cleared():
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run("c2", "x = x + 1\ny = x")
+    e.run("c3", "z = y + 1")
+    r = e.run("c2", "x = x + 1\nyy = x")
+    j = r.to_json()
+    assert j["cell_id"] == "c2" and j["mode"] == "clean"
+    assert j["ran"] == [
+        {"cell_id": "c1", "role": "ancestor", "status": "ok"},
+        {"cell_id": "c2", "role": "target", "status": "ok"},
+        {"cell_id": "c3", "role": "descendant", "status": "error"},
+    ]
+    assert "y" in j["cleared"]
+    assert j["stale"] == ["c3"]
+    assert j["error"] is None
+
+
+def test_report_syntax_error_leaves_everything_untouched():
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run("c2", "y = x + 1")
+    before = snapshot(e)
+    r = e.run("c1", "x = = 2")
+    j = r.to_json()
+    assert j["error"]["kind"] == "syntax"
+    assert "SyntaxError" in j["error"]["message"]
+    assert j["ran"] == []
+    assert snapshot(e) == before
+    assert e.cells["c1"].code == "x = 1"
+
+
+def test_report_cycle_names_cells_and_variables_and_leaves_everything_untouched():
+    e = Engine()
+    e.run("c1", "a = 1")
+    e.run("c2", "b = a + 1")
+    before = snapshot(e)
+    r = e.run("c1", "a = b + 1")
+    j = r.to_json()
+    assert j["error"]["kind"] == "cycle"
+    message = j["error"]["message"]
+    for word in ("c1", "c2", "a", "b"):
+        assert word in message
+    assert j["ran"] == []
+    assert snapshot(e) == before
+    assert e.cells["c1"].code == "a = 1"
+    # a new cell refused for a cycle is not registered at all
+    e.run("c2", "b = a + q")
+    r = e.run("c3", "q = b")  # c3 provides q to c2 (nearest later writer) and reads c2's b
+    assert r.to_json()["error"]["kind"] == "cycle"
+    assert "c3" not in e.cells and "c3" not in e.graph
+
+
+def test_report_json_cleared_sorted_unique():
+    e = Engine()
+    e.run("c1", "b = 1\na = 2")
+    r = e.run("c1", "c = 3")
+    assert r.to_json()["cleared"] == ["a", "b"]
+
+
+def test_stale_cells_in_kernel_order_without_autorun():
+    e = Engine(autorun=False)
+    e.run("c1", "x = 1")
+    e.run("c2", "y = x")
+    e.run("c3", "z = y")
+    r = e.run("c1", "x = 2")
+    assert ran_ids(r) == ["c1"]
+    assert e.stale_cells() == ["c2", "c3"]
+    r = e.run("c3", "z = y")
+    assert ran_ids(r) == ["c2", "c3"]
+    assert e.namespace["z"] == 2
