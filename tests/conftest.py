@@ -1,0 +1,11 @@
+import pytest
+
+from tests.support.client import KernelSession
+
+
+@pytest.fixture
+def kernel():
+    """A fresh reactive kernel per test: reactive state must not leak between tests."""
+    session = KernelSession("reactive")
+    yield session
+    session.close()

@@ -1,0 +1,187 @@
+"""The reactive kernel over the real Jupyter protocol."""
+from reactive_kernel.outputs import display_id
+from tests.support.client import plain
+
+
+def test_edit_reruns_descendant_in_its_own_display(kernel):
+    kernel.execute("x = 5", "c1")
+    first = kernel.execute("y = x + 1\ny", "c2")
+    assert first.status == "ok"
+    own = [m for m in first.of_type("display_data")
+           if m["content"]["transient"].get("display_id") == display_id("c2")]
+    assert own and own[-1]["content"]["data"]["text/plain"] == "6"
+
+    edit = kernel.execute("x = 10", "c1")
+    assert edit.reactive["ran"] == [
+        {"cell_id": "c1", "role": "target", "status": "ok"},
+        {"cell_id": "c2", "role": "descendant", "status": "ok"},
+    ]
+    (update,) = edit.updates(display_id("c2"))
+    assert update["content"]["data"]["text/plain"] == "11"
+    assert update["content"]["metadata"]["reactive"] == {"cell_id": "c2", "role": "descendant"}
+    # never a second display_data carrying c2's display id under c1
+    assert not [m for m in edit.of_type("display_data")
+                if m["content"].get("transient", {}).get("display_id") == display_id("c2")]
+    assert kernel.value("y") == "11"
+
+
+def test_rename_removes_old_name_and_reader_fails(kernel):
+    kernel.execute("a = 1", "c1")
+    kernel.execute("b = a * 2", "c2")
+    edit = kernel.execute("w = 1", "c1")
+    assert edit.reactive["ran"][1] == {"cell_id": "c2", "role": "descendant", "status": "error"}
+    assert edit.reactive["stale"] == ["c2"]
+    assert "a" in edit.reactive["cleared"]
+    (update,) = edit.updates(display_id("c2"))
+    assert "NameError" in plain(update["content"]["data"]["text/plain"])
+    assert kernel.value("'a' in globals()") == "False"
+    assert kernel.value("'b' in globals()") == "False"
+
+
+def test_rerun_does_not_grow(kernel):
+    kernel.execute("x = 0", "c1")
+    kernel.execute("x = x + 1", "c2")
+    again = kernel.execute("x = x + 1", "c2")
+    assert [e["cell_id"] for e in again.reactive["ran"]] == ["c1", "c2"]
+    assert again.reactive["ran"][0]["role"] == "ancestor"
+    assert kernel.value("x") == "1"
+
+
+def test_mutation_is_not_applied_twice(kernel):
+    kernel.execute("lst = [1]", "c1")
+    kernel.execute("lst.append(2)", "c2")
+    kernel.execute("n = len(lst)", "c3")
+    again = kernel.execute("lst.append(2)", "c2")
+    assert [e["cell_id"] for e in again.reactive["ran"]] == ["c1", "c2", "c3"]
+    assert kernel.value("lst") == "[1, 2]"
+    assert kernel.value("n") == "2"
+
+
+def test_cycle_is_refused_and_state_kept(kernel):
+    kernel.execute("a = 1", "c1")
+    kernel.execute("b = a + 1", "c2")
+    refused = kernel.execute("a = b + 1", "c1")
+    assert refused.status == "error"
+    assert refused.reply["content"]["ename"] == "CycleError"
+    error = refused.reactive["error"]
+    assert error["kind"] == "cycle"
+    assert "c1" in error["message"] and "c2" in error["message"]
+    assert "a" in error["message"] and "b" in error["message"]
+    assert refused.reactive["ran"] == []
+    assert kernel.value("(a, b)") == "(1, 2)"
+    # the previous version of c1 is still the one that counts
+    edit = kernel.execute("b = a + 10", "c2")
+    assert edit.reactive["ran"] == [{"cell_id": "c2", "role": "target", "status": "ok"}]
+    assert kernel.value("b") == "11"
+
+
+def test_syntax_error_is_refused_and_shown(kernel):
+    kernel.execute("x = 1", "c1")
+    kernel.execute("y = x", "c2")
+    bad = kernel.execute("x = = 2", "c1")
+    assert bad.status == "error"
+    assert bad.reactive["error"]["kind"] == "syntax"
+    assert "SyntaxError" in bad.text()
+    assert kernel.value("(x, y)") == "(1, 1)"
+    good = kernel.execute("x = 3", "c1")
+    assert [e["cell_id"] for e in good.reactive["ran"]] == ["c1", "c2"]
+
+
+def test_silent_requests_leave_no_trace(kernel):
+    kernel.execute("x = 1", "c1")
+    kernel.execute("y = x + 1", "silent-cell", silent=True)
+    assert kernel.value("y") == "2"
+    edit = kernel.execute("x = 5", "c1")
+    assert [e["cell_id"] for e in edit.reactive["ran"]] == ["c1"]
+    assert kernel.value("y") == "2"
+
+
+def test_deleted_cells_are_forgotten(kernel):
+    kernel.execute("x = 5", "c1")
+    kernel.execute("y = x + 1\ny", "c2")
+    other = kernel.execute("z = 1", "c3", deleted=["c1"])
+    assert {"cell_id": "c2", "role": "descendant", "status": "error"} in other.reactive["ran"]
+    (update,) = other.updates(display_id("c2"))
+    assert "NameError" in plain(update["content"]["data"]["text/plain"])
+    assert kernel.value("'x' in globals()") == "False"
+
+
+def test_named_cells_without_cell_ids(kernel):
+    kernel.execute("%%cell a\nq = 1")
+    b = kernel.execute("%%cell b\nprint(q + 1)")
+    assert b.text().strip() == "2"
+    edit = kernel.execute("%%cell a\nq = 41")
+    assert edit.reactive["ran"][1] == {"cell_id": "b", "role": "descendant", "status": "ok"}
+    # no display of its own (console): b's new output is shown, labelled, in the request
+    assert "── b (descendant) ──" in edit.text() and "42" in edit.text()
+
+
+def test_cell_without_id_binding_nothing_is_not_kept(kernel):
+    kernel.execute("x = 1")
+    shown = kernel.execute("print(x)")
+    assert shown.reactive["ran"] == [{"cell_id": None, "role": "target", "status": "ok"}] or \
+        shown.reactive["ran"][0]["role"] == "target"
+    edit = kernel.execute("x = 2")  # a new anonymous cell; the print is not kept
+    assert [e["role"] for e in edit.reactive["ran"]] == ["target"]
+
+
+def test_keep_mode(kernel):
+    kernel.execute("x = 0", "c1")
+    kernel.execute("x = x + 1", "c2")
+    kept = kernel.execute("%%keep\nx = x + 1", "c2")
+    assert kept.reactive["mode"] == "keep"
+    assert [e["cell_id"] for e in kept.reactive["ran"]] == ["c2"]
+    assert kernel.value("x") == "2"
+    by_metadata = kernel.execute("x = x + 1", "c2", metadata={"reactive": {"mode": "keep"}})
+    assert by_metadata.reactive["mode"] == "keep"
+    assert kernel.value("x") == "3"
+
+
+def test_failing_ancestor_cancels_target(kernel):
+    kernel.execute("x = 1", "c1")
+    kernel.execute("y = x + 1", "c2")
+    kernel.execute("x = 1 / 0", "c1")
+    rerun = kernel.execute("y = x + 1", "c2")
+    statuses = {e["cell_id"]: e["status"] for e in rerun.reactive["ran"]}
+    assert statuses == {"c1": "error", "c2": "cancelled"}
+    assert rerun.status == "error"
+    assert set(rerun.reactive["stale"]) == {"c1", "c2"}
+    assert kernel.value("'y' in globals()") == "False"
+
+
+def test_target_output_streams_then_becomes_replaceable(kernel):
+    run = kernel.execute("print('hello')\n40 + 2", "c1")
+    types = [m["msg_type"] for m in run.messages]
+    assert types[:2] == ["stream", "execute_result"]
+    assert types[2] == "clear_output" and run.messages[2]["content"]["wait"] is True
+    final = run.messages[3]
+    assert final["msg_type"] == "display_data"
+    assert final["content"]["transient"]["display_id"] == display_id("c1")
+    assert final["content"]["data"]["text/plain"] == "hello\n42"
+
+
+def test_descendant_rich_display_is_updated(kernel):
+    kernel.execute("import pandas as pd\nn = 2", "c1")
+    kernel.execute("pd.DataFrame({'a': range(n)})", "c2")
+    edit = kernel.execute("import pandas as pd\nn = 3", "c1")
+    (update,) = edit.updates(display_id("c2"))
+    assert "<table" in update["content"]["data"]["text/html"]
+    assert update["content"]["data"]["text/plain"].count("\n") == 3
+
+
+def test_kernel_adds_no_user_names(kernel):
+    names = kernel.value("sorted(k for k in globals() if not k.startswith('_') and k not in get_ipython().user_ns_hidden)")
+    assert names == "[]"
+    kernel.execute("x = 1", "c1")
+    names = kernel.value("sorted(k for k in globals() if not k.startswith('_') and k not in get_ipython().user_ns_hidden)")
+    assert names == "['x']"
+
+
+def test_vscode_cell_uris(kernel):
+    c1 = "vscode-notebook-cell:/home/u/a.ipynb#W0sZmlsZQ%3D%3D"
+    c2 = "vscode-notebook-cell:/home/u/a.ipynb#W1sZmlsZQ%3D%3D"
+    kernel.execute("x = 1", c1, stop_on_error=False)
+    kernel.execute("x * 10", c2, stop_on_error=False)
+    edit = kernel.execute("x = 2", c1, stop_on_error=False)
+    (update,) = edit.updates(display_id(c2))
+    assert update["content"]["data"]["text/plain"] == "20"
