@@ -62,8 +62,16 @@ class OutputRouter:
 
 
 def _flush() -> None:
+    """Push pending stream text through the session.
+
+    ipykernel's OutStream.flush waits for a round trip to its IO thread, which
+    costs more than a trivial cell; its ``_flush_pending`` flags say whether
+    anything is waiting (unknown streams are always flushed).
+    """
     for stream in (sys.stdout, sys.stderr):
-        if stream is not None:
+        if stream is not None and (
+            getattr(stream, "_flush_pending", True) or getattr(stream, "_subprocess_flush_pending", False)
+        ):
             stream.flush()
 
 
@@ -188,9 +196,10 @@ class ReactiveKernel(IPythonKernel):
         run.finish(step, status)
         if replaceable:
             data, metadata = recording.bundle()
-            publisher = self.shell.display_pub
-            publisher.clear_output(wait=True)
-            publisher.publish(data, metadata, transient={"display_id": display_id(step.cell.id)})
+            if recording:
+                self._send("clear_output", {"wait": True})
+            self._send("display_data", {"data": data, "metadata": metadata,
+                                        "transient": {"display_id": display_id(step.cell.id)}})
             self.displayed.add(step.cell.id)
         return reply
 
@@ -206,14 +215,15 @@ class ReactiveKernel(IPythonKernel):
             status = ERROR
         run.finish(step, status)
         tag = {"reactive": {"cell_id": step.cell.id, "role": step.role}}
-        publisher = self.shell.display_pub
         if step.cell.id in self.displayed:
             data, metadata = recording.bundle()
-            publisher.publish(data, {**metadata, **tag},
-                              transient={"display_id": display_id(step.cell.id)}, update=True)
+            self._send("update_display_data", {
+                "data": data, "metadata": {**metadata, **tag},
+                "transient": {"display_id": display_id(step.cell.id)}}, metadata=tag)
         elif recording:
             data, metadata = labelled(self._label(step), recording.parts)
-            publisher.publish(data, {**metadata, **tag})
+            self._send("display_data", {"data": data, "metadata": {**metadata, **tag},
+                                        "transient": {}}, metadata=tag)
 
     async def _run_quietly(self, code: str):
         """Run a cell that was not requested: no history, no execution count."""
@@ -235,7 +245,9 @@ class ReactiveKernel(IPythonKernel):
         text = summarize(run.report, self.engine)
         if text is not None:
             data, metadata = text
-            self.shell.display_pub.publish(data, {**metadata, "reactive": {"summary": True}})
+            tag = {"reactive": {"summary": True}}
+            self._send("display_data", {"data": data, "metadata": {**metadata, **tag},
+                                        "transient": {}}, metadata=tag)
 
     def _refuse(self, error: dict) -> dict:
         """Reply to a cell the engine refused (a cycle): nothing ran."""
@@ -266,5 +278,10 @@ class ReactiveKernel(IPythonKernel):
                 "user_expressions": {}, "payload": []}
 
     def _publish_error(self, content: dict) -> None:
-        self.session.send(self.iopub_socket, "error", content, self.get_parent("shell"),
-                          ident=self._topic("error"))
+        self._send("error", content)
+
+    def _send(self, msg_type: str, content: dict, metadata: dict | None = None) -> None:
+        """Publish on IOPub for the current request, after the cell's streams
+        (the router flushed them), without display_pub's extra flushes."""
+        self.session.send(self.iopub_socket, msg_type, content, self.get_parent("shell"),
+                          ident=self._topic(msg_type), metadata=metadata)
