@@ -15,7 +15,7 @@ from traitlets import Bool, Enum
 
 from . import __version__
 from .directives import parse as parse_directives
-from .engine import CLEAN, ERROR, INTERRUPTED, KEEP, OK, TARGET, Engine, Run, Step
+from .engine import CANCELLED, CLEAN, ERROR, INTERRUPTED, KEEP, OK, TARGET, Engine, Run, Step
 from .outputs import Recording, display_id, labelled
 from .summary import label, summarize
 
@@ -155,6 +155,12 @@ class ReactiveKernel(IPythonKernel):
         target = directives.cell_name or meta.get("cellId") or cell_id
         requested = (meta.get("reactive") or {}).get("mode")
         mode = KEEP if directives.keep or requested == KEEP else self.rerun_mode
+        # Frontends that send cell ids (JupyterLab, Notebook 7, VS Code) clear
+        # the cell's output area and honour display ids, so the target's
+        # outputs are republished as its replaceable display.
+        replaceable = "cellId" in meta
+        if replaceable:
+            self.displayed.discard(target)
         run = self.engine.request(target, directives.code, mode)
         error = run.report.error
         if error is not None:
@@ -164,9 +170,6 @@ class ReactiveKernel(IPythonKernel):
                                   allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
             return self._refuse(error)
 
-        # Frontends that send cell ids (JupyterLab, Notebook 7, VS Code) honour
-        # display ids, so the target's outputs are republished as its display.
-        replaceable = "cellId" in meta
         reply = None
         for step in run:
             if step.role == TARGET:
@@ -177,7 +180,8 @@ class ReactiveKernel(IPythonKernel):
             else:
                 await self._run_other(step, run)
         if reply is None:  # an ancestor failed or the cascade was interrupted
-            reply = self._cancelled_reply(run)
+            reply = self._cancelled_reply(run, replaceable)
+        self._mark_cancelled(run)
         self._show_summary(run)
         self._report = run.report
         return reply
@@ -238,6 +242,19 @@ class ReactiveKernel(IPythonKernel):
             )
         return shell.run_cell(code, store_history=False)
 
+    def _mark_cancelled(self, run: Run) -> None:
+        """A cancelled cell's old output would pass for current: replace it."""
+        failed = next((e.cell_id for e in run.report.ran if e.status == ERROR), None)
+        cause = f"upstream cell {label(self.engine.cells.get(failed))} failed" if failed \
+            else "the run was interrupted"
+        for entry in run.report.ran:
+            if entry.status == CANCELLED and entry.cell_id in self.displayed:
+                tag = {"reactive": {"cell_id": entry.cell_id, "role": entry.role}}
+                note = f"(not run: {cause}; this cell is stale)"
+                self._send("update_display_data", {
+                    "data": {"text/plain": note}, "metadata": tag,
+                    "transient": {"display_id": display_id(entry.cell_id)}}, metadata=tag)
+
     def _label(self, step: Step) -> str:
         return f"{label(step.cell)} ({step.role})"
 
@@ -263,7 +280,7 @@ class ReactiveKernel(IPythonKernel):
         return {**content, "execution_count": self.shell.execution_count - 1,
                 "user_expressions": {}, "payload": []}
 
-    def _cancelled_reply(self, run: Run) -> dict:
+    def _cancelled_reply(self, run: Run, replaceable: bool) -> dict:
         failed = [e.cell_id for e in run.report.ran if e.status == ERROR]
         why = f"upstream cell {failed[0]} failed" if failed else "the run was interrupted"
         self.shell.execution_count += 1
@@ -273,7 +290,12 @@ class ReactiveKernel(IPythonKernel):
             "evalue": f"This cell did not run: {why}.",
             "traceback": [f"\x1b[0;31mThis cell did not run: {why}.\x1b[0m"],
         }
-        self._publish_error(content)
+        if replaceable and run.report.cell_id:  # shown as the cell's display, so a later rerun replaces it
+            self._send("display_data", {"data": {"text/plain": content["traceback"][0]}, "metadata": {},
+                                        "transient": {"display_id": display_id(run.report.cell_id)}})
+            self.displayed.add(run.report.cell_id)
+        else:
+            self._publish_error(content)
         return {**content, "execution_count": self.shell.execution_count - 1,
                 "user_expressions": {}, "payload": []}
 

@@ -185,3 +185,25 @@ def test_vscode_cell_uris(kernel):
     edit = kernel.execute("x = 2", c1, stop_on_error=False)
     (update,) = edit.updates(display_id(c2))
     assert update["content"]["data"]["text/plain"] == "20"
+
+
+def test_cancelled_descendant_output_is_marked_stale(kernel):
+    kernel.execute("x = 1", "c1")
+    kernel.execute("y = x * 2", "c2")
+    kernel.execute("z = y + 1\nz", "c3")
+    fail = kernel.execute("y = x * 2\nraise RuntimeError('nope')", "c2")
+    assert {e["cell_id"]: e["status"] for e in fail.reactive["ran"]} == {"c2": "error", "c3": "cancelled"}
+    (update,) = fail.updates(display_id("c3"))
+    assert "stale" in update["content"]["data"]["text/plain"]
+    assert kernel.value("'z' in globals()") == "False"
+
+
+def test_descendant_matplotlib_figure_and_await(kernel):
+    kernel.execute("%matplotlib inline\nimport matplotlib.pyplot as plt\nn = 3", "c1")
+    kernel.execute("fig, ax = plt.subplots()\nax.plot(range(n))\nplt.show()", "c2")
+    kernel.execute("import asyncio\nawait asyncio.sleep(0)\nm = n * 2\nm", "c3")
+    edit = kernel.execute("%matplotlib inline\nimport matplotlib.pyplot as plt\nn = 5", "c1")
+    (figure,) = edit.updates(display_id("c2"))
+    assert "image/png" in figure["content"]["data"]
+    (awaited,) = edit.updates(display_id("c3"))
+    assert awaited["content"]["data"]["text/plain"] == "10"
