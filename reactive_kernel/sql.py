@@ -836,11 +836,17 @@ class SqlCells:
         if options.out:
             self.namespace[options.out] = frame
         if body is not None:
-            from IPython.display import display
-
-            display(ResultTable(frame, self.display_rows))
+            self._display(ResultTable(frame, self.display_rows))
             return None
         return frame
+
+    def _display(self, obj) -> None:
+        shell = self.shell
+        if shell is None:
+            print(repr(obj))
+            return
+        data, metadata = shell.display_formatter.format(obj)
+        shell.display_pub.publish(data=data, metadata=metadata)
 
     @staticmethod
     def _parse_table(name: str, source: str) -> str:
