@@ -34,7 +34,9 @@ class OutputRouter:
         self._send = session.send
         session.send = self.send
         self.recording: Recording | None = None
-        self.passthrough = True
+        self.held: frozenset = frozenset()
+        #: whether any output of the current recording reached the frontend
+        self.shown = False
 
     def send(self, stream, msg_or_type, content=None, *args, **kwargs):
         recording = self.recording
@@ -45,20 +47,22 @@ class OutputRouter:
                 msg_type, body = msg_or_type, content or {}
             if msg_type in _OUTPUT_TYPES:
                 recording.add(msg_type, body)
-                if not self.passthrough:
+                if msg_type in self.held:
                     return None
+                self.shown = True
         return self._send(stream, msg_or_type, content, *args, **kwargs)
 
     @contextmanager
-    def record(self, passthrough: bool):
+    def record(self, held=_OUTPUT_TYPES):
+        """Record a cell's outputs; those of the ``held`` types are not sent."""
         _flush()
         recording = Recording()
-        self.recording, self.passthrough = recording, passthrough
+        self.recording, self.held, self.shown = recording, frozenset(held), False
         try:
             yield recording
         finally:
             _flush()
-            self.recording, self.passthrough = None, True
+            self.recording, self.held = None, frozenset()
 
 
 def _flush() -> None:
@@ -188,7 +192,10 @@ class ReactiveKernel(IPythonKernel):
 
     async def _run_target(self, step: Step, run: Run, base, store_history, user_expressions,
                           allow_stdin, cell_meta, cell_id, replaceable: bool):
-        with self.router.record(passthrough=True) as recording:
+        # A result is a cell's last output: with a display of its own to come,
+        # it is held back and goes out once, as that display.
+        held = {"execute_result"} if replaceable else ()
+        with self.router.record(held) as recording:
             reply = await base(step.cell.code, False, store_history, user_expressions,
                                allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
         if reply["status"] == "ok":
@@ -200,7 +207,7 @@ class ReactiveKernel(IPythonKernel):
         run.finish(step, status)
         if replaceable:
             data, metadata = recording.bundle()
-            if recording:
+            if self.router.shown:
                 self._send("clear_output", {"wait": True})
             self._send("display_data", {"data": data, "metadata": metadata,
                                         "transient": {"display_id": display_id(step.cell.id)}})
@@ -208,7 +215,7 @@ class ReactiveKernel(IPythonKernel):
         return reply
 
     async def _run_other(self, step: Step, run: Run) -> None:
-        with self.router.record(passthrough=False) as recording:
+        with self.router.record() as recording:
             result = await self._run_quietly(step.cell.code)
         error = result.error_before_exec or result.error_in_exec
         if error is None:

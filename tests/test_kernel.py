@@ -152,12 +152,17 @@ def test_failing_ancestor_cancels_target(kernel):
 def test_target_output_streams_then_becomes_replaceable(kernel):
     run = kernel.execute("print('hello')\n40 + 2", "c1")
     types = [m["msg_type"] for m in run.messages]
-    assert types[:2] == ["stream", "execute_result"]
-    assert types[2] == "clear_output" and run.messages[2]["content"]["wait"] is True
-    final = run.messages[3]
-    assert final["msg_type"] == "display_data"
+    assert types == ["stream", "clear_output", "display_data"]
+    assert run.messages[1]["content"]["wait"] is True
+    final = run.messages[2]
     assert final["content"]["transient"]["display_id"] == display_id("c1")
     assert final["content"]["data"]["text/plain"] == "hello\n42"
+    # a bare result needs no clearing: it goes out once, as the cell's display
+    result = kernel.execute("6 * 7", "c2")
+    assert [m["msg_type"] for m in result.messages] == ["display_data"]
+    # without a cell id (console, nbclient) outputs are exactly ipykernel's
+    plain_run = kernel.execute("print('hello')\n40 + 2")
+    assert [m["msg_type"] for m in plain_run.messages] == ["stream", "execute_result"]
 
 
 def test_descendant_rich_display_is_updated(kernel):
