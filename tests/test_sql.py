@@ -513,7 +513,7 @@ kernel_missing = not (REPO / "reactive_kernel" / "kernel.py").exists()
 
 
 @pytest.fixture(scope="module")
-def kernel():
+def sql_kernel():
     if kernel_missing:
         pytest.skip("reactive_kernel/kernel.py does not exist yet")
     from jupyter_client.manager import start_new_kernel
@@ -569,40 +569,40 @@ def ran(reply):
     return [(e["cell_id"], e["status"]) for e in reply["metadata"]["reactive"]["ran"]]
 
 
-def test_kernel_python_sql_python_chain(kernel):
+def test_kernel_python_sql_python_chain(sql_kernel):
     p = f"k{uuid.uuid4().hex[:6]}"
-    execute(kernel, "n = 2", f"{p}-1")
-    reply, outputs = execute(kernel, "%%sql -o r\nSELECT {n} * 10 AS v", f"{p}-2")
+    execute(sql_kernel, "n = 2", f"{p}-1")
+    reply, outputs = execute(sql_kernel, "%%sql -o r\nSELECT {n} * 10 AS v", f"{p}-2")
     assert reply["content"]["status"] == "ok"
     assert "1 row × 1 column" in text_of(outputs)
-    execute(kernel, "v = int(r.v[0])\nprint('v is', v)", f"{p}-3")
-    reply, outputs = execute(kernel, "n = 3", f"{p}-1")
+    execute(sql_kernel, "v = int(r.v[0])\nprint('v is', v)", f"{p}-3")
+    reply, outputs = execute(sql_kernel, "n = 3", f"{p}-1")
     assert ran(reply) == [(f"{p}-1", "ok"), (f"{p}-2", "ok"), (f"{p}-3", "ok")]
     assert "v is 30" in text_of(outputs)
 
 
-def test_kernel_insert_rerun_does_not_duplicate_rows(kernel):
+def test_kernel_insert_rerun_does_not_duplicate_rows(sql_kernel):
     p = f"k{uuid.uuid4().hex[:6]}"
     table = f"t_{p}"
-    execute(kernel, f"%%sql\nCREATE TABLE {table} (a int)", f"{p}-mk")
-    execute(kernel, f"%%sql\nINSERT INTO {table} VALUES (1), (2)", f"{p}-ins")
-    execute(kernel, f"%%sql -o c_{p}\nSELECT count(*) AS n FROM {table}", f"{p}-cnt")
-    reply, _ = execute(kernel, f"%%sql\nINSERT INTO {table} VALUES (1), (2)", f"{p}-ins")
+    execute(sql_kernel, f"%%sql\nCREATE TABLE {table} (a int)", f"{p}-mk")
+    execute(sql_kernel, f"%%sql\nINSERT INTO {table} VALUES (1), (2)", f"{p}-ins")
+    execute(sql_kernel, f"%%sql -o c_{p}\nSELECT count(*) AS n FROM {table}", f"{p}-cnt")
+    reply, _ = execute(sql_kernel, f"%%sql\nINSERT INTO {table} VALUES (1), (2)", f"{p}-ins")
     assert ran(reply) == [(f"{p}-mk", "ok"), (f"{p}-ins", "ok"), (f"{p}-cnt", "ok")]
-    reply, outputs = execute(kernel, f"print('rows:', int(c_{p}.n[0]))")
+    reply, outputs = execute(sql_kernel, f"print('rows:', int(c_{p}.n[0]))")
     assert "rows: 2" in text_of(outputs)
 
 
-def test_kernel_sql_error_is_short_and_masked(kernel):
+def test_kernel_sql_error_is_short_and_masked(sql_kernel):
     p = f"k{uuid.uuid4().hex[:6]}"
-    reply, outputs = execute(kernel, "%%sql\nSELECT * FROM no_such_table_here", f"{p}-bad")
+    reply, outputs = execute(sql_kernel, "%%sql\nSELECT * FROM no_such_table_here", f"{p}-bad")
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "SqlError"
     shown = text_of(outputs)
     assert "no such table: no_such_table_here" in shown
     assert "Traceback" not in shown and len(shown.splitlines()) < 8
     reply, outputs = execute(
-        kernel, "%%sql --engine postgresql+psycopg2://eve:topsecret99@127.0.0.1:9/x\nSELECT 1", f"{p}-conn"
+        sql_kernel, "%%sql --engine postgresql+psycopg2://eve:topsecret99@127.0.0.1:9/x\nSELECT 1", f"{p}-conn"
     )
     everything = str(reply) + str([m["content"] for m in outputs if m["msg_type"] != "execute_input"])
     assert "127.0.0.1:9" in everything and "topsecret99" not in everything
