@@ -212,3 +212,26 @@ def test_descendant_matplotlib_figure_and_await(kernel):
     assert "image/png" in figure["content"]["data"]
     (awaited,) = edit.updates(display_id("c3"))
     assert awaited["content"]["data"]["text/plain"] == "10"
+
+
+def test_ipython_features_keep_working(kernel):
+    shell = kernel.execute("files = !echo one two\nprint(files)", "c1")
+    assert "one two" in shell.text()
+    timed = kernel.execute("%time t = sum(range(10))", "c2")
+    assert "Wall time" in timed.text()
+    assert kernel.value("t") == "45"
+    comm = kernel.execute(
+        "from comm import create_comm\nchannel = create_comm(target_name='probe', data={'n': 1})", "c3")
+    opened = comm.of_type("comm_open")
+    assert opened and opened[0]["content"]["target_name"] == "probe"
+    helped = kernel.execute("len?", "c4")
+    payload = helped.reply["content"]["payload"]
+    assert payload and "Return the number of items" in plain(payload[0]["data"]["text/plain"])
+
+
+def test_stale_reader_of_shell_output_reruns(kernel):
+    kernel.execute("words = 'a b c'.split()", "c1")
+    kernel.execute("count = len(words)\ncount", "c2")
+    edit = kernel.execute("words = 'a b'.split()", "c1")
+    (update,) = edit.updates(display_id("c2"))
+    assert update["content"]["data"]["text/plain"] == "2"
