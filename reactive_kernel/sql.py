@@ -1139,6 +1139,9 @@ def _frame(result):
 def _write_temp_table(conn, name: str, frame) -> None:
     import sqlalchemy as sa
 
+    if any(level is not None for level in frame.index.names):
+        frame = frame.reset_index()  # a named index (groupby keys) is data
+
     columns = []
     for column in frame.columns:
         series = frame[column]

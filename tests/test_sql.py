@@ -286,6 +286,13 @@ def test_dataframe_query_with_only_the_frame(nb):
     assert nb.ns["total"].values.tolist() == [[1, 1]]
 
 
+def test_named_index_of_a_frame_is_a_column(nb):
+    nb.run("f", "import pandas as pd\n"
+                "per = pd.DataFrame({'g': ['a', 'b', 'a'], 'n': [1, 2, 3]}).groupby('g').sum()")
+    nb.run("q", "%%sql -o r\nSELECT g, n FROM {per} ORDER BY g")
+    assert nb.ns["r"].values.tolist() == [["a", 4], ["b", 2]]
+
+
 # ---------------------------------------------------------------------------
 # Dependencies and reruns
 # ---------------------------------------------------------------------------
@@ -606,3 +613,18 @@ def test_kernel_sql_error_is_short_and_masked(sql_kernel):
     )
     everything = str(reply) + str([m["content"] for m in outputs if m["msg_type"] != "execute_input"])
     assert "127.0.0.1:9" in everything and "topsecret99" not in everything
+
+
+def test_kernel_reports_external_tables_it_leaves_alone(sql_kernel, tmp_path):
+    p = f"k{uuid.uuid4().hex[:6]}"
+    path = tmp_path / "ext.db"
+    execute(sql_kernel, f"db_{p} = 'sqlite:///{path}'", f"{p}-db")
+    create = f"%%sql --engine db_{p}\nCREATE TABLE kept (a int); INSERT INTO kept VALUES (1)"
+    reply, _ = execute(sql_kernel, create, f"{p}-mk")
+    assert reply["content"]["status"] == "ok"
+    reply, outputs = execute(sql_kernel, create, f"{p}-mk")
+    shown = text_of(outputs)
+    assert f"table kept on db_{p} is left as it is (external database)" in shown
+    assert "table kept already exists" in shown
+    assert reply["metadata"]["reactive"]["cleared"] == []
+    assert _rows(path, "SELECT a FROM kept") == [(1,)]
