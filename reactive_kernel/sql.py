@@ -42,7 +42,7 @@ import html
 import itertools
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from .analysis import Names
@@ -317,7 +317,7 @@ class _StatementParser:
         elif first == "SELECT":
             head = self.select_into(verb)
         self.events.extend(head)
-        self.reads(start=verb if first != "DELETE" else verb + 2, skip_first_from=first in ("COPY",))
+        self.reads(skip_first_from=first == "COPY")
         return self.events
 
     def with_clause(self) -> int:
@@ -406,7 +406,7 @@ class _StatementParser:
                 return []
         return []
 
-    def reads(self, start: int, skip_first_from: bool) -> None:
+    def reads(self, skip_first_from: bool) -> None:
         t = self.t
         stack: list[str] = []
         skipped = not skip_first_from
@@ -420,7 +420,7 @@ class _StatementParser:
                 continue
             word = token.upper
             if word == "FROM":
-                if i == start - 1 and i > 0 and self.up(i - 1) == "DELETE":
+                if self.up(i - 1) == "DELETE":
                     continue  # DELETE FROM target: a mutation, handled above
                 if self.up(i - 1) == "DISTINCT" or (stack and stack[-1] in _FROM_FUNCTIONS):
                     continue
@@ -751,8 +751,11 @@ class SqlCells:
                 if url.password:
                     self._secrets.add(str(url.password))
                 url = _available_driver(url)
+                connect_args = {}
+                if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+                    connect_args["connect_timeout"] = 10  # an unreachable host must not hang the kernel
                 try:
-                    self._url_engines[value] = sqlalchemy.create_engine(url)
+                    self._url_engines[value] = sqlalchemy.create_engine(url, connect_args=connect_args)
                 except Exception as error:
                     shown = self.mask(value)
                     where = f"--engine {label}" + ("" if label == shown else f" ({shown})")

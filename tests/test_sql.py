@@ -7,8 +7,6 @@ process; the last ones go through the real kernel over jupyter_client.
 """
 from __future__ import annotations
 
-import datetime as dt
-import os
 import pathlib
 import sqlite3
 import uuid
