@@ -30,6 +30,9 @@ class Names:
     #: Written names the cell changes in place instead of binding
     #: (``lst.append(1)``): read + write, but never removed on a clean rerun.
     mutations: frozenset = frozenset()
+    #: Reads that happen only when a function (or lambda) the cell defines is
+    #: called: whoever calls it reads them then, from its own position.
+    deferred: frozenset = frozenset()
 
     @property
     def bindings(self) -> frozenset:
@@ -251,6 +254,7 @@ class _TopLevel(ast.NodeVisitor):
             reads=frozenset(filter(keep, reads)),
             writes=frozenset(filter(keep, self.writes)),
             mutations=frozenset(filter(keep, mutations)),
+            deferred=frozenset(filter(keep, self.deferred - self.bound)),
         )
 
     # -- primitive effects -------------------------------------------------
@@ -445,9 +449,10 @@ class _TopLevel(ast.NodeVisitor):
 
 def union(parts: Iterable[Names]) -> Names:
     """Names of several pieces of code taken as one."""
-    reads, writes, mutations = set(), set(), set()
+    reads, writes, mutations, deferred = set(), set(), set(), set()
     for part in parts:
         reads |= part.reads
         writes |= part.writes
         mutations |= part.mutations
-    return Names(frozenset(reads), frozenset(writes), frozenset(mutations))
+        deferred |= part.deferred
+    return Names(frozenset(reads), frozenset(writes), frozenset(mutations), frozenset(deferred))

@@ -61,6 +61,8 @@ class Cell:
     #: names whose binding the cell's last run created or changed: what a
     #: clean rerun removes (when the namespace still holds the cell's value)
     bound: set[str] = field(default_factory=set)
+    #: the names static analysis found, before calls were followed
+    base: Names | None = None
 
 
 @dataclass
@@ -137,6 +139,10 @@ class Engine:
         self.stale: set[str] = set()
         #: which cell's run put the namespace's current value of a name there
         self.owner: dict[str, str] = {}
+        #: which cell's run bound the object a name holds (mutations, which
+        #: take ownership, do not change it): a clean rerun or deletion of
+        #: that cell removes the name even after other cells mutated it
+        self.binder: dict[str, str] = {}
         self._anonymous = itertools.count(1)
         self._pending_ancestors: set[str] = set()
         self._pending_descendants: set[str] = set()
@@ -185,23 +191,57 @@ class Engine:
                 return run
             cell_id = f"anonymous-{next(self._anonymous)}"
         previous = self.cells.get(cell_id)
+        previous_mutations = previous.names.mutations if previous else frozenset()
         former_successors = set(self.graph.dag.succ[cell_id]) if previous else set()
         try:
             self.graph.register(cell_id, names)
         except CycleError as error:
             return self._refused(cell_id, mode, "cycle", _cycle_message(error))
+        base = names
+        names = self._follow_calls(cell_id, base)
+        if names is not base:
+            try:
+                self.graph.register(cell_id, names)
+            except CycleError:  # graph is back to the static registration
+                names = base
         cell = previous or Cell(cell_id, code, names, anonymous=cell_id.startswith("anonymous-"))
-        cell.code, cell.names = code, names
+        cell.code, cell.names, cell.base = code, names, base
         self.cells[cell_id] = cell
         self.stale.add(cell_id)
         restore: set[str] = set()
         if previous is not None and mode == CLEAN:
-            for name in (previous.bound | previous.names.mutations) - names.writes:
-                if self.owner.get(name) == cell_id:
+            for name in (previous.bound | previous_mutations) - names.writes:
+                if self._holds(previous, name):
                     writer = self.graph.last_writer(name, excluding=cell_id)
                     if writer is not None:
                         restore.add(writer)
         return self._plan(cell_id, mode, [], restore=restore, followers=former_successors)
+
+    def _follow_calls(self, cell_id: str, names: Names) -> Names:
+        """``names`` plus the deferred reads of the functions it may call.
+
+        A function body reads globals when it is called, not when it is
+        defined: a cell that reads ``f`` (provided by a cell whose functions
+        read ``x``) reads ``x`` too, from its own position in kernel order.
+        Without this, rerunning ``b = f()`` (where f reads b) or editing a
+        later writer of ``x`` would leave the caller's value outdated.
+        """
+        graph = self.graph
+        extra: set[str] = set()
+        seen = set(names.reads)
+        stack = list(names.reads)
+        while stack:
+            provider = graph.provider(cell_id, stack.pop())
+            if provider is None or provider == cell_id:
+                continue
+            for name in graph.names[provider].deferred:
+                if name not in seen:
+                    seen.add(name)
+                    stack.append(name)
+                    extra.add(name)
+        if not extra:
+            return names
+        return Names(names.reads | extra, names.writes, names.mutations, names.deferred)
 
     def forget(self, cell_ids) -> None:
         """Delete cells: their names go, earlier writers restore theirs, and
@@ -213,9 +253,9 @@ class Engine:
             self.graph.remove(cell_id)
             self.stale.discard(cell_id)
             for name in cell.bound | cell.names.writes:
-                if self.owner.get(name) != cell_id:
+                if not self._holds(cell, name):
                     continue
-                del self.owner[name]
+                self.owner.pop(name, None)
                 if name in cell.bound and self._remove(name):
                     self._pending_cleared.append(name)
                 writer = self.graph.last_writer(name)
@@ -252,6 +292,22 @@ class Engine:
         if self.autorun:
             starts |= followers
             below = downstream(graph, starts)
+            # every cell that runs must read current values: a cell pulled in
+            # as a descendant may read a provider outside the plan whose value
+            # was overwritten (e.g. by a mutation); that provider runs too
+            checked: set[str] = roots | ({target} if target else set())  # keep: no ancestor
+            while True:
+                planned = starts | below
+                fresh = planned - checked
+                checked |= fresh
+                extra = needed_ancestors(
+                    graph, fresh, lambda p, n: p not in planned and self._needs_rerun(p, n)
+                ) - planned
+                if not extra:
+                    break
+                ancestors |= extra
+                starts |= extra
+                below = downstream(graph, starts)
         else:  # without autorun, cells that would follow only become stale
             below = set()
             self.stale |= (followers | downstream(graph, starts | followers)) - starts
@@ -260,7 +316,7 @@ class Engine:
         for cell_id in run_order(graph, cells):
             if cell_id == target:
                 role = TARGET
-            elif cell_id in ancestors and cell_id not in after_target:
+            elif cell_id in ancestors and cell_id not in after_target | followers:
                 role = ANCESTOR
             else:
                 role = DESCENDANT
@@ -276,12 +332,19 @@ class Engine:
         namespace still holds that run's value."""
         removed = []
         for name in sorted(cell.bound):
-            if self.owner.get(name) == cell.id:
-                del self.owner[name]
+            if self._holds(cell, name):
+                self.owner.pop(name, None)
                 if self._remove(name):
                     removed.append(name)
         cell.bound = set()
         return removed
+
+    def _holds(self, cell: Cell, name: str) -> bool:
+        """Whether the namespace's value of ``name`` comes from ``cell``'s
+        last run: it wrote it last, or bound the object later cells mutated."""
+        if self.owner.get(name) == cell.id:
+            return True
+        return name in cell.bound and self.binder.get(name) == cell.id
 
     def _record(self, cell: Cell, before: dict, ok: bool) -> None:
         if not cell.id:
@@ -306,10 +369,17 @@ class Engine:
         cell.bound = {n for n in cell.bound if present(n)}
         for name in owned:
             self.owner[name] = cell.id
+        for name in changed | (cell.bound if ok else set()):
+            self.binder[name] = cell.id
         extra = changed - cell.names.writes
-        if extra and cell.id in self.graph:
+        if cell.id in self.graph:
             names = cell.names
-            dynamic = Names(names.reads, names.writes | extra, names.mutations)
+            base = cell.base or names
+            dynamic = self._follow_calls(
+                cell.id, Names(base.reads, names.writes | extra, names.mutations, names.deferred)
+            )
+            if dynamic == names:
+                return
             try:
                 self.graph.register(cell.id, dynamic)
                 cell.names = dynamic

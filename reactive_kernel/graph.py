@@ -124,12 +124,27 @@ class DataflowGraph:
         self._unindex(cell, old, self.seq.pop(cell))
         added = self._recompute(old.reads | old.writes)
         self.dag.remove_node(cell)
-        try:
-            self._check_acyclic(added)
-        except CycleError as error:
-            for u, v, _ in error.cycle:
-                if self.dag.has_edge(u, v):
-                    self.dag.remove_edge(u, v)
+        added = {(u, v) for u, v in added if u != cell and v != cell}
+        while True:
+            try:
+                self._check_acyclic(added)
+                return
+            except CycleError as error:
+                # drop one new edge of the cycle from the DAG *and* from the
+                # per-name edge index, so later recomputations stay consistent
+                cycle = [(u, v) for u, v, _ in error.cycle]
+                u, v = next((e for e in cycle if e in added), cycle[0])
+                self._drop_edge(u, v)
+                added.discard((u, v))
+
+    def _drop_edge(self, u: str, v: str) -> None:
+        for name in self.dag.edges[u, v]["names"]:
+            edges = self._name_edges.get(name)
+            if edges is not None:
+                edges.discard((u, v))
+                if not edges:
+                    del self._name_edges[name]
+        self.dag.remove_edge(u, v)
 
     def _snapshot(self, cell: str, names: Names) -> _Snapshot:
         old = self.names.get(cell)

@@ -445,3 +445,106 @@ def test_stale_cells_in_kernel_order_without_autorun():
     r = e.run("c3", "z = y")
     assert ran_ids(r) == ["c2", "c3"]
     assert e.namespace["z"] == 2
+
+
+# -- regressions found by the property test (tests/test_properties.py) -------------------
+def test_regression_edit_away_mutation_restores_earlier_writer():
+    # An edit that drops a mutation must restore the value run-all gives: the
+    # restore check looked at the cell's *new* names instead of its previous ones.
+    e = Engine()
+    e.run("c1", "lst = [0]")
+    e.run("c2", "lst.append(0)")
+    r = e.run("c2", "dct = {'k0': 0}")
+    assert ran(r) == [("c1", "ancestor", "ok"), ("c2", "target", "ok")]
+    assert e.namespace["lst"] == [0]
+
+
+def test_regression_deletion_leaving_a_cycle_keeps_graph_consistent():
+    # Deleting c1 leaves c2 (`lst.append`) reading lst from the later c3, which
+    # is also its next writer: a cycle.  Its edges were dropped from the DAG
+    # but kept in the per-name index, so the next change crashed with KeyError.
+    e = Engine()
+    e.run("c1", "lst = [0]")
+    e.run("c2", "lst.append(0)")
+    e.run("c3", "lst.append(0)")
+    e.forget(["c1"])
+    e.run("c2", "lst.append(0)")
+    e.forget(["c2"])
+    e.run("c3", "lst.append(0)")  # NameError: lst is gone, as in run-all
+    assert "c2" not in e.graph and list(e.graph.dag.nodes) == ["c3"]
+    assert "lst" not in e.namespace
+    assert e.stale_cells() == ["c3"]
+
+
+def test_regression_rename_of_mutated_binding_removes_it():
+    # c1's list was mutated by c2 (which then owns lst); renaming it in c1
+    # must still remove lst, so c2 fails instead of appending to a leftover.
+    e = Engine()
+    e.run("c1", "lst = [0]")
+    e.run("c2", "lst.append(1)")
+    r = e.run("c1", "w = [0]")
+    assert "lst" not in e.namespace
+    assert ran(r) == [("c1", "target", "ok"), ("c2", "descendant", "error")]
+    assert "lst" in r.to_json()["cleared"]
+
+
+def test_regression_rename_of_mutated_binding_restores_earlier_binder():
+    e = Engine()
+    e.run("c0", "lst = [9]")
+    e.run("c1", "lst = [0]")
+    e.run("c2", "lst.append(1)")
+    e.run("c1", "w = [0]")
+    assert e.namespace["lst"] == [9, 1]
+    assert e.stale_cells() == []
+
+
+def test_regression_former_reader_pulls_overwritten_provider():
+    # c3 mutated the list after c2 did; editing c2 away makes c3 rerun, and
+    # c3's provider (c1) must rerun first or c3 appends to an already-extended list.
+    e = Engine()
+    e.run("c1", "lst = [0]")
+    e.run("c2", "lst.append(0)")
+    e.run("c3", "lst.append(0)")
+    r = e.run("c2", "dct = {'k0': 0}")
+    assert e.namespace["lst"] == [0, 0]
+    assert ran_ids(r) == ["c1", "c2", "c3"]
+    assert e.stale_cells() == []
+
+
+def test_regression_rerun_of_caller_rebinding_a_global_its_function_reads():
+    # f reads b when called; c3 rebinds b with f(): a clean rerun of c3 removes
+    # its b, so c1 must rerun first (as for `b = b + 1`), or f() raises NameError.
+    e = Engine()
+    e.run("c1", "b = 0")
+    e.run("c2", "def f(v=0):\n    return v + b\n")
+    e.run("c3", "b = f() + 1")
+    r = e.run("c3", "b = f() + 1")
+    assert ran(r) == [("c1", "ancestor", "ok"), ("c2", "descendant", "ok"), ("c3", "target", "ok")] or \
+        ran_ids(r) == ["c1", "c3"]
+    assert e.namespace["b"] == 1
+    assert e.stale_cells() == []
+
+
+def test_function_global_rebound_later_reruns_caller():
+    # run-all: f() is called after c3 rebinds x, so y follows c3's x
+    e = Engine()
+    e.run("c1", "x = 1")
+    e.run("c2", "def f():\n    return x * 10\n")
+    e.run("c3", "x = 2")
+    e.run("c4", "y = f()")
+    assert e.namespace["y"] == 20
+    r = e.run("c3", "x = 3")
+    assert ("c4", "descendant", "ok") in ran(r)
+    assert e.namespace["y"] == 30
+
+
+def test_caller_follows_edit_of_function_body():
+    e = Engine()
+    e.run("c1", "x = 1\nz = 5")
+    e.run("c2", "def f():\n    return x\n")
+    e.run("c3", "y = f()")
+    e.run("c2", "def f():\n    return z\n")
+    assert e.namespace["y"] == 5
+    r = e.run("c1", "x = 1\nz = 6")
+    assert "c3" in ran_ids(r)
+    assert e.namespace["y"] == 6
