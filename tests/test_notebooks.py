@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import nbformat
 import papermill
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
@@ -223,3 +224,20 @@ def test_analysis_parameter_edit_updates_table_and_figure(session):
     assert len(figure_after) == 1 and figure_after != figure_before
     # the frame shown by `generate` starts at the same date, with the new seed's numbers
     assert "2024-01-01" in front.text("generate")
+
+
+def test_summary_names_cells_by_code_when_ids_are_nbformat_generated(session):
+    """nbformat gives cells 8-hex-digit ids (new cells, and every pre-4.5 notebook
+    upgraded on load); the note in the edited cell must still let a person
+    recognise the cell that reran, by its code, not by an opaque id."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 5"),
+                                         nbformat.v4.new_code_cell("y = x + 1; y")])
+    first, second = (c.id for c in nb.cells)
+    assert re.fullmatch(r"[0-9a-f]{8}", second)
+    front = FrontendNotebook(nb, session)
+    front.run_all()
+    front.run(first, "x = 10")
+    assert front.text(second) == "11"
+    (note,) = front.summaries(first)
+    assert "y = x + 1; y (descendant)" in note
+    assert second not in note
