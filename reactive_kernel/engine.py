@@ -279,8 +279,9 @@ class Engine:
         followers: set[str] = frozenset(),
     ) -> Run:
         graph = self.graph
-        restore = (set(restore) | self._pending_ancestors) & set(self.cells)
-        followers = (set(followers) | self._pending_descendants) & set(self.cells)
+        cells = self.cells  # filter by membership: never copy all cells (O(notebook))
+        restore = {c for c in (*restore, *self._pending_ancestors) if c in cells}
+        followers = {c for c in (*followers, *self._pending_descendants) if c in cells}
         cleared = self._pending_cleared
         self._pending_ancestors, self._pending_descendants, self._pending_cleared = set(), set(), []
         roots = set(restore)
