@@ -124,6 +124,8 @@ class ReactiveKernel(IPythonKernel):
         self.router = OutputRouter(self.session)
         #: cells whose output area holds their display (so updates can reach it)
         self.displayed: set[str] = set()
+        #: ids given by ``%%cell NAME``: readable, so notes show them
+        self.cell_names: set[str] = set()
         self._report = None
 
     # -- the reply's metadata --------------------------------------------------
@@ -156,6 +158,8 @@ class ReactiveKernel(IPythonKernel):
             self.engine.forget(deleted)
             self.displayed.difference_update(deleted)
         directives = parse_directives(code)
+        if directives.cell_name:
+            self.cell_names.add(directives.cell_name)
         target = directives.cell_name or meta.get("cellId") or cell_id
         requested = (meta.get("reactive") or {}).get("mode")
         mode = KEEP if directives.keep or requested == KEEP else self.rerun_mode
@@ -252,8 +256,10 @@ class ReactiveKernel(IPythonKernel):
     def _mark_cancelled(self, run: Run) -> None:
         """A cancelled cell's old output would pass for current: replace it."""
         failed = next((e.cell_id for e in run.report.ran if e.status == ERROR), None)
-        cause = f"upstream cell {label(self.engine.cells.get(failed))} failed" if failed \
-            else "the run was interrupted"
+        if failed:
+            cause = f"upstream cell {label(self.engine.cells.get(failed), self.cell_names)} failed"
+        else:
+            cause = "the run was interrupted"
         for entry in run.report.ran:
             if entry.status == CANCELLED and entry.cell_id in self.displayed:
                 tag = {"reactive": {"cell_id": entry.cell_id, "role": entry.role}}
@@ -263,10 +269,10 @@ class ReactiveKernel(IPythonKernel):
                     "transient": {"display_id": display_id(entry.cell_id)}}, metadata=tag)
 
     def _label(self, step: Step) -> str:
-        return f"{label(step.cell)} ({step.role})"
+        return f"{label(step.cell, self.cell_names)} ({step.role})"
 
     def _show_summary(self, run: Run) -> None:
-        text = summarize(run.report, self.engine)
+        text = summarize(run.report, self.engine, self.cell_names)
         if text is not None:
             data, metadata = text
             tag = {"reactive": {"summary": True}}

@@ -9,18 +9,18 @@ from .report import Report
 _MARK = {"ok": "✓", "error": "✗ error", "cancelled": "– cancelled"}
 
 
-def label(cell) -> str:
-    """How a person recognises a cell: its name, else its first line of code."""
+def label(cell, names=frozenset()) -> str:
+    """How a person recognises a cell: its ``%%cell`` name, else its first
+    line of code (frontend cell ids are opaque: UUIDs, hex, URIs)."""
     if cell is None:
         return "?"
-    if not cell.id.startswith(("anonymous-",)) and len(cell.id) <= 24 and "/" not in cell.id \
-            and "-" not in cell.id:
+    if cell.id in names:
         return cell.id
     first = next((line.strip() for line in cell.code.splitlines() if line.strip()), "")
     return first if len(first) <= 40 else first[:39] + "…"
 
 
-def summarize(report: Report, engine: Engine) -> tuple[dict, dict] | None:
+def summarize(report: Report, engine: Engine, names=frozenset()) -> tuple[dict, dict] | None:
     """None when there is nothing to tell beyond the cell's own output."""
     others = [e for e in report.ran if e.role != "target"]
     removed = sorted(n for n in set(report.cleared) if not engine.present(n))
@@ -31,13 +31,13 @@ def summarize(report: Report, engine: Engine) -> tuple[dict, dict] | None:
     pieces = []
     if others:
         ran = ", ".join(
-            f"{label(engine.cells.get(e.cell_id))} ({e.role}) {_MARK[e.status]}" for e in others
+            f"{label(engine.cells.get(e.cell_id), names)} ({e.role}) {_MARK[e.status]}" for e in others
         )
         pieces.append(f"ran {ran}")
     if removed:
         pieces.append("removed " + ", ".join(removed))
     if stale:
-        pieces.append("stale: " + ", ".join(label(engine.cells.get(c)) for c in stale))
+        pieces.append("stale: " + ", ".join(label(engine.cells.get(c), names) for c in stale))
     text = "⟳ " + "; ".join(pieces)
     markup = f'<div style="color:#777;font-size:85%">{html.escape(text)}</div>'
     return {"text/plain": text, "text/html": markup}, {}
