@@ -192,6 +192,7 @@ class Engine:
             cell_id = f"anonymous-{next(self._anonymous)}"
         previous = self.cells.get(cell_id)
         previous_mutations = previous.names.mutations if previous else frozenset()
+        previous_writes = previous.names.writes if previous else frozenset()
         former_successors = set(self.graph.dag.succ[cell_id]) if previous else set()
         try:
             self.graph.register(cell_id, names)
@@ -210,11 +211,14 @@ class Engine:
         self.stale.add(cell_id)
         restore: set[str] = set()
         if previous is not None and mode == CLEAN:
-            for name in (previous.bound | previous_mutations) - names.writes:
-                if self._holds(previous, name):
-                    writer = self.graph.last_writer(name, excluding=cell_id)
-                    if writer is not None:
-                        restore.add(writer)
+            for name in (previous.bound | previous_mutations | previous_writes) - names.writes:
+                writer = self.graph.last_writer(name, excluding=cell_id)
+                if writer is None:
+                    continue
+                # the cell's value goes, or the namespace lacks the value the
+                # remaining last writer gives (a failed run removed it)
+                if self._holds(previous, name) or self.owner.get(name) != writer or not self.present(name):
+                    restore.add(writer)
         return self._plan(cell_id, mode, [], restore=restore, followers=former_successors)
 
     def _follow_calls(self, cell_id: str, names: Names) -> Names:
@@ -253,13 +257,17 @@ class Engine:
             self.graph.remove(cell_id)
             self.stale.discard(cell_id)
             for name in cell.bound | cell.names.writes:
-                if not self._holds(cell, name):
-                    continue
-                self.owner.pop(name, None)
-                if name in cell.bound and self._remove(name):
-                    self._pending_cleared.append(name)
+                if self._holds(cell, name):
+                    self.owner.pop(name, None)
+                    if name in cell.bound and self._remove(name):
+                        self._pending_cleared.append(name)
+                # restore the remaining last writer's value when the namespace
+                # does not hold it (also when the deleted cell's failed run had
+                # already removed the name)
                 writer = self.graph.last_writer(name)
-                if writer is not None:
+                if writer is not None and (
+                    self.owner.get(name) != writer or not self.present(name)
+                ):
                     self._pending_ancestors.add(writer)
         self._pending_descendants -= doomed
         self._pending_ancestors -= doomed

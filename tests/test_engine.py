@@ -548,3 +548,30 @@ def test_caller_follows_edit_of_function_body():
     r = e.run("c1", "x = 1\nz = 6")
     assert "c3" in ran_ids(r)
     assert e.namespace["y"] == 6
+
+
+def test_regression_deleting_failed_later_writer_restores_earlier_writer():
+    # c3 failed (its c was removed as outdated); deleting it must bring back
+    # c1's c, as run-all of the remaining cells gives.
+    e = Engine()
+    e.run("c1", "c = 0")
+    e.run("c2", "lst = [0]")
+    e.run("c3", "c = len(lst)")
+    e.run("c2", "a = 0")  # c3 now fails with NameError: lst
+    assert "c" not in e.namespace and e.stale_cells() == ["c3"]
+    e.forget(["c3"])
+    e.run("c2", "a = 0")
+    assert e.namespace["c"] == 0
+    assert e.stale_cells() == []
+
+
+def test_regression_editing_failed_later_writer_restores_earlier_writer():
+    e = Engine()
+    e.run("c1", "c = 0")
+    e.run("c2", "lst = [0]")
+    e.run("c3", "c = len(lst)")
+    e.run("c2", "a = 0")  # c3 fails, its c is removed
+    r = e.run("c3", "a = 0")  # c3 no longer writes c: c1's value comes back
+    assert e.namespace["c"] == 0
+    assert ("c1", "ancestor", "ok") in ran(r)
+    assert e.stale_cells() == []

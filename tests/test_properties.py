@@ -25,7 +25,7 @@ MAX_EXAMPLES = int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "300"))
 settings.register_profile(
     "reactive-engine",
     max_examples=MAX_EXAMPLES,
-    stateful_step_count=10,
+    stateful_step_count=int(os.environ.get("HYPOTHESIS_STEPS", "10")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
