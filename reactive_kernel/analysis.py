@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping, Optional
+from typing import Callable, Mapping, Optional
 
 #: IPython's output history and shell handles: bound by IPython, never by cells.
 _SHELL_NAME = re.compile(r"^(_+|_i+|_i\d+|_\d+|_ih|_oh|_dh|In|Out|get_ipython|exit|quit|__\w+__)$")
@@ -303,13 +303,16 @@ class _TopLevel(ast.NodeVisitor):
         self.visit(node.value)
         self._bind(node.target.id)
 
-    def visit_Lambda(self, node: ast.Lambda) -> None:
+    def _define(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        """Header now, body later: its free names are read when it is called."""
         for part in _function_header(node):
             self.visit(part)
         scope = function_scope(node)
         self.deferred |= scope.free()
         for name in scope.global_writes | (scope.stores & scope.globals):
             self._bind(name)
+
+    visit_Lambda = _define
 
     def _visit_comprehension(self, node: ast.AST) -> None:
         self.visit(node.generators[0].iter)
@@ -404,12 +407,7 @@ class _TopLevel(ast.NodeVisitor):
     visit_ImportFrom = visit_Import
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        for part in _function_header(node):
-            self.visit(part)
-        scope = function_scope(node)
-        self.deferred |= scope.free()
-        for name in scope.global_writes | (scope.stores & scope.globals):
-            self._bind(name)
+        self._define(node)
         self._bind(node.name)
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -445,14 +443,3 @@ class _TopLevel(ast.NodeVisitor):
             self.visit(pattern)
         if node.rest:
             self._bind(node.rest)
-
-
-def union(parts: Iterable[Names]) -> Names:
-    """Names of several pieces of code taken as one."""
-    reads, writes, mutations, deferred = set(), set(), set(), set()
-    for part in parts:
-        reads |= part.reads
-        writes |= part.writes
-        mutations |= part.mutations
-        deferred |= part.deferred
-    return Names(frozenset(reads), frozenset(writes), frozenset(mutations), frozenset(deferred))

@@ -7,7 +7,6 @@ process; the last ones go through the real kernel over jupyter_client.
 """
 from __future__ import annotations
 
-import pathlib
 import sqlite3
 import uuid
 
@@ -19,8 +18,8 @@ from IPython.utils.capture import capture_output
 
 from reactive_kernel.engine import ERROR, OK, Engine
 from reactive_kernel.sql import SqlCells, mask_url_text, split_statements, tokenize
+from tests.support.client import Execution, KernelSession
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
 # ---------------------------------------------------------------------------
@@ -514,60 +513,21 @@ def test_connection_object_as_engine(nb, dbfile):
 # Through the real kernel over jupyter_client
 # ---------------------------------------------------------------------------
 
-kernel_missing = not (REPO / "reactive_kernel" / "kernel.py").exists()
-
-
 @pytest.fixture(scope="module")
 def sql_kernel():
-    if kernel_missing:
-        pytest.skip("reactive_kernel/kernel.py does not exist yet")
-    from jupyter_client.manager import start_new_kernel
-
-    km, kc = start_new_kernel(kernel_name="reactive", startup_timeout=60)
-    try:
-        yield kc
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+    session = KernelSession("reactive")
+    yield session
+    session.close()
 
 
-def execute(kc, code, cell_id=None, timeout=60):
-    """Send an execute_request with metadata.cellId; return (reply, outputs)
-    where outputs are the iopub messages of the request."""
-    content = {
-        "code": code, "silent": False, "store_history": True,
-        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
-    }
-    msg = kc.session.msg("execute_request", content)
-    if cell_id is not None:
-        msg["metadata"]["cellId"] = cell_id
-    kc.shell_channel.send(msg)
-    msg_id = msg["header"]["msg_id"]
-    outputs = []
-    while True:
-        message = kc.get_iopub_msg(timeout=timeout)
-        if message["parent_header"].get("msg_id") != msg_id:
-            continue
-        if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
-            break
-        outputs.append(message)
-    while True:
-        reply = kc.get_shell_msg(timeout=timeout)
-        if reply["parent_header"].get("msg_id") == msg_id:
-            return reply, outputs
+def execute(session, code, cell_id=None):
+    """(reply, iopub messages) of one request carrying metadata.cellId."""
+    run = session.execute(code, cell_id)
+    return run.reply, run.messages
 
 
 def text_of(outputs):
-    parts = []
-    for message in outputs:
-        content = message["content"]
-        if message["msg_type"] == "stream":
-            parts.append(content["text"])
-        elif message["msg_type"] in ("display_data", "update_display_data", "execute_result"):
-            parts.append(content["data"].get("text/plain", ""))
-        elif message["msg_type"] == "error":
-            parts.append("\n".join(content["traceback"]))
-    return "\n".join(parts)
+    return Execution({}, outputs).text()
 
 
 def ran(reply):
