@@ -11,12 +11,13 @@ import sys
 from contextlib import contextmanager
 
 from ipykernel.ipkernel import IPythonKernel
-from traitlets import Bool, Enum
+from traitlets import Bool, Enum, Int
 
 from . import __version__
 from .directives import parse as parse_directives
 from .engine import CANCELLED, CLEAN, ERROR, INTERRUPTED, KEEP, OK, TARGET, Engine, Run, Step
 from .outputs import Recording, display_id, labelled
+from .sql import SqlCells
 from .summary import label, summarize
 
 _OUTPUT_TYPES = frozenset({"stream", "display_data", "execute_result", "error", "clear_output"})
@@ -101,24 +102,25 @@ class ReactiveKernel(IPythonKernel):
         help="Rerun the cells downstream of a cell that ran. When False they are only marked stale.",
     )
 
+    sql_drop_external = Bool(
+        False,
+        config=True,
+        help="Let clean reruns drop tables a SQL cell created on an external database "
+        "(the embedded SQLite database always is; without this only `%%sql --drop` cells are).",
+    )
+    sql_display_rows = Int(20, config=True, help="Rows of a SQL result shown in the cell.")
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         shell = self.shell
-        self.sql = None
-        magics, resources = {}, None
-        try:
-            from .sql import SqlCells
-        except ImportError:  # SQL support is optional at import time
-            SqlCells = None
-        if SqlCells is not None:
-            self.sql = SqlCells(shell)
-            self.sql.register_magics()
-            magics, resources = {"sql": self.sql.analyze}, self.sql
+        self.sql = SqlCells(shell, drop_external=self.sql_drop_external)
+        self.sql.display_rows = self.sql_display_rows
+        self.sql.register_magics()
         self.engine = Engine(
             shell.user_ns,
             transform=shell.transform_cell,
-            magics=magics,
-            resources=resources,
+            magics={"sql": self.sql.analyze},
+            resources=self.sql,
             autorun=self.autorun,
         )
         self.router = OutputRouter(self.session)

@@ -39,3 +39,15 @@ def test_rerun_mode_is_configurable_from_kernel_argv():
         assert session.value("x") == "2"
     finally:
         session.close()
+
+
+def test_sql_settings_are_configurable_from_kernel_argv():
+    session = KernelSession("reactive", extra_arguments=["--ReactiveKernel.sql_display_rows=2"])
+    try:
+        shown = session.execute(
+            "%%sql -o r\nWITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5)\n"
+            "SELECT i FROM n", "c1")
+        assert "5 rows × 1 column (first 2 shown)" in shown.text()
+        assert session.value("len(r)") == "5"
+    finally:
+        session.close()
