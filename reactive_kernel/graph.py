@@ -1,14 +1,14 @@
 """The dependency graph: cells in kernel order and the edges their names imply.
 
-Edges are derived per name from that name's writers and readers, so an edit
-recomputes only the names the edited cell touches (before and after the edit),
-never the whole notebook.
+Edges are derived per name from that name's writers and readers.  An edit
+re-derives only the edges of the cells next to the edited one, for the names
+whose role in it changed: the cost does not grow with the notebook.
 """
 from __future__ import annotations
 
 import bisect
 import itertools
-from dataclasses import dataclass
+import operator
 from typing import Iterable
 
 import networkx as nx
@@ -27,17 +27,8 @@ class CycleError(Exception):
         super().__init__(f"dependency cycle: {steps}")
 
 
-@dataclass
-class _Snapshot:
-    """What a registration may change, kept to undo it."""
-
-    cell: str
-    existed: bool
-    seq: int | None
-    names: Names | None
-    writers: dict[str, list[tuple[int, str]]]
-    readers: dict[str, set[str]]
-    name_edges: dict[str, set[Edge]]
+_FIRST = operator.itemgetter(0)
+_BEFORE_ALL, _AFTER_ALL = float("-inf"), float("inf")
 
 
 class DataflowGraph:
@@ -46,9 +37,11 @@ class DataflowGraph:
         self._next_seq = itertools.count()
         self.seq: dict[str, int] = {}
         self.names: dict[str, Names] = {}
+        #: per name, its writers and readers as (seq, cell), in kernel order
         self._writers: dict[str, list[tuple[int, str]]] = {}
-        self._readers: dict[str, set[str]] = {}
-        self._name_edges: dict[str, set[Edge]] = {}
+        self._readers: dict[str, list[tuple[int, str]]] = {}
+        #: changes made by the registration under way, to undo a refused one
+        self._journal: list[tuple] | None = None
 
     def __contains__(self, cell: str) -> bool:
         return cell in self.seq
@@ -66,15 +59,9 @@ class DataflowGraph:
 
     def provider(self, cell: str, name: str) -> str | None:
         """Nearest writer of ``name`` before ``cell``, else nearest after."""
-        return self._provider(self._writers.get(name, []), self.seq[cell], cell)
-
-    @staticmethod
-    def _provider(writers: list[tuple[int, str]], seq: int, cell: str) -> str | None:
-        i = bisect.bisect_left(writers, (seq, ""))
-        if i > 0:
-            return writers[i - 1][1]
-        j = i + 1 if i < len(writers) and writers[i][1] == cell else i
-        return writers[j][1] if j < len(writers) else None
+        writers = self._writers.get(name, [])
+        k = _provider_index(writers, self.seq[cell], cell)
+        return None if k is None else writers[k][1]
 
     def providers(self, cell: str) -> dict[str, str | None]:
         return {name: self.provider(cell, name) for name in self.names[cell].reads}
@@ -86,129 +73,161 @@ class DataflowGraph:
                 return cell
         return None
 
-    def _edges_for(self, name: str) -> set[Edge]:
-        writers = self._writers.get(name, [])
-        if not writers:
-            return set()
-        edges: set[Edge] = set()
-        position = {cell: i for i, (_, cell) in enumerate(writers)}
-        for (_, a), (_, b) in zip(writers, writers[1:]):
-            edges.add((a, b))  # write after write
-        for reader in self._readers.get(name, ()):
-            source = self._provider(writers, self.seq[reader], reader)
-            if source is None:
-                continue
-            edges.add((source, reader))  # read after write
-            after = position[source] + 1
-            if after < len(writers) and writers[after][1] != reader:
-                edges.add((reader, writers[after][1]))  # write after read
-        return edges
-
-    # -- mutation ------------------------------------------------------------
+    # -- registration ----------------------------------------------------------
     def register(self, cell: str, names: Names) -> None:
         """Add or replace ``cell``; raise CycleError and change nothing on a cycle."""
-        snapshot = self._snapshot(cell, names)
+        old = self.names.get(cell)
+        existed = cell in self.seq
+        if not existed:
+            self.seq[cell] = next(self._next_seq)
+            self.dag.add_node(cell)
+        self._journal = []
         try:
-            added = self._set(cell, names, snapshot.seq)
+            added = self._update(cell, old, names)
             self._check_acyclic(added)
         except CycleError:
-            self._restore(snapshot)
+            self._undo()
+            if not existed:
+                del self.seq[cell]
+                self.dag.remove_node(cell)
             raise
+        finally:
+            self._journal = None
+        self.names[cell] = names
 
     def remove(self, cell: str) -> None:
         """Forget ``cell``. Providers move to other writers; a cycle that
-        creates is broken by dropping the new edges (the cell is gone either way)."""
+        creates is broken by dropping new edges (the cell is gone either way)."""
         if cell not in self.seq:
             return
-        old = self.names.pop(cell)
-        self._unindex(cell, old, self.seq.pop(cell))
-        added = self._recompute(old.reads | old.writes)
+        added = self._update(cell, self.names.pop(cell), Names())
+        del self.seq[cell]
         self.dag.remove_node(cell)
-        added = {(u, v) for u, v in added if u != cell and v != cell}
+        added = {(u, v) for u, v in added if self.dag.has_edge(u, v)}
         while True:
             try:
                 self._check_acyclic(added)
                 return
             except CycleError as error:
-                # drop one new edge of the cycle from the DAG *and* from the
-                # per-name edge index, so later recomputations stay consistent
                 cycle = [(u, v) for u, v, _ in error.cycle]
                 u, v = next((e for e in cycle if e in added), cycle[0])
-                self._drop_edge(u, v)
+                self.dag.remove_edge(u, v)
                 added.discard((u, v))
 
-    def _drop_edge(self, u: str, v: str) -> None:
-        for name in self.dag.edges[u, v]["names"]:
-            edges = self._name_edges.get(name)
-            if edges is not None:
-                edges.discard((u, v))
-                if not edges:
-                    del self._name_edges[name]
-        self.dag.remove_edge(u, v)
+    def _update(self, cell: str, old: Names | None, new: Names) -> set[Edge]:
+        """Move ``cell`` from ``old`` to ``new`` names; return the new edges.
 
-    def _snapshot(self, cell: str, names: Names) -> _Snapshot:
-        old = self.names.get(cell)
-        touched = names.reads | names.writes | (old.reads | old.writes if old else frozenset())
-        return _Snapshot(
-            cell=cell,
-            existed=cell in self.seq,
-            seq=self.seq.get(cell),
-            names=old,
-            writers={n: list(self._writers.get(n, [])) for n in touched},
-            readers={n: set(self._readers.get(n, ())) for n in touched},
-            name_edges={n: set(self._name_edges.get(n, ())) for n in touched},
-        )
-
-    def _set(self, cell: str, names: Names, seq: int | None) -> set[Edge]:
-        old = self.names.get(cell)
-        if seq is None:
-            seq = next(self._next_seq)
-            self.seq[cell] = seq
-            self.dag.add_node(cell)
-        if old is not None:
-            self._unindex(cell, old, seq)
-        self.names[cell] = names
-        for name in names.writes:
-            bisect.insort(self._writers.setdefault(name, []), (seq, cell))
-        for name in names.reads:
-            self._readers.setdefault(name, set()).add(cell)
-        touched = names.reads | names.writes | (old.reads | old.writes if old else frozenset())
-        return self._recompute(touched)
-
-    def _unindex(self, cell: str, names: Names, seq: int) -> None:
-        for name in names.writes:
-            writers = self._writers[name]
-            writers.pop(bisect.bisect_left(writers, (seq, cell)))
-            if not writers:
-                del self._writers[name]
-        for name in names.reads:
-            readers = self._readers[name]
-            readers.discard(cell)
-            if not readers:
-                del self._readers[name]
-
-    def _recompute(self, names: Iterable[str]) -> set[Edge]:
-        """Re-derive the edges of ``names``; return the edges that are new."""
+        Per name, only the edges of the cells around ``cell`` can change (see
+        ``_window``); they are derived before and after and the difference
+        applied, so the cost does not grow with the notebook.
+        """
+        old = old or Names()
+        seq, item = self.seq[cell], (self.seq[cell], cell)
         added: set[Edge] = set()
-        for name in names:
-            old = self._name_edges.get(name, set())
-            new = self._edges_for(name)
-            for u, v in old - new:
-                labels = self.dag.edges[u, v]["names"]
-                labels.discard(name)
-                if not labels:
-                    self.dag.remove_edge(u, v)
-            for u, v in new - old:
-                if self.dag.has_edge(u, v):
-                    self.dag.edges[u, v]["names"].add(name)
-                else:
-                    self.dag.add_edge(u, v, names={name})
+        for name in old.reads | old.writes | new.reads | new.writes:
+            changes = [
+                (store, was, now)
+                for store, was, now in (
+                    (self._writers, name in old.writes, name in new.writes),
+                    (self._readers, name in old.reads, name in new.reads),
+                )
+                if was != now
+            ]
+            if not changes:
+                continue
+            window = self._window(name, seq)
+            before = self._edges_in(name, *window)
+            for store, was, _ in changes:
+                self._index(store, name, item, add=not was)
+            after = self._edges_in(name, *window)
+            for u, v in before - after:
+                self._unlabel(name, u, v)
+            for u, v in after - before:
+                if self._label(name, u, v):
                     added.add((u, v))
-            if new:
-                self._name_edges[name] = new
-            else:
-                self._name_edges.pop(name, None)
         return added
+
+    def _window(self, name: str, seq: int) -> tuple[float, float, float]:
+        """(lo, p, q) for a change of the cell at ``seq`` to ``name``.
+
+        p and q are the nearest other writers before and after it.  Only the
+        writers p..q and the readers after lo up to q can gain or lose edges:
+        their provider, or the writer after their provider, may change.  lo is
+        p, unless p is the first writer (readers before it read it too).
+        """
+        writers = self._writers.get(name, [])
+        i = bisect.bisect_left(writers, seq, key=_FIRST)
+        j = i + 1 if i < len(writers) and writers[i][0] == seq else i
+        p = writers[i - 1][0] if i > 0 else _BEFORE_ALL
+        q = writers[j][0] if j < len(writers) else _AFTER_ALL
+        return (p if i > 1 else _BEFORE_ALL), p, q
+
+    def _edges_in(self, name: str, lo: float, p: float, q: float) -> set[Edge]:
+        writers = self._writers.get(name, [])
+        edges: set[Edge] = set()
+        a = bisect.bisect_left(writers, p, key=_FIRST)
+        b = bisect.bisect_right(writers, q, key=_FIRST)
+        for (_, x), (_, y) in zip(writers[a:b], writers[a + 1:b]):
+            edges.add((x, y))  # write after write
+        readers = self._readers.get(name, [])
+        ra = bisect.bisect_right(readers, lo, key=_FIRST)
+        rb = bisect.bisect_right(readers, q, key=_FIRST)
+        for seq, reader in readers[ra:rb]:
+            k = _provider_index(writers, seq, reader)
+            if k is None:
+                continue
+            edges.add((writers[k][1], reader))  # read after write
+            if k + 1 < len(writers) and writers[k + 1][1] != reader:
+                edges.add((reader, writers[k + 1][1]))  # write after read
+        return edges
+
+    # -- journaled primitives ------------------------------------------------
+    def _index(self, store: dict, name: str, item: tuple[int, str], add: bool) -> None:
+        entries = store.setdefault(name, [])
+        if add:
+            bisect.insort(entries, item)
+        else:
+            entries.pop(bisect.bisect_left(entries, item))
+        if not entries:
+            del store[name]
+        if self._journal is not None:
+            self._journal.append(("index", store, name, item, add))
+
+    def _label(self, name: str, u: str, v: str) -> bool:
+        """Add ``name`` to edge u -> v; True when the edge is new."""
+        created = not self.dag.has_edge(u, v)
+        if created:
+            self.dag.add_edge(u, v, names={name})
+        elif name in self.dag.edges[u, v]["names"]:
+            return False
+        else:
+            self.dag.edges[u, v]["names"].add(name)
+        if self._journal is not None:
+            self._journal.append(("label", name, u, v))
+        return created
+
+    def _unlabel(self, name: str, u: str, v: str) -> None:
+        if not self.dag.has_edge(u, v):
+            return  # dropped to break a cycle a deletion left behind
+        labels = self.dag.edges[u, v]["names"]
+        if name not in labels:
+            return
+        labels.discard(name)
+        if not labels:
+            self.dag.remove_edge(u, v)
+        if self._journal is not None:
+            self._journal.append(("unlabel", name, u, v))
+
+    def _undo(self) -> None:
+        journal, self._journal = self._journal or [], None
+        for op, *args in reversed(journal):
+            if op == "index":
+                store, name, item, add = args
+                self._index(store, name, item, add=not add)
+            elif op == "label":
+                self._unlabel(*args)
+            else:
+                self._label(*args)
 
     def _check_acyclic(self, added: set[Edge]) -> None:
         """Any new cycle runs through a new edge, so search from those only."""
@@ -222,34 +241,11 @@ class DataflowGraph:
             [(u, v, tuple(sorted(self.dag.edges[u, v]["names"]))) for u, v in cycle]
         )
 
-    def _restore(self, snap: _Snapshot) -> None:
-        cell = snap.cell
-        touched = set(snap.writers)
-        # Undo the graph edges of every touched name, then reinstate the old indexes.
-        for name in touched:
-            for u, v in self._name_edges.get(name, set()):
-                labels = self.dag.edges[u, v]["names"]
-                labels.discard(name)
-                if not labels:
-                    self.dag.remove_edge(u, v)
-        for name in touched:
-            for store, saved in ((self._writers, snap.writers), (self._readers, snap.readers)):
-                if saved[name]:
-                    store[name] = saved[name]
-                else:
-                    store.pop(name, None)
-            if snap.name_edges[name]:
-                self._name_edges[name] = snap.name_edges[name]
-            else:
-                self._name_edges.pop(name, None)
-            for u, v in snap.name_edges[name]:
-                if self.dag.has_edge(u, v):
-                    self.dag.edges[u, v]["names"].add(name)
-                else:
-                    self.dag.add_edge(u, v, names={name})
-        if snap.existed:
-            self.names[cell] = snap.names
-        else:
-            del self.seq[cell]
-            self.names.pop(cell, None)
-            self.dag.remove_node(cell)
+
+def _provider_index(writers: list[tuple[int, str]], seq: int, cell: str) -> int | None:
+    """Index in ``writers`` of the provider of a reader at ``seq``."""
+    i = bisect.bisect_left(writers, seq, key=_FIRST)
+    if i > 0:
+        return i - 1
+    j = i + 1 if i < len(writers) and writers[i][1] == cell else i
+    return j if j < len(writers) else None
