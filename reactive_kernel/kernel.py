@@ -11,7 +11,8 @@ import sys
 from contextlib import contextmanager
 
 from ipykernel.ipkernel import IPythonKernel
-from traitlets import Bool, Enum, Int
+from ipykernel.zmqshell import ZMQInteractiveShell
+from traitlets import Bool, Enum, Int, Type
 
 from . import __version__
 from .directives import parse as parse_directives
@@ -80,7 +81,31 @@ def _flush() -> None:
             stream.flush()
 
 
+class ReactiveShell(ZMQInteractiveShell):
+    """ipykernel's shell, transforming a cell's text once per request.
+
+    The engine, ipykernel and IPython each transform the same cell (magics,
+    ``!cmd``); tokenizing it three times costs more than the engine itself.
+    The memo holds one cell and is cleared at every request, so state changes
+    between requests (a new alias) are always seen.
+    """
+
+    _transformed: tuple[str, str] | None = None
+
+    def transform_cell(self, raw_cell: str) -> str:
+        memo = self._transformed
+        if memo is not None and memo[0] == raw_cell:
+            return memo[1]
+        result = super().transform_cell(raw_cell)
+        self._transformed = (raw_cell, result)
+        return result
+
+    def forget_transform(self) -> None:
+        self._transformed = None
+
+
 class ReactiveKernel(IPythonKernel):
+    shell_class = Type(ReactiveShell)
     implementation = "reactive_kernel"
     implementation_version = __version__
     banner = (
@@ -151,6 +176,7 @@ class ReactiveKernel(IPythonKernel):
         cell_id=None,
     ):
         base = super().do_execute
+        self.shell.forget_transform()
         if silent:
             return await base(code, silent, store_history, user_expressions, allow_stdin,
                               cell_meta=cell_meta, cell_id=cell_id)
