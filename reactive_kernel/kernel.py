@@ -237,7 +237,10 @@ class ReactiveKernel(IPythonKernel):
         else:
             status = ERROR
         run.finish(step, status)
-        if replaceable:
+        # A silent cell that depends on nothing can only rerun as an ancestor
+        # and show nothing again: it needs no display (saves a message on the
+        # most common cells: imports, constants).
+        if replaceable and (recording or self.engine.graph.dag.pred[step.cell.id]):
             data, metadata = recording.bundle()
             if self.router.shown:
                 self._send("clear_output", {"wait": True})

@@ -160,6 +160,11 @@ def test_target_output_streams_then_becomes_replaceable(kernel):
     # a bare result needs no clearing: it goes out once, as the cell's display
     result = kernel.execute("6 * 7", "c2")
     assert [m["msg_type"] for m in result.messages] == ["display_data"]
+    # a silent cell that depends on nothing cannot change on a rerun: no display
+    assert kernel.execute("k = 1", "c3").messages == []
+    # a silent cell with inputs gets an empty display, for what a rerun may show
+    (empty,) = kernel.execute("j = k + 1", "c4").messages
+    assert empty["content"]["data"] == {} and empty["content"]["transient"]["display_id"] == display_id("c4")
     # without a cell id (console, nbclient) outputs are exactly ipykernel's
     plain_run = kernel.execute("print('hello')\n40 + 2")
     assert [m["msg_type"] for m in plain_run.messages] == ["stream", "execute_result"]
