@@ -240,3 +240,27 @@ def test_stale_reader_of_shell_output_reruns(kernel):
     edit = kernel.execute("words = 'a b'.split()", "c1")
     (update,) = edit.updates(display_id("c2"))
     assert update["content"]["data"]["text/plain"] == "2"
+
+
+def test_interrupt_stops_the_cascade(kernel):
+    import threading
+    import time
+
+    kernel.execute("n = 1", "c1")
+    kernel.execute("import time\nslow = n\nfor _ in range(600 if n > 1 else 0):\n    time.sleep(0.05)", "c2")
+    kernel.execute("after = slow + 1", "c3")
+    kernel.execute("other = n * 100", "c4")
+
+    def interrupt_once_c2_runs():
+        time.sleep(1.5)  # c1 and c2 start at once; c2 runs for 30 s unless interrupted
+        kernel.manager.interrupt_kernel()
+
+    threading.Thread(target=interrupt_once_c2_runs, daemon=True).start()
+    edit = kernel.execute("n = 2", "c1")
+    statuses = {e["cell_id"]: e["status"] for e in edit.reactive["ran"]}
+    assert statuses["c1"] == "ok"
+    assert statuses["c2"] == "error"
+    # everything after the interrupted cell is cancelled, downstream of it or not
+    assert statuses["c3"] == "cancelled" and statuses["c4"] == "cancelled"
+    assert {"c2", "c3", "c4"} <= set(edit.reactive["stale"])
+    assert kernel.value("'after' in globals()") == "False"
