@@ -151,6 +151,8 @@ class ReactiveKernel(IPythonKernel):
         self.router = OutputRouter(self.session)
         #: cells whose output area holds their display (so updates can reach it)
         self.displayed: set[str] = set()
+        #: the execution count each cell showed when it last ran as requested
+        self.prompts: dict[str, int] = {}
         #: ids given by ``%%cell NAME``: readable, so notes show them
         self.cell_names: set[str] = set()
         self._report = None
@@ -185,6 +187,8 @@ class ReactiveKernel(IPythonKernel):
         if deleted:
             self.engine.forget(deleted)
             self.displayed.difference_update(deleted)
+            for cell in deleted:
+                self.prompts.pop(cell, None)
         directives = parse_directives(code)
         if directives.cell_name:
             self.cell_names.add(directives.cell_name)
@@ -227,6 +231,8 @@ class ReactiveKernel(IPythonKernel):
         # A result is a cell's last output: with a display of its own to come,
         # it is held back and goes out once, as that display.
         held = {"execute_result"} if replaceable else ()
+        if step.cell.id:
+            self.prompts[step.cell.id] = self.shell.execution_count
         with self.router.record(held) as recording:
             reply = await base(step.cell.code, False, store_history, user_expressions,
                                allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
@@ -251,7 +257,7 @@ class ReactiveKernel(IPythonKernel):
 
     async def _run_other(self, step: Step, run: Run) -> None:
         with self.router.record() as recording:
-            result = await self._run_quietly(step.cell.code)
+            result = await self._run_quietly(step)
         error = result.error_before_exec or result.error_in_exec
         if error is None:
             status = OK
@@ -271,18 +277,24 @@ class ReactiveKernel(IPythonKernel):
             self._send("display_data", {"data": data, "metadata": {**metadata, **tag},
                                         "transient": {}}, metadata=tag)
 
-    async def _run_quietly(self, code: str):
-        """Run a cell that was not requested: no history, no execution count."""
-        shell = self.shell
+    async def _run_quietly(self, step: Step):
+        """Run a cell that was not requested: no history, no new execution
+        count.  Tracebacks name it by the prompt it showed when it last ran."""
+        shell, code = self.shell, step.cell.code
+        count = shell.execution_count
+        shell.execution_count = self.prompts.get(step.cell.id, count)
         try:
-            transformed = shell.transform_cell(code)
-        except Exception:
+            try:
+                transformed = shell.transform_cell(code)
+            except Exception:
+                return shell.run_cell(code, store_history=False)
+            if shell.should_run_async(code, transformed_cell=transformed, preprocessing_exc_tuple=None):
+                return await shell.run_cell_async(
+                    code, store_history=False, transformed_cell=transformed,
+                    preprocessing_exc_tuple=None)
             return shell.run_cell(code, store_history=False)
-        if shell.should_run_async(code, transformed_cell=transformed, preprocessing_exc_tuple=None):
-            return await shell.run_cell_async(
-                code, store_history=False, transformed_cell=transformed, preprocessing_exc_tuple=None
-            )
-        return shell.run_cell(code, store_history=False)
+        finally:
+            shell.execution_count = count
 
     def _mark_cancelled(self, run: Run) -> None:
         """A cancelled cell's old output would pass for current: replace it."""

@@ -33,7 +33,9 @@ def test_rename_removes_old_name_and_reader_fails(kernel):
     assert edit.reactive["stale"] == ["c2"]
     assert "a" in edit.reactive["cleared"]
     (update,) = edit.updates(display_id("c2"))
-    assert "NameError" in plain(update["content"]["data"]["text/plain"])
+    shown = plain(update["content"]["data"]["text/plain"])
+    assert "NameError" in shown
+    assert "In[2]" in shown  # the traceback names the prompt c2 shows, not the requester's
     assert kernel.value("'a' in globals()") == "False"
     assert kernel.value("'b' in globals()") == "False"
 
