@@ -201,7 +201,12 @@ class ReactiveKernel(IPythonKernel):
         replaceable = "cellId" in meta
         if replaceable:
             self.displayed.discard(target)
-        run = self.engine.request(target, directives.code, mode)
+        try:
+            run = self.engine.request(target, directives.code, mode)
+        except Exception:  # a bug of ours must not cost the user the cell
+            self.log.exception("reactive engine failed; running the cell as plain IPython")
+            return await base(directives.code, silent, store_history, user_expressions,
+                              allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
         error = run.report.error
         if error is not None:
             self._report = run.report
