@@ -22,6 +22,7 @@ CLEAN, KEEP = "clean", "keep"
 ANCESTOR, TARGET, DESCENDANT = "ancestor", "target", "descendant"
 OK, ERROR, CANCELLED, INTERRUPTED = "ok", "error", "cancelled", "interrupted"
 _MISSING = object()
+_ANALYSES_KEPT = 512
 
 
 def python_body_magics() -> dict[str, MagicAnalyzer]:
@@ -143,6 +144,7 @@ class Engine:
         #: take ownership, do not change it): a clean rerun or deletion of
         #: that cell removes the name even after other cells mutated it
         self.binder: dict[str, str] = {}
+        self._analyses: dict[str, tuple[Names, tuple]] = {}
         self._anonymous = itertools.count(1)
         self._pending_ancestors: set[str] = set()
         self._pending_descendants: set[str] = set()
@@ -150,12 +152,27 @@ class Engine:
 
     # -- queries -----------------------------------------------------------
     def analyze(self, code: str) -> Names:
+        """Names of ``code``, from a small cache: a cell run again unchanged
+        (or the same line typed again in a console) is not parsed again.  The
+        one namespace fact analysis uses, which names hold modules, is
+        rechecked on every hit."""
         namespace = self.namespace
-        return analyze(
-            self.transform(code),
-            magics=self.magics,
-            is_module=lambda name: isinstance(namespace.get(name), types.ModuleType),
-        )
+        cached = self._analyses.get(code)
+        if cached is not None:
+            names, modules = cached
+            if all(isinstance(namespace.get(n), types.ModuleType) == m for n, m in modules):
+                return names
+        consulted: dict[str, bool] = {}
+
+        def is_module(name: str) -> bool:
+            consulted[name] = isinstance(namespace.get(name), types.ModuleType)
+            return consulted[name]
+
+        names = analyze(self.transform(code), magics=self.magics, is_module=is_module)
+        if len(self._analyses) >= _ANALYSES_KEPT:
+            del self._analyses[next(iter(self._analyses))]
+        self._analyses[code] = (names, tuple(consulted.items()))
+        return names
 
     def stale_cells(self) -> list[str]:
         return self.graph.order(self.stale)

@@ -575,3 +575,15 @@ def test_regression_editing_failed_later_writer_restores_earlier_writer():
     assert e.namespace["c"] == 0
     assert ("c1", "ancestor", "ok") in ran(r)
     assert e.stale_cells() == []
+
+
+def test_analysis_cache_rechecks_which_names_hold_modules():
+    import math
+
+    engine = Engine()
+    engine.namespace["m"] = []
+    assert engine.analyze("m.append(1)").mutations == {"m"}
+    engine.namespace["m"] = math  # same text, but now a method call on a module
+    assert engine.analyze("m.append(1)").mutations == frozenset()
+    engine.namespace["m"] = []
+    assert engine.analyze("m.append(1)").mutations == {"m"}
