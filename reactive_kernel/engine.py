@@ -83,16 +83,42 @@ class Run:
         self._status: dict[str, str] = {}
         self._before: dict | None = None
         self._cancelled: set[str] = set()
+        self._deferred: set[str] = set()
         self._stopped = False
+        #: cells with requests of their own already waiting (see ``defer``)
+        self.queued: Callable[[], set[str]] | None = None
 
     @property
     def steps(self) -> list[Step]:
         return list(self._plan)
 
+    def defer(self, cells) -> set[str]:
+        """Leave descendants that have a request of their own already queued
+        (JupyterLab's *Run All*) to that request, with what depends on them:
+        each cell then runs once, not once per queued request above it.
+        A cell is kept when an ancestor or the target depends on it."""
+        graph = self.engine.graph
+        followers = {s.cell.id for s in self._plan if s.role == DESCENDANT}
+        others = {s.cell.id for s in self._plan} - followers
+        for cell in followers & set(cells):
+            later = downstream(graph, [cell])
+            if not later & others:
+                self._deferred |= ({cell} | later) & followers
+        return set(self._deferred)
+
     def __iter__(self) -> Iterator[Step]:
         engine = self.engine
+        waiting: set[str] = set()
         for step in self._plan:
             cell = step.cell
+            if self.queued is not None and step.role == DESCENDANT:
+                now = self.queued()  # requests keep arriving while cells run
+                if now != waiting:
+                    waiting = now
+                    self.defer(now)
+            if cell.id in self._deferred:
+                engine.stale.add(cell.id)
+                continue
             if self._stopped or cell.id in self._cancelled:
                 engine._cancel(cell, self.report)
                 self.report.ran.append(RunEntry(cell.id, step.role, CANCELLED))

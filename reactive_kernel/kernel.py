@@ -153,9 +153,32 @@ class ReactiveKernel(IPythonKernel):
         self.displayed: set[str] = set()
         #: the execution count each cell showed when it last ran as requested
         self.prompts: dict[str, int] = {}
+        #: execute requests received but not yet dispatched: msg_id -> cell id
+        self.queued: dict[str, str] = {}
         #: ids given by ``%%cell NAME``: readable, so notes show them
         self.cell_names: set[str] = set()
         self._report = None
+
+    # -- requests waiting behind the running one -----------------------------------
+    async def shell_channel_thread_main(self, msg):
+        """ipykernel's shell channel thread sees each request as it arrives,
+        while an earlier one may still run: note the cells already queued."""
+        try:
+            _, frames = self.session.feed_identities(msg, copy=False)
+            message = self.session.deserialize(frames, content=False, copy=False)
+            header = message["header"]
+            cell = (message.get("metadata") or {}).get("cellId")
+            if header["msg_type"] == "execute_request" and cell and not header.get("subshell_id"):
+                self.queued[header["msg_id"]] = cell
+        except Exception:  # ipykernel reports bad messages itself
+            pass
+        await super().shell_channel_thread_main(msg)
+
+    def set_parent(self, ident, parent, channel="shell"):
+        """Every shell message dispatched (run or aborted) passes here."""
+        super().set_parent(ident, parent, channel)
+        if channel == "shell":
+            self.queued.pop(parent.get("header", {}).get("msg_id"), None)
 
     # -- the reply's metadata --------------------------------------------------
     def finish_metadata(self, parent, metadata, reply_content):
@@ -216,6 +239,7 @@ class ReactiveKernel(IPythonKernel):
             return self._refuse(error)
 
         reply = None
+        run.queued = lambda: set(self.queued.values()) - {target}
         for step in run:
             if step.role == TARGET:
                 reply = await self._run_target(

@@ -587,3 +587,22 @@ def test_analysis_cache_rechecks_which_names_hold_modules():
     assert engine.analyze("m.append(1)").mutations == frozenset()
     engine.namespace["m"] = []
     assert engine.analyze("m.append(1)").mutations == {"m"}
+
+
+def test_deferred_descendants_are_left_stale_for_their_own_requests():
+    engine = Engine()
+    engine.run("c1", "x = 1")
+    engine.run("c2", "y = x + 1")
+    engine.run("c3", "z = y + 1")
+    engine.run("c4", "v = x * 3")
+    run = engine.request("c1", "x = 5")
+    run.queued = lambda: {"c2"}
+    for step in run:
+        run.finish(step, engine._exec(step))
+    assert [e.cell_id for e in run.report.ran] == ["c1", "c4"]
+    assert run.report.stale == ["c2", "c3"]
+    assert engine.namespace["v"] == 15
+    # the queued request then runs c2 and what follows it, once
+    report = engine.run("c2", "y = x + 1")
+    assert [e.cell_id for e in report.ran] == ["c2", "c3"]
+    assert engine.namespace["z"] == 7 and engine.stale_cells() == []

@@ -266,3 +266,27 @@ def test_interrupt_stops_the_cascade(kernel):
     assert statuses["c3"] == "cancelled" and statuses["c4"] == "cancelled"
     assert {"c2", "c3", "c4"} <= set(edit.reactive["stale"])
     assert kernel.value("'after' in globals()") == "False"
+
+
+def test_run_all_runs_each_cell_once(kernel):
+    # runs are counted on the sys module: not a graph name, so not part of the semantics
+    count = "__import__('sys').runs.append('{}')"
+    chain = [("import time\ntime.sleep(0.3)\nx = 1", "c1"), ("y = x + 1\n" + count.format("c2"), "c2"),
+             ("z = y + 1\n" + count.format("c3"), "c3"), ("w = z + 1\n" + count.format("c4") + "\nw", "c4")]
+    kernel.execute("__import__('sys').runs = []")
+    kernel.execute_many(chain)
+    kernel.execute("__import__('sys').runs.clear()")
+    # edit the first cell, then "Run All": every request is queued at once
+    edited = [("import time\ntime.sleep(0.3)\nx = 10", "c1")] + chain[1:]
+    results = kernel.execute_many(edited)
+    assert all(r.status == "ok" for r in results)
+    assert kernel.value("__import__('sys').runs") == "['c2', 'c3', 'c4']"
+    assert kernel.value("w") == "13"
+    # the first request left the queued cells to their own requests, marked stale meanwhile
+    assert results[0].reactive["ran"] == [{"cell_id": "c1", "role": "target", "status": "ok"}]
+    assert results[0].reactive["stale"] == ["c2", "c3", "c4"]
+    assert results[-1].reactive["stale"] == []
+    # a single edit still reruns its dependents at once
+    edit = kernel.execute("import time\nx = 20", "c1")
+    assert [e["cell_id"] for e in edit.reactive["ran"]] == ["c1", "c2", "c3", "c4"]
+    assert kernel.value("w") == "23"

@@ -60,6 +60,17 @@ class KernelSession:
 
     def execute(self, code: str, cell_id: str | None = None, *, deleted=(), silent=False,
                 metadata: dict | None = None, stop_on_error=True, timeout: float = 60) -> Execution:
+        msg_id = self.send(code, cell_id, deleted=deleted, silent=silent, metadata=metadata,
+                           stop_on_error=stop_on_error)
+        return self.collect([msg_id], timeout)[0]
+
+    def execute_many(self, cells: list[tuple[str, str]], timeout: float = 60) -> list[Execution]:
+        """Send (code, cell id) requests back to back, as *Run All* does, then
+        collect them: later requests queue while earlier ones run."""
+        return self.collect([self.send(code, cell_id) for code, cell_id in cells], timeout)
+
+    def send(self, code: str, cell_id: str | None = None, *, deleted=(), silent=False,
+             metadata: dict | None = None, stop_on_error=True) -> str:
         kc = self.client
         content = {"code": code, "silent": silent, "store_history": not silent,
                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": stop_on_error}
@@ -70,23 +81,29 @@ class KernelSession:
             msg["metadata"]["deletedCells"] = list(deleted)
         msg["metadata"].update(metadata or {})
         kc.shell_channel.send(msg)
-        msg_id = msg["header"]["msg_id"]
-        while True:
+        return msg["header"]["msg_id"]
+
+    def collect(self, msg_ids: list[str], timeout: float = 60) -> list[Execution]:
+        kc = self.client
+        replies: dict[str, dict] = {}
+        while len(replies) < len(msg_ids):
             reply = kc.get_shell_msg(timeout=timeout)
-            if reply["parent_header"].get("msg_id") == msg_id:
-                break
-        messages = []
-        while True:
+            if reply["parent_header"].get("msg_id") in msg_ids:
+                replies[reply["parent_header"]["msg_id"]] = reply
+        messages: dict[str, list] = {msg_id: [] for msg_id in msg_ids}
+        idle: set[str] = set()
+        while len(idle) < len(msg_ids):
             m = kc.get_iopub_msg(timeout=timeout)
-            if m["parent_header"].get("msg_id") != msg_id:
+            parent = m["parent_header"].get("msg_id")
+            if parent not in messages:
                 continue
             if m["msg_type"] == "status":
                 if m["content"]["execution_state"] == "idle":
-                    break
+                    idle.add(parent)
                 continue
             if m["msg_type"] != "execute_input":
-                messages.append(m)
-        return Execution(reply, messages)
+                messages[parent].append(m)
+        return [Execution(replies[msg_id], messages[msg_id]) for msg_id in msg_ids]
 
     def value(self, expression: str):
         """The repr of an expression, evaluated silently (leaves no trace)."""
