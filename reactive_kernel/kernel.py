@@ -21,7 +21,9 @@ from .outputs import Recording, display_id, labelled
 from .sql import SqlCells
 from .summary import label, summarize
 
-_OUTPUT_TYPES = frozenset({"stream", "display_data", "execute_result", "error", "clear_output"})
+_OUTPUT_TYPES = frozenset(
+    {"stream", "display_data", "execute_result", "error", "clear_output", "update_display_data"}
+)
 
 
 class OutputRouter:
@@ -47,7 +49,11 @@ class OutputRouter:
                 msg_type, body = msg_or_type["header"]["msg_type"], msg_or_type["content"]
             else:
                 msg_type, body = msg_or_type, content or {}
-            if msg_type in _OUTPUT_TYPES:
+            if msg_type == "update_display_data" and not recording.owns(
+                body.get("transient", {}).get("display_id")
+            ):
+                pass  # updates a display of another cell (a handle kept in a variable)
+            elif msg_type in _OUTPUT_TYPES:
                 recording.add(msg_type, body)
                 if msg_type in self.held:
                     return None
@@ -277,7 +283,9 @@ class ReactiveKernel(IPythonKernel):
         # most common cells: imports, constants).
         if replaceable and (recording or self.engine.graph.dag.pred[step.cell.id]):
             data, metadata = recording.bundle()
-            if self.router.shown:
+            if not recording.foldable:  # keep the live widget; reruns show below it
+                data, metadata = {}, {}
+            elif self.router.shown:
                 self._send("clear_output", {"wait": True})
             self._send("display_data", {"data": data, "metadata": metadata,
                                         "transient": {"display_id": display_id(step.cell.id)}})

@@ -26,6 +26,25 @@ def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
+#: stream text kept per part: a cell printing megabytes keeps its tail
+STREAM_KEPT = 200_000
+#: mime types that cannot be folded into a composite display
+UNFOLDABLE = frozenset({"application/vnd.jupyter.widget-view+json"})
+
+
+def terminal_text(text: str) -> str:
+    """Stream text as a terminal (and Jupyter's stream output) shows it:
+    a carriage return rewrites its line, so progress bars show their last state."""
+    if "\r" not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        if "\r" in line:
+            line = next((p for p in reversed(line.split("\r")) if p), "")
+        lines.append(line)
+    return "\n".join(lines)
+
+
 @dataclass
 class Recording:
     """Output messages of one cell run, in order."""
@@ -40,22 +59,41 @@ class Recording:
             else:
                 self.parts.clear()
             return
+        if msg_type == "update_display_data":  # the cell updating its own display
+            target = content.get("transient", {}).get("display_id")
+            for i, part in enumerate(self.parts):
+                if part[0] == "data" and target and part[3] == target:
+                    self.parts[i] = ("data", content.get("data", {}), content.get("metadata", {}), target)
+            return
         if self._clear_pending:
             self.parts.clear()
             self._clear_pending = False
         if msg_type == "stream":
             name, text = content.get("name", "stdout"), content.get("text", "")
             if self.parts and self.parts[-1][0] == "stream" and self.parts[-1][1] == name:
-                self.parts[-1] = ("stream", name, self.parts[-1][2] + text)
-            else:
-                self.parts.append(("stream", name, text))
+                text = self.parts[-1][2] + text
+                self.parts.pop()
+            if len(text) > 2 * STREAM_KEPT:
+                text = text[-STREAM_KEPT:]
+            self.parts.append(("stream", name, text))
         elif msg_type in ("display_data", "execute_result"):
-            self.parts.append(("data", content.get("data", {}), content.get("metadata", {})))
+            own_id = content.get("transient", {}).get("display_id")
+            self.parts.append(("data", content.get("data", {}), content.get("metadata", {}), own_id))
         elif msg_type == "error":
             self.parts.append(("error", content.get("ename", ""), list(content.get("traceback", []))))
 
     def __bool__(self) -> bool:
         return bool(self.parts)
+
+    def owns(self, display: str | None) -> bool:
+        """Whether one of the recorded displays carries this (user) display id."""
+        return display is not None and any(p[0] == "data" and p[3] == display for p in self.parts)
+
+    @property
+    def foldable(self) -> bool:
+        """False when a part (a widget) would be lost in a composite display."""
+        return len(self.parts) == 1 or not any(
+            p[0] == "data" and UNFOLDABLE & set(p[1]) for p in self.parts)
 
     def bundle(self) -> tuple[dict, dict]:
         """(data, metadata) of one display_data showing every part."""
@@ -65,7 +103,7 @@ class Recording:
 def _plain(part: tuple) -> str:
     kind = part[0]
     if kind == "stream":
-        return part[2]
+        return terminal_text(part[2])
     if kind == "error":
         return "\n".join(part[2]) + "\n"
     text = part[1].get("text/plain", "")
@@ -76,7 +114,7 @@ def _html(part: tuple) -> str:
     kind = part[0]
     if kind == "stream":
         style = ' style="background:#fdd"' if part[1] == "stderr" else ""
-        return f"<pre{style}>{html.escape(part[2])}</pre>"
+        return f"<pre{style}>{html.escape(terminal_text(part[2]))}</pre>"
     if kind == "error":
         text = strip_ansi("\n".join(part[2]))
         return f'<pre style="background:#fdd">{html.escape(text)}</pre>'

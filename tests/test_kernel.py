@@ -290,3 +290,44 @@ def test_run_all_runs_each_cell_once(kernel):
     edit = kernel.execute("import time\nx = 20", "c1")
     assert [e["cell_id"] for e in edit.reactive["ran"]] == ["c1", "c2", "c3", "c4"]
     assert kernel.value("w") == "23"
+
+
+def test_progress_output_and_own_display_updates_fold_to_their_last_state(kernel):
+    kernel.execute("n = 3", "c1")
+    code = ("import sys\nfrom IPython.display import display\n"
+            "h = display('start', display_id=True)\n"
+            "for i in range(n):\n    sys.stdout.write(f'\\rstep {i + 1}/{n}')\n"
+            "print()\nh.update(f'done {n}')")
+    first = kernel.execute(code, "c2")
+    (own,) = [m for m in first.of_type("display_data")
+              if m["content"]["transient"].get("display_id") == display_id("c2")]
+    assert own["content"]["data"]["text/plain"] == "'done 3'\nstep 3/3"
+    edit = kernel.execute("n = 4", "c1")
+    (update,) = edit.updates(display_id("c2"))
+    assert update["content"]["data"]["text/plain"] == "'done 4'\nstep 4/4"
+
+
+def test_display_handle_of_another_cell_is_updated_in_place(kernel):
+    kernel.execute("from IPython.display import display\nh = display('waiting', display_id=True)", "c1")
+    kernel.execute("label = 'first'", "c2")
+    kernel.execute("h.update(label)", "c3")
+    edit = kernel.execute("label = 'second'", "c2")
+    handle_id = kernel.value("h.display_id")
+    assert [m["content"]["data"]["text/plain"] for m in edit.updates(handle_id.strip("'"))] == ["'second'"]
+
+
+def test_widget_outputs_stay_live_and_reruns_show_below(kernel):
+    kernel.execute("n = 1", "c1")
+    widget = ("from IPython.display import display\n"
+              "display({'application/vnd.jupyter.widget-view+json': "
+              "{'model_id': 'abc', 'version_major': 2, 'version_minor': 0}, "
+              "'text/plain': 'IntSlider()'}, raw=True)\nprint('n is', n)")
+    run = kernel.execute(widget, "c2")
+    types = [m["msg_type"] for m in run.messages]
+    assert "clear_output" not in types  # the live widget is not replaced by a copy
+    assert types == ["display_data", "stream", "display_data"]
+    placeholder = run.messages[-1]["content"]
+    assert placeholder["data"] == {} and placeholder["transient"]["display_id"] == display_id("c2")
+    edit = kernel.execute("n = 2", "c1")
+    (update,) = edit.updates(display_id("c2"))
+    assert "n is 2" in update["content"]["data"]["text/plain"]
