@@ -278,10 +278,11 @@ class ReactiveKernel(IPythonKernel):
         else:
             status = ERROR
         run.finish(step, status)
-        # A silent cell that depends on nothing can only rerun as an ancestor
-        # and show nothing again: it needs no display (saves a message on the
-        # most common cells: imports, constants).
-        if replaceable and (recording or self.engine.graph.dag.pred[step.cell.id]):
+        # A cell that shows nothing gets no display: an empty one would still
+        # take a row in the frontend under every assignment cell.  If such a
+        # cell ever shows something when rerun for another, that goes to the
+        # requesting cell, labelled.
+        if replaceable and recording:
             data, metadata = recording.bundle()
             if not recording.foldable:  # keep the live widget; reruns show below it
                 data, metadata = {}, {}

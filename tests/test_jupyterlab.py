@@ -183,3 +183,57 @@ def test_edit_updates_dependent_output_then_delete_shows_name_error(app, browser
     finally:
         context.close()
         server.stop()
+
+
+CHAIN = [
+    "import sys, time; sys.runs = getattr(sys, 'runs', []); time.sleep(0.5); x = 1",
+    "y = x + 1; sys.runs.append('y')",
+    "z = y + 1; sys.runs.append('z')",
+    "print('runs:', len(sys.runs), 'z:', z)",
+]
+
+
+def run_all_cells(page):
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def test_run_all_after_an_edit_runs_each_cell_once(browser, tmp_path):
+    """JupyterLab's Run All queues every cell at once: a dependent whose own
+    request is waiting must not also be rerun by the requests above it."""
+    from playwright.sync_api import expect
+
+    server = JupyterServer("lab", tmp_path)
+    context = browser.new_context(viewport={"width": 1100, "height": 700})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    try:
+        nb_file = new_notebook(cells=[new_code_cell(code) for code in CHAIN])
+        nb_file.metadata["kernelspec"] = {"name": "reactive", "display_name": "Python 3 (reactive)",
+                                          "language": "python"}
+        nbformat.write(nb_file, server.root / "run-all.ipynb")
+        page.goto(server.page_url("run-all.ipynb"), timeout=TIMEOUT)
+        nb = NotebookPage(page, "lab")
+        expect(nb.cells()).to_have_count(4, timeout=TIMEOUT)
+        expect(page.get_by_text("Python 3 (reactive)").first).to_be_visible(timeout=TIMEOUT)
+        nb.wait_idle()
+
+        run_all_cells(page)
+        expect(nb.output(3)).to_contain_text("runs: 2 z: 3", timeout=TIMEOUT)
+        nb.wait_idle()
+
+        nb.type_into(0, CHAIN[0].replace("x = 1", "x = 10"))
+        run_all_cells(page)
+        # y and z ran once more each (not once per queued request above them)
+        expect(nb.output(3)).to_contain_text("runs: 4 z: 12", timeout=TIMEOUT)
+        nb.wait_idle()
+        expect(nb.output(3)).to_contain_text("runs: 4 z: 12", timeout=TIMEOUT)
+        nb.shot("run-all")
+    except Exception:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "lab-run-all-failure.png"))
+        (ARTIFACTS / "lab-run-all-server.log").write_text(server.log())
+        raise
+    finally:
+        context.close()
+        server.stop()

@@ -27,7 +27,7 @@ def test_edit_reruns_descendant_in_its_own_display(kernel):
 
 def test_rename_removes_old_name_and_reader_fails(kernel):
     kernel.execute("a = 1", "c1")
-    kernel.execute("b = a * 2", "c2")
+    kernel.execute("b = a * 2\nb", "c2")
     edit = kernel.execute("w = 1", "c1")
     assert edit.reactive["ran"][1] == {"cell_id": "c2", "role": "descendant", "status": "error"}
     assert edit.reactive["stale"] == ["c2"]
@@ -38,6 +38,18 @@ def test_rename_removes_old_name_and_reader_fails(kernel):
     assert "In[2]" in shown  # the traceback names the prompt c2 shows, not the requester's
     assert kernel.value("'a' in globals()") == "False"
     assert kernel.value("'b' in globals()") == "False"
+
+
+def test_silent_cell_shows_a_later_error_in_the_requesting_cell(kernel):
+    kernel.execute("a = 1", "c1")
+    assert kernel.execute("b = a * 2", "c2").messages == []  # no output, so no display
+    edit = kernel.execute("w = 1", "c1")
+    assert not edit.updates(display_id("c2"))
+    (shown,) = [m for m in edit.of_type("display_data")
+                if m["content"]["metadata"].get("reactive", {}).get("cell_id") == "c2"]
+    text = plain(shown["content"]["data"]["text/plain"])
+    assert text.startswith("── b = a * 2 (descendant) ──") and "NameError" in text
+    assert "transient" not in shown["content"] or not shown["content"]["transient"]
 
 
 def test_rerun_does_not_grow(kernel):
@@ -162,11 +174,9 @@ def test_target_output_streams_then_becomes_replaceable(kernel):
     # a bare result needs no clearing: it goes out once, as the cell's display
     result = kernel.execute("6 * 7", "c2")
     assert [m["msg_type"] for m in result.messages] == ["display_data"]
-    # a silent cell that depends on nothing cannot change on a rerun: no display
+    # a cell that shows nothing gets no (empty) display
     assert kernel.execute("k = 1", "c3").messages == []
-    # a silent cell with inputs gets an empty display, for what a rerun may show
-    (empty,) = kernel.execute("j = k + 1", "c4").messages
-    assert empty["content"]["data"] == {} and empty["content"]["transient"]["display_id"] == display_id("c4")
+    assert kernel.execute("j = k + 1", "c4").messages == []
     # without a cell id (console, nbclient) outputs are exactly ipykernel's
     plain_run = kernel.execute("print('hello')\n40 + 2")
     assert [m["msg_type"] for m in plain_run.messages] == ["stream", "execute_result"]
