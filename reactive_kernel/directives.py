@@ -33,4 +33,4 @@ def parse(code: str) -> Directives:
         i += 1
     if i == 0:
         return Directives(code)
-    return Directives("\n".join(lines[i:]), name, keep)
+    return Directives("\n".join(lines[i:]).rstrip("\n"), name, keep)
