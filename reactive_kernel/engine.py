@@ -9,6 +9,7 @@ of Jupyter and lets the kernel run cells asynchronously.
 from __future__ import annotations
 
 import itertools
+import operator
 import types
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping, MutableMapping, Protocol
@@ -402,12 +403,7 @@ class Engine:
         if not cell.id:
             return  # an unkept cell: nothing to own or remove later
         namespace = self.namespace
-        changed = {
-            name
-            for name, value in namespace.items()
-            if before.get(name, _MISSING) is not value and is_graph_name(name)
-        }
-        deleted = {name for name in before if name not in namespace and is_graph_name(name)}
+        changed, deleted = namespace_changes(before, namespace)
         bindings = cell.names.bindings
         cell.bound = changed | {n for n in cell.bound if self.owner.get(n) == cell.id}
         present = self.present
@@ -459,6 +455,27 @@ class Engine:
         except Exception:
             return ERROR
         return OK
+
+
+def namespace_changes(before: dict, after: Mapping) -> tuple[set[str], set[str]]:
+    """Graph names a run bound anew (new, or holding another object) and
+    names it deleted.
+
+    Dicts keep insertion order and rebinding keeps a key's place, so unless
+    a name was deleted the old keys are a prefix of the new ones and the
+    comparison runs in C; IPython's namespace grows with every execution
+    (``_i42``), which would make a Python loop the cost of every step.
+    """
+    keys = list(after)
+    old = list(before)
+    if keys[: len(old)] == old:
+        same = map(operator.is_not, after.values(), before.values())
+        changed = list(itertools.compress(keys, same)) + keys[len(old):]
+        deleted: list[str] = []
+    else:
+        changed = [k for k, v in after.items() if before.get(k, _MISSING) is not v]
+        deleted = [k for k in old if k not in after]
+    return set(filter(is_graph_name, changed)), set(filter(is_graph_name, deleted))
 
 
 def _cycle_message(error: CycleError) -> str:

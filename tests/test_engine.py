@@ -606,3 +606,18 @@ def test_deferred_descendants_are_left_stale_for_their_own_requests():
     report = engine.run("c2", "y = x + 1")
     assert [e.cell_id for e in report.ran] == ["c2", "c3"]
     assert engine.namespace["z"] == 7 and engine.stale_cells() == []
+
+
+def test_namespace_changes_rebinding_new_and_deleted_names():
+    from reactive_kernel.engine import namespace_changes
+
+    value = object()
+    before = {"a": 1, "b": value, "_i3": "x = 1", "c": [1]}
+    same_order = dict(before, b=object(), d=4, _i4="y")  # rebind b, add d (and history)
+    assert namespace_changes(before, same_order) == ({"b", "d"}, set())
+    moved = {k: v for k, v in before.items() if k != "a"}
+    moved["a"] = 1  # deleted and bound again: now last
+    moved["e"] = 5
+    del moved["c"]
+    assert namespace_changes(before, moved) == ({"e"}, {"c"})
+    assert namespace_changes(before, dict(before)) == (set(), set())
