@@ -23,8 +23,8 @@ class ReactiveKernelConformance(jupyter_kernel_test.KernelTests):
         {"code": "from IPython.display import Math, display; display(Math('\\\\frac{1}{2}'))", "mime": "text/latex"},
     ]
     code_history_pattern = "1?2*"
-    # "range" is left out: plain ipykernel fails that check too (its history
-    # database is not written during a test session)
+    # "range" is left out: plain ipykernel (kernel "python3") fails that
+    # subtest of jupyter_kernel_test 0.7 the same way
     supported_history_operations = ("tail", "search")
     code_inspect_sample = "zip"
     code_clear_output = "from IPython.display import clear_output; clear_output()"
