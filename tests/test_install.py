@@ -51,3 +51,18 @@ def test_sql_settings_are_configurable_from_kernel_argv():
         assert session.value("len(r)") == "5"
     finally:
         session.close()
+
+
+def test_autorun_off_only_marks_dependents_stale():
+    session = KernelSession("reactive", extra_arguments=["--ReactiveKernel.autorun=False"])
+    try:
+        session.execute("x = 1", "c1")
+        session.execute("y = x + 1", "c2")
+        edit = session.execute("x = 5", "c1")
+        assert edit.reactive["ran"] == [{"cell_id": "c1", "role": "target", "status": "ok"}]
+        assert edit.reactive["stale"] == ["c2"]
+        assert session.value("y") == "2"
+        assert session.execute("y = x + 1", "c2").reactive["stale"] == []
+        assert session.value("y") == "6"
+    finally:
+        session.close()
