@@ -112,17 +112,21 @@ class _Scope(ast.NodeVisitor):
     free names are what they take from the cell's namespace.
     """
 
-    def __init__(self, comprehension: bool = False):
+    def __init__(self, comprehension: bool = False, klass: bool = False):
         self.loads: set[str] = set()
         self.stores: set[str] = set()
         self.globals: set[str] = set()
         self.global_writes: set[str] = set()
         #: walrus targets of a comprehension bind in the enclosing scope
         self.walrus: set[str] = set()
+        #: free names of scopes nested in a class body: Python resolves them
+        #: past the class's own names, in the enclosing scope
+        self.beyond: set[str] = set()
         self._comprehension = comprehension
+        self._class = klass
 
     def free(self) -> set[str]:
-        return self.loads - (self.stores - self.globals) - self.walrus
+        return (self.loads - (self.stores - self.globals) - self.walrus) | self.beyond
 
     def visit_Name(self, node: ast.Name) -> None:
         (self.loads if isinstance(node.ctx, ast.Load) else self.stores).add(node.id)
@@ -166,7 +170,7 @@ class _Scope(ast.NodeVisitor):
         (self.walrus if self._comprehension else self.stores).add(node.target.id)
 
     def _fold(self, inner: "_Scope") -> None:
-        self.loads |= inner.free()
+        (self.beyond if self._class else self.loads).update(inner.free())
         self.global_writes |= inner.global_writes | (inner.stores & inner.globals)
         self.stores |= inner.walrus
 
@@ -206,7 +210,7 @@ def function_scope(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) ->
 
 
 def class_scope(node: ast.ClassDef) -> _Scope:
-    scope = _Scope()
+    scope = _Scope(klass=True)
     for statement in node.body:
         scope.visit(statement)
     return scope

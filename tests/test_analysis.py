@@ -45,6 +45,11 @@ CASES = [
     ("class-bases", "class C(Base, metaclass=M):\n    y = z\n    def m(self):\n        return w\n",
      S("Base", "M", "z", "w"), S("C"), S()),
     ("class-decorator", "@dataclass\nclass C:\n    a: int = 0\n", S("dataclass", "int"), S("C"), S()),
+    # class attributes are invisible to comprehensions and methods in the body:
+    # their x is the global one
+    ("class-body-comprehension", "class C:\n    x = 1\n    y = [x for _ in r]\n", S("x", "r"), S("C"), S()),
+    ("class-method-global", "class A:\n    x = 1\n    def m(self):\n        return x\n", S("x"), S("A"), S()),
+    ("class-attribute-own", "class A:\n    x = 1\n    y = x + 1\n", S(), S("A"), S()),
     # lambdas
     ("lambda", "f = lambda a, b=dflt: a + c", S("dflt", "c"), S("f"), S()),
     ("lambda-walrus-is-local", "(lambda: (w := 1))()", S(), S(), S()),
