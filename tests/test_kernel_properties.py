@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, event, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tests.support.client import KernelSession
-from tests.test_properties import cell_code, kinds_written, run_all, user_state
+from tests.test_properties import cell_code, names_before, run_all, user_state
 
 # the user's names: what IPython itself put in the namespace (user_ns_hidden) is not theirs
 STATE = (
@@ -35,12 +35,7 @@ class KernelNotebook(RuleBasedStateMachine):
         self.kernel.close()
 
     def available_before(self, cell_id: str | None) -> dict[str, str]:
-        names: dict[str, str] = {}
-        for cid, code in self.cells.items():
-            if cid == cell_id:
-                break
-            names.update(kinds_written(code))
-        return names
+        return names_before(self.cells, cell_id)
 
     def request(self, cell_id: str, code: str) -> dict:
         run = self.kernel.execute(code, cell_id, deleted=self.deleted)

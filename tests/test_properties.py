@@ -153,6 +153,17 @@ def kinds_written(code: str) -> dict[str, str]:
     return out
 
 
+def names_before(cells: dict[str, str], cell_id: str | None) -> dict[str, str]:
+    """Names (and kinds) the live cells before ``cell_id`` write: what a
+    generated cell there may read (None: the end of the notebook)."""
+    names: dict[str, str] = {}
+    for cid, code in cells.items():
+        if cid == cell_id:
+            break
+        names.update(kinds_written(code))
+    return names
+
+
 class Notebook(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
@@ -162,12 +173,7 @@ class Notebook(RuleBasedStateMachine):
 
     # -- helpers -------------------------------------------------------------
     def available_before(self, cell_id: str | None) -> dict[str, str]:
-        names: dict[str, str] = {}
-        for cid, code in self.cells.items():
-            if cid == cell_id:
-                break
-            names.update(kinds_written(code))
-        return names
+        return names_before(self.cells, cell_id)
 
     def request(self, cell_id: str, code: str) -> bool:
         report = self.engine.run(cell_id, code).to_json()
