@@ -87,6 +87,13 @@ def _flush() -> None:
             stream.flush()
 
 
+def _status(error_name: str | None) -> str:
+    """A run's outcome for the engine, from the name of what it raised."""
+    if error_name is None:
+        return OK
+    return INTERRUPTED if error_name == "KeyboardInterrupt" else ERROR
+
+
 class ReactiveShell(ZMQInteractiveShell):
     """ipykernel's shell, transforming a cell's text once per request.
 
@@ -271,13 +278,7 @@ class ReactiveKernel(IPythonKernel):
         with self.router.record(held) as recording:
             reply = await base(step.cell.code, False, store_history, user_expressions,
                                allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
-        if reply["status"] == "ok":
-            status = OK
-        elif reply.get("ename") == "KeyboardInterrupt":
-            status = INTERRUPTED
-        else:
-            status = ERROR
-        run.finish(step, status)
+        run.finish(step, _status(None if reply["status"] == "ok" else reply.get("ename", "")))
         # A cell that shows nothing gets no display: an empty one would still
         # take a row in the frontend under every assignment cell.  If such a
         # cell ever shows something when rerun for another, that goes to the
@@ -297,13 +298,7 @@ class ReactiveKernel(IPythonKernel):
         with self.router.record() as recording:
             result = await self._run_quietly(step)
         error = result.error_before_exec or result.error_in_exec
-        if error is None:
-            status = OK
-        elif isinstance(error, KeyboardInterrupt):
-            status = INTERRUPTED
-        else:
-            status = ERROR
-        run.finish(step, status)
+        run.finish(step, _status(None if error is None else type(error).__name__))
         tag = {"reactive": {"cell_id": step.cell.id, "role": step.role}}
         if step.cell.id in self.displayed:
             data, metadata = recording.bundle()

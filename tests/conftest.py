@@ -6,6 +6,5 @@ from tests.support.client import KernelSession
 @pytest.fixture
 def kernel():
     """A fresh reactive kernel per test: reactive state must not leak between tests."""
-    session = KernelSession("reactive")
-    yield session
-    session.close()
+    with KernelSession("reactive") as session:
+        yield session

@@ -30,32 +30,25 @@ def test_install_command_into_prefix(tmp_path):
 
 
 def test_rerun_mode_is_configurable_from_kernel_argv():
-    session = KernelSession("reactive", extra_arguments=["--ReactiveKernel.rerun_mode=keep"])
-    try:
+    with KernelSession("reactive", extra_arguments=["--ReactiveKernel.rerun_mode=keep"]) as session:
         session.execute("x = 0", "c1")
         session.execute("x = x + 1", "c2")
         again = session.execute("x = x + 1", "c2")
         assert again.reactive["mode"] == "keep"
         assert session.value("x") == "2"
-    finally:
-        session.close()
 
 
 def test_sql_settings_are_configurable_from_kernel_argv():
-    session = KernelSession("reactive", extra_arguments=["--ReactiveKernel.sql_display_rows=2"])
-    try:
+    with KernelSession("reactive", extra_arguments=["--ReactiveKernel.sql_display_rows=2"]) as session:
         shown = session.execute(
             "%%sql -o r\nWITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5)\n"
             "SELECT i FROM n", "c1")
         assert "5 rows × 1 column (first 2 shown)" in shown.text()
         assert session.value("len(r)") == "5"
-    finally:
-        session.close()
 
 
 def test_autorun_off_only_marks_dependents_stale():
-    session = KernelSession("reactive", extra_arguments=["--ReactiveKernel.autorun=False"])
-    try:
+    with KernelSession("reactive", extra_arguments=["--ReactiveKernel.autorun=False"]) as session:
         session.execute("x = 1", "c1")
         session.execute("y = x + 1", "c2")
         edit = session.execute("x = 5", "c1")
@@ -64,5 +57,3 @@ def test_autorun_off_only_marks_dependents_stale():
         assert session.value("y") == "2"
         assert session.execute("y = x + 1", "c2").reactive["stale"] == []
         assert session.value("y") == "6"
-    finally:
-        session.close()

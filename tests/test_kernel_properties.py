@@ -48,7 +48,6 @@ class KernelNotebook(RuleBasedStateMachine):
                 return
             cell = report["stale"][0]
             report = self.request(cell, self.cells[cell])
-        self.last = report
 
     @initialize(data=st.data())
     def first_cell(self, data):

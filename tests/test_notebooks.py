@@ -142,16 +142,21 @@ def test_saved_outputs_are_current(path):
 
 @pytest.fixture
 def session():
-    s = KernelSession("reactive")
-    yield s
-    s.close()
+    with KernelSession("reactive") as s:
+        yield s
 
 
-def test_tour_edit_updates_dependent_outputs_in_the_notebook(session):
-    nb = read(next(p for p in NOTEBOOKS if p.name == "tour.ipynb"))
+def unexecuted(name: str) -> nbformat.NotebookNode:
+    """An example notebook as a person opens it before running anything."""
+    nb = read(next(p for p in NOTEBOOKS if p.name == name))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def test_tour_edit_updates_dependent_outputs_in_the_notebook(session):
+    nb = unexecuted("tour.ipynb")
     front = FrontendNotebook(nb, session)
     for execution in front.run_all():
         assert execution.status == "ok"
@@ -199,10 +204,7 @@ def test_tour_edit_updates_dependent_outputs_in_the_notebook(session):
 
 
 def test_analysis_parameter_edit_updates_table_and_figure(session):
-    nb = read(next(p for p in NOTEBOOKS if p.name == "analysis.ipynb"))
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+    nb = unexecuted("analysis.ipynb")
     front = FrontendNotebook(nb, session)
     for execution in front.run_all():
         assert execution.status == "ok"

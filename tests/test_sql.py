@@ -515,9 +515,8 @@ def test_connection_object_as_engine(nb, dbfile):
 
 @pytest.fixture(scope="module")
 def sql_kernel():
-    session = KernelSession("reactive")
-    yield session
-    session.close()
+    with KernelSession("reactive") as session:
+        yield session
 
 
 def execute(session, code, cell_id=None):

@@ -35,15 +35,14 @@ def uri(cell) -> str:
 
 @pytest.fixture
 def vscode():
-    session = KernelSession("reactive")
     nb = new_notebook()
     for n, (cid, source) in enumerate(SOURCES):
         cell = new_code_cell(source, id=cid)
         cell.metadata["n"] = n
         nb.cells.append(cell)
     nbformat.validate(nb)
-    yield FrontendNotebook(nb, session, cell_id=uri, stop_on_error=False)
-    session.close()
+    with KernelSession("reactive") as session:
+        yield FrontendNotebook(nb, session, cell_id=uri, stop_on_error=False)
 
 
 def display_ids_by_requester(front: FrontendNotebook):

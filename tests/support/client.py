@@ -118,6 +118,12 @@ class KernelSession:
             return None
         return result["data"]["text/plain"]
 
+    def __enter__(self) -> "KernelSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def close(self) -> None:
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=True)
