@@ -9,14 +9,16 @@ of Jupyter and lets the kernel run cells asynchronously.
 from __future__ import annotations
 
 import itertools
-import operator
-import types
+import os
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping, MutableMapping, Protocol
+from typing import Any, Callable, Iterator, Mapping, MutableMapping, Protocol
 
-from .analysis import CellSyntaxError, MagicAnalyzer, Names, analyze, is_graph_name
-from .graph import CycleError, DataflowGraph
-from .planner import downstream, needed_ancestors, run_order
+from .analysis import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze
+from .effects import Resolved, contained, is_immutable, resolve
+from .graph import DataflowGraph
+from .namespace import Stash, namespace_changes
+from .order import NotebookFile, page_order
+from .planner import downstream, later_values, needed_ancestors
 from .report import Report, RunEntry
 
 CLEAN, KEEP = "clean", "keep"
@@ -24,6 +26,7 @@ ANCESTOR, TARGET, DESCENDANT = "ancestor", "target", "descendant"
 OK, ERROR, CANCELLED, INTERRUPTED = "ok", "error", "cancelled", "interrupted"
 _MISSING = object()
 _ANALYSES_KEPT = 512
+_OBJECTS_KEPT = 200_000
 
 
 def python_body_magics() -> dict[str, MagicAnalyzer]:
@@ -35,7 +38,8 @@ def python_body_magics() -> dict[str, MagicAnalyzer]:
     def capture(line: str, cell: str | None) -> Names:
         inner = body("", cell)
         target = line.split()[0] if line.split() and line.split()[0].isidentifier() else None
-        return Names(inner.reads, inner.writes | ({target} if target else set()), inner.mutations)
+        return Names(inner.reads, inner.writes | ({target} if target else set()), inner.mutations,
+                     inner.effects, inner.functions)
 
     return {"time": body, "capture": capture}
 
@@ -58,13 +62,21 @@ class Resources(Protocol):
 class Cell:
     id: str
     code: str
-    names: Names
+    #: what analysis found in the code
+    static: Names
+    #: reads and writes with calls followed and effects decided
+    names: Resolved = field(default_factory=lambda: Resolved(frozenset(), frozenset(), frozenset()))
     anonymous: bool = False
     #: names whose binding the cell's last run created or changed: what a
     #: clean rerun removes (when the namespace still holds the cell's value)
     bound: set[str] = field(default_factory=set)
-    #: the names static analysis found, before calls were followed
-    base: Names | None = None
+    #: names its last run deleted: their absence is its value
+    deleted: set[str] = field(default_factory=set)
+    #: completed runs, a version its readers' failures are measured against
+    runs: int = 0
+    #: after a failure, the versions of its providers then: while they and
+    #: the code stay the same, rerunning it for a reader would fail again
+    failed: dict | None = None
 
 
 @dataclass
@@ -77,13 +89,20 @@ class Step:
 class Run:
     """One request: its plan, executed step by step by the caller."""
 
-    def __init__(self, engine: "Engine", target: str | None, mode: str, plan: list[Step]):
+    def __init__(self, engine: "Engine", target: str | None, mode: str, plan: list[Step],
+                 blocked: Mapping[str, str] | None = None, restore: set[str] = frozenset()):
         self.engine = engine
-        self.report = Report(cell_id=target, mode=mode)
+        self.report = Report(cell_id=target, mode=mode, order=engine.order_source())
         self._plan = plan
+        #: cells that cannot run because a provider failed and nothing changed since
+        self.blocked: dict[str, str] = dict(blocked or {})
+        #: for each cancelled cell, the failed cell it waited for (None: interrupted)
+        self.cause: dict[str, str | None] = {}
+        self._restore = restore
         self._status: dict[str, str] = {}
         self._before: dict | None = None
-        self._cancelled: set[str] = set()
+        self._hidden: Stash | None = None
+        self._cancelled: dict[str, str | None] = {}
         self._deferred: set[str] = set()
         self._stopped = False
         #: cells with requests of their own already waiting (see ``defer``)
@@ -110,39 +129,60 @@ class Run:
     def __iter__(self) -> Iterator[Step]:
         engine = self.engine
         waiting: set[str] = set()
-        for step in self._plan:
-            cell = step.cell
-            if self.queued is not None and step.role == DESCENDANT:
-                now = self.queued()  # requests keep arriving while cells run
-                if now != waiting:
-                    waiting = now
-                    self.defer(now)
-            if cell.id in self._deferred:
-                engine.stale.add(cell.id)
-                continue
-            if self._stopped or cell.id in self._cancelled:
-                engine._cancel(cell, self.report)
-                self.report.ran.append(RunEntry(cell.id, step.role, CANCELLED))
-                continue
-            if step.mode == CLEAN:
-                self.report.cleared.extend(engine._clear(cell))
-            self._before = dict(engine.namespace)
-            yield step
-            if cell.id not in self._status:
-                raise RuntimeError(f"step {cell.id} was not finished")
-        self.report.stale = engine.stale_cells()
+        later = Stash(engine.namespace, self._restore, engine.owner, engine.binder)
+        try:
+            for step in self._plan:
+                cell = step.cell
+                if self.queued is not None and step.role == DESCENDANT:
+                    now = self.queued()  # requests keep arriving while cells run
+                    if now != waiting:
+                        waiting = now
+                        self.defer(now)
+                if cell.id in self._deferred:
+                    engine.stale.add(cell.id)
+                    continue
+                cause = self._cancelled.get(cell.id, self.blocked.get(cell.id))
+                if self._stopped or cell.id in self._cancelled or cell.id in self.blocked:
+                    self._cancel(step, None if self._stopped else cause)
+                    continue
+                if step.mode == CLEAN and cell.id:
+                    self.report.cleared.extend(engine._clear(cell))
+                engine._refresh(cell)
+                self._hidden = Stash(engine.namespace, engine._later_names(cell))
+                self._hidden.take()
+                self._before = dict(engine.namespace)
+                yield step
+                if cell.id not in self._status:
+                    raise RuntimeError(f"step {cell.id} was not finished")
+        finally:
+            self.report.restored.extend(later.put_back())
+            self.report.stale = engine.stale_cells()
 
     def finish(self, step: Step, status: str) -> None:
         """Record how ``step`` ended: ok, error or interrupted."""
         engine, cell = self.engine, step.cell
         self._status[cell.id] = status
-        engine._record(cell, self._before or {}, ok=status == OK)
+        hidden, self._hidden = self._hidden, None
+        engine._record(cell, self._before or {}, ok=status == OK, hidden=hidden)
         self._before = None
+        if hidden is not None:
+            hidden.put_back()
         self.report.ran.append(RunEntry(cell.id, step.role, OK if status == OK else ERROR))
         if status == INTERRUPTED:
             self._stopped = True
         elif status != OK and cell.id in engine.graph:
-            self._cancelled |= downstream(engine.graph, [cell.id])
+            for reader in downstream(engine.graph, [cell.id]):
+                self._cancelled.setdefault(reader, cell.id)
+
+    def _cancel(self, step: Step, cause: str | None) -> None:
+        engine, cell = self.engine, step.cell
+        self.report.cleared.extend(engine._clear(cell))
+        engine.stale.add(cell.id)
+        self.cause[cell.id] = cause
+        self.report.ran.append(RunEntry(cell.id, step.role, CANCELLED))
+        if cell.id in engine.graph:
+            for reader in downstream(engine.graph, [cell.id]):
+                self._cancelled.setdefault(reader, cause)
 
 
 class Engine:
@@ -171,7 +211,11 @@ class Engine:
         #: take ownership, do not change it): a clean rerun or deletion of
         #: that cell removes the name even after other cells mutated it
         self.binder: dict[str, str] = {}
-        self._analyses: dict[str, tuple[Names, tuple]] = {}
+        #: id(object) -> (cell, name) that first bound it: aliases share it
+        self.objects: dict[int, tuple[str, str]] = {}
+        self.notebook = NotebookFile()
+        self._notebook_path: str | None = None
+        self._analyses: dict[str, Names] = {}
         self._anonymous = itertools.count(1)
         self._pending_ancestors: set[str] = set()
         self._pending_descendants: set[str] = set()
@@ -180,29 +224,24 @@ class Engine:
     # -- queries -----------------------------------------------------------
     def analyze(self, code: str) -> Names:
         """Names of ``code``, from a small cache: a cell run again unchanged
-        (or the same line typed again in a console) is not parsed again.  The
-        one namespace fact analysis uses, which names hold modules, is
-        rechecked on every hit."""
-        namespace = self.namespace
-        cached = self._analyses.get(code)
-        if cached is not None:
-            names, modules = cached
-            if all(isinstance(namespace.get(n), types.ModuleType) == m for n, m in modules):
-                return names
-        consulted: dict[str, bool] = {}
-
-        def is_module(name: str) -> bool:
-            consulted[name] = isinstance(namespace.get(name), types.ModuleType)
-            return consulted[name]
-
-        names = analyze(self.transform(code), magics=self.magics, is_module=is_module)
-        if len(self._analyses) >= _ANALYSES_KEPT:
-            del self._analyses[next(iter(self._analyses))]
-        self._analyses[code] = (names, tuple(consulted.items()))
+        (or the same line typed again in a console) is not parsed again."""
+        names = self._analyses.get(code)
+        if names is None:
+            names = analyze(self.transform(code), magics=self.magics)
+            if len(self._analyses) >= _ANALYSES_KEPT:
+                del self._analyses[next(iter(self._analyses))]
+            self._analyses[code] = names
         return names
 
     def stale_cells(self) -> list[str]:
-        return self.graph.order(self.stale)
+        return self.graph.order(c for c in self.stale if c in self.graph)
+
+    def readers(self, cell_id: str) -> set[str]:
+        """Cells that read a value ``cell_id`` writes."""
+        return self.graph.readers(cell_id) if cell_id in self.graph else set()
+
+    def order_source(self) -> str:
+        return "notebook" if self.notebook.path else "registration"
 
     def present(self, name: str) -> bool:
         if name.isidentifier():
@@ -215,101 +254,150 @@ class Engine:
         return bool(self.resources and self.resources.remove(name))
 
     def _needs_rerun(self, provider: str, name: str) -> bool:
+        """Whether ``provider``'s value of ``name`` is not what the namespace holds."""
+        cell = self.cells[provider]
         if provider in self.stale or self.owner.get(name) != provider:
             return True
-        return not self.present(name)
+        return not self.present(name) and name not in cell.deleted
+
+    def _blocked(self, provider: str) -> bool:
+        cell = self.cells[provider]
+        return provider in self.stale and cell.failed is not None and cell.failed == self._inputs(cell)
+
+    def _inputs(self, cell: Cell) -> dict:
+        providers = {self.graph.provider(cell.id, n) for n in cell.names.reads} - {None}
+        return {p: self.cells[p].runs for p in providers}
+
+    def missing_name_message(self, cell_id: str | None, name: str) -> str | None:
+        """Why ``name`` is undefined for ``cell_id`` when only later cells bind it."""
+        if not cell_id or cell_id not in self.graph:
+            return None
+        later = self.graph.later_writer(cell_id, name)
+        if later is None or self.graph.provider(cell_id, name) is not None:
+            return None
+        code = next((line.strip() for line in self.cells[later].code.splitlines() if line.strip()), "")
+        code = code if len(code) <= 40 else code[:39] + "…"
+        message = (f"name '{name}' is defined only in a later cell (cell \"{code}\"); "
+                   "move that cell above this one")
+        if self.order_source() == "registration":
+            message += (" (the kernel knows only the order cells were first run: if that cell "
+                        "is already above, save the notebook so the kernel can read the page order)")
+        return message
+
+    # -- notebook order ------------------------------------------------------
+    def set_notebook(self, path: str | None) -> None:
+        """The session's notebook file (or None): its saved page order is the
+        notebook order from now on, reread whenever the file changes."""
+        self._notebook_path = path
+
+    def _sync_order(self, force: bool = False) -> None:
+        changed = self.notebook.refresh(self._notebook_path)
+        if not (changed or force) or not self.notebook.path or not self.graph.pos:
+            return
+        current = self.graph.sequence()
+        codes = {c: self.cells[c].code for c in current if c in self.cells}
+        wanted = page_order(current, codes, self.notebook.cells)
+        if wanted == current:
+            return
+        graph = self.graph
+        before = {c: graph.providers(c) for c in current if c in graph.names}
+        graph.reorder(wanted)
+        for cell, providers in before.items():
+            if graph.providers(cell) != providers:
+                self.stale.add(cell)
 
     # -- requests ----------------------------------------------------------
     def request(self, cell_id: str | None, code: str, mode: str = CLEAN) -> Run:
         """Register ``code`` as cell ``cell_id`` (None: a new anonymous cell)
-        and plan its run.  A refused cell (syntax error, cycle) yields a Run
-        with no steps whose report carries the error; nothing else changes."""
+        and plan its run.  A refused cell (syntax error) yields a Run with no
+        steps whose report carries the error; nothing else changes."""
         try:
-            names = self.analyze(code)
+            static = self.analyze(code)
         except CellSyntaxError as error:
             return self._refused(cell_id, mode, "syntax", f"SyntaxError: {error}")
+        self._sync_order()
         if cell_id is None:
-            if not names.writes:  # binds nothing: run it, keep nothing
-                run = self._plan(None, mode, [])
-                run._plan.append(Step(Cell("", code, names, anonymous=True), TARGET, KEEP))
+            if not static.writes:  # binds nothing: run it, keep nothing
+                run = self._plan(None, mode)
+                run._plan.append(Step(Cell("", code, static, anonymous=True), TARGET, KEEP))
                 return run
             cell_id = f"anonymous-{next(self._anonymous)}"
         previous = self.cells.get(cell_id)
-        previous_mutations = previous.names.mutations if previous else frozenset()
-        previous_writes = previous.names.writes if previous else frozenset()
-        former_successors = set(self.graph.dag.succ[cell_id]) if previous else set()
-        try:
-            self.graph.register(cell_id, names)
-        except CycleError as error:
-            return self._refused(cell_id, mode, "cycle", _cycle_message(error))
-        base = names
-        names = self._follow_calls(cell_id, base)
-        if names is not base:
-            try:
-                self.graph.register(cell_id, names)
-            except CycleError:  # graph is back to the static registration
-                names = base
-        cell = previous or Cell(cell_id, code, names, anonymous=cell_id.startswith("anonymous-"))
-        cell.code, cell.names, cell.base = code, names, base
-        self.cells[cell_id] = cell
+        graph = self.graph
+        followers: set[str] = set()
+        previous_writes: set[str] = set()
+        if previous is not None:
+            followers = graph.readers(cell_id)
+            previous_writes = set(previous.bound | previous.names.writes)
+            if previous.code != code:
+                previous.failed = None
+            cell = previous
+        else:
+            cell = Cell(cell_id, code, static, anonymous=cell_id.startswith("anonymous-"))
+            self.cells[cell_id] = cell
+            graph.place(cell_id)
+            if self.notebook.path:
+                self._sync_order(force=True)
+        cell.code, cell.static = code, static
+        self._refresh(cell)
         self.stale.add(cell_id)
         restore: set[str] = set()
         if previous is not None and mode == CLEAN:
-            for name in (previous.bound | previous_mutations | previous_writes) - names.writes:
-                writer = self.graph.last_writer(name, excluding=cell_id)
+            for name in previous_writes - cell.names.writes:
+                writer = graph.provider(cell_id, name)
                 if writer is None:
                     continue
                 # the cell's value goes, or the namespace lacks the value the
-                # remaining last writer gives (a failed run removed it)
+                # earlier writer gives (a failed run removed it)
                 if self._holds(previous, name) or self.owner.get(name) != writer or not self.present(name):
                     restore.add(writer)
-        return self._plan(cell_id, mode, [], restore=restore, followers=former_successors)
+        return self._plan(cell_id, mode, restore=restore, followers=followers)
 
-    def _follow_calls(self, cell_id: str, names: Names) -> Names:
-        """``names`` plus the deferred reads of the functions it may call.
+    def _summary(self, cell_id: str, name: str) -> Summary | None:
+        provider = self.graph.provider(cell_id, name)
+        return self.cells[provider].static.functions.get(name) if provider else None
 
-        A function body reads globals when it is called, not when it is
-        defined: a cell that reads ``f`` (provided by a cell whose functions
-        read ``x``) reads ``x`` too, from its own position in kernel order.
-        Without this, rerunning ``b = f()`` (where f reads b) or editing a
-        later writer of ``x`` would leave the caller's value outdated.
-        """
-        graph = self.graph
-        extra: set[str] = set()
-        seen = set(names.reads)
-        stack = list(names.reads)
-        while stack:
-            provider = graph.provider(cell_id, stack.pop())
-            if provider is None or provider == cell_id:
-                continue
-            for name in graph.names[provider].deferred:
-                if name not in seen:
-                    seen.add(name)
-                    stack.append(name)
-                    extra.add(name)
-        if not extra:
-            return names
-        return Names(names.reads | extra, names.writes, names.mutations, names.deferred)
+    def _aliases(self, value: Any) -> list[str]:
+        names = []
+        namespace = self.namespace
+        for item in contained(value):
+            entry = self.objects.get(id(item))
+            if entry is not None and namespace.get(entry[1], _MISSING) is item:
+                names.append(entry[1])
+        return names
+
+    def _refresh(self, cell: Cell, extra: frozenset = frozenset()) -> None:
+        """Decide the cell's effects against the namespace it is about to run in."""
+        if not cell.id or cell.id not in self.graph:
+            return
+        names = resolve(cell.static, self.namespace, lambda n: self._summary(cell.id, n), self._aliases)
+        if extra:
+            names = Resolved(names.reads, names.writes | extra, names.mutations)
+        if names != cell.names or cell.id not in self.graph.names:
+            cell.names = names
+            self.graph.register(cell.id, names)
 
     def forget(self, cell_ids) -> None:
         """Delete cells: their names go, earlier writers restore theirs, and
         their readers rerun with the next request's plan."""
         doomed = {c for c in cell_ids if c in self.cells}
-        for cell_id in self.graph.order(doomed):
+        graph = self.graph
+        for cell_id in graph.order(doomed):
             cell = self.cells.pop(cell_id)
-            self._pending_descendants |= set(self.graph.dag.succ[cell_id])
-            self.graph.remove(cell_id)
+            self._pending_descendants |= graph.readers(cell_id)
+            earlier = {name: graph.provider(cell_id, name) for name in cell.bound | cell.names.writes}
+            graph.remove(cell_id)
             self.stale.discard(cell_id)
-            for name in cell.bound | cell.names.writes:
+            for name, writer in earlier.items():
                 if self._holds(cell, name):
                     self.owner.pop(name, None)
                     if name in cell.bound and self._remove(name):
                         self._pending_cleared.append(name)
-                # restore the remaining last writer's value when the namespace
-                # does not hold it (also when the deleted cell's failed run had
+                # restore the earlier writer's value when the namespace does
+                # not hold it (also when the deleted cell's failed run had
                 # already removed the name)
-                writer = self.graph.last_writer(name)
-                if writer is not None and (
+                last = graph.last_writer(name)
+                if writer is not None and last == writer and (
                     self.owner.get(name) != writer or not self.present(name)
                 ):
                     self._pending_ancestors.add(writer)
@@ -322,16 +410,9 @@ class Engine:
         run.report.stale = self.stale_cells()
         return run
 
-    def _plan(
-        self,
-        target: str | None,
-        mode: str,
-        steps: list[Step],
-        restore: set[str] = frozenset(),
-        followers: set[str] = frozenset(),
-    ) -> Run:
-        graph = self.graph
-        cells = self.cells  # filter by membership: never copy all cells (O(notebook))
+    def _plan(self, target: str | None, mode: str, restore: set[str] = frozenset(),
+              followers: set[str] = frozenset()) -> Run:
+        graph, cells = self.graph, self.cells
         restore = {c for c in (*restore, *self._pending_ancestors) if c in cells}
         followers = {c for c in (*followers, *self._pending_descendants) if c in cells}
         cleared = self._pending_cleared
@@ -339,7 +420,8 @@ class Engine:
         roots = set(restore)
         if target is not None and mode == CLEAN:
             roots.add(target)
-        ancestors = needed_ancestors(graph, roots, self._needs_rerun) | restore
+        ancestors, blocked = needed_ancestors(graph, roots, self._needs_rerun, self._blocked)
+        ancestors |= restore
         ancestors.discard(target)
         starts = ancestors | ({target} if target else set())
         if self.autorun:
@@ -348,14 +430,16 @@ class Engine:
             # every cell that runs must read current values: a cell pulled in
             # as a descendant may read a provider outside the plan whose value
             # was overwritten (e.g. by a mutation); that provider runs too
-            checked: set[str] = roots | ({target} if target else set())  # keep: no ancestor
+            checked: set[str] = set(roots) | ({target} if target else set())
             while True:
                 planned = starts | below
                 fresh = planned - checked
                 checked |= fresh
-                extra = needed_ancestors(
-                    graph, fresh, lambda p, n: p not in planned and self._needs_rerun(p, n)
-                ) - planned
+                extra, more_blocked = needed_ancestors(
+                    graph, fresh, lambda p, n: p not in planned and self._needs_rerun(p, n), self._blocked)
+                for cell, provider in more_blocked.items():
+                    blocked.setdefault(cell, provider)
+                extra -= planned
                 if not extra:
                     break
                 ancestors |= extra
@@ -364,22 +448,33 @@ class Engine:
         else:  # without autorun, cells that would follow only become stale
             below = set()
             self.stale |= (followers | downstream(graph, starts | followers)) - starts
-        cells = starts | below
+        planned = starts | below
         after_target = downstream(graph, [target]) if target else set()
-        for cell_id in run_order(graph, cells):
+        steps = []
+        for cell_id in graph.order(planned):
             if cell_id == target:
                 role = TARGET
             elif cell_id in ancestors and cell_id not in after_target | followers:
                 role = ANCESTOR
             else:
                 role = DESCENDANT
-            step_mode = mode if cell_id == target else CLEAN
-            steps.append(Step(self.cells[cell_id], role, step_mode))
-        run = Run(self, target, mode, steps)
+            steps.append(Step(cells[cell_id], role, mode if cell_id == target else CLEAN))
+        run = Run(self, target, mode, steps, blocked, later_values(graph, planned))
         run.report.cleared.extend(cleared)
         return run
 
     # -- namespace hygiene (called by Run) -----------------------------------
+    def _later_names(self, cell: Cell) -> set[str]:
+        """Names the cell reads that only later cells bind: hidden while it
+        runs, so it fails as in Run All instead of reading the future."""
+        if not cell.id or cell.id not in self.graph:
+            return set()
+        graph, namespace = self.graph, self.namespace
+        return {
+            n for n in cell.names.reads
+            if n in namespace and graph.provider(cell.id, n) is None and graph.later_writer(cell.id, n)
+        }
+
     def _clear(self, cell: Cell) -> list[str]:
         """Remove the names the cell's previous run bound, where the
         namespace still holds that run's value."""
@@ -399,44 +494,52 @@ class Engine:
             return True
         return name in cell.bound and self.binder.get(name) == cell.id
 
-    def _record(self, cell: Cell, before: dict, ok: bool) -> None:
+    def _record(self, cell: Cell, before: dict, ok: bool, hidden: Stash | None = None) -> None:
         if not cell.id:
             return  # an unkept cell: nothing to own or remove later
         namespace = self.namespace
         changed, deleted = namespace_changes(before, namespace)
-        bindings = cell.names.bindings
-        cell.bound = changed | {n for n in cell.bound if self.owner.get(n) == cell.id}
+        if hidden is not None:  # a hidden later value is not the cell's to own
+            changed -= hidden.names - cell.names.writes
         present = self.present
+        cell.bound = changed | {n for n in cell.bound if self.owner.get(n) == cell.id}
+        cell.deleted = deleted
+        cell.runs += 1
         if ok:
-            cell.bound |= {n for n in bindings if present(n)}
+            cell.bound |= {n for n in cell.names.writes - cell.names.mutations if present(n)}
             owned = cell.bound | deleted | {n for n in cell.names.writes if present(n)}
             self.stale.discard(cell.id)
+            cell.failed = None
         else:
             owned = changed | deleted | {n for n in cell.names.mutations if present(n)}
             self.stale.add(cell.id)
+            cell.failed = self._inputs(cell)
         cell.bound = {n for n in cell.bound if present(n)}
         for name in owned:
             self.owner[name] = cell.id
         for name in changed | (cell.bound if ok else set()):
             self.binder[name] = cell.id
-        extra = changed - cell.names.writes
-        if cell.id in self.graph:
-            names = cell.names
-            base = cell.base or names
-            dynamic = self._follow_calls(
-                cell.id, Names(base.reads, names.writes | extra, names.mutations, names.deferred)
-            )
-            if dynamic == names:
-                return
-            try:
-                self.graph.register(cell.id, dynamic)
-                cell.names = dynamic
-            except CycleError:
-                pass
+        self._remember_objects(cell.id, changed)
+        extra = frozenset((changed | deleted) - cell.names.writes)
+        if extra and cell.id in self.graph:
+            self._refresh(cell, extra)
 
-    def _cancel(self, cell: Cell, report: Report) -> None:
-        report.cleared.extend(self._clear(cell))
-        self.stale.add(cell.id)
+    def _remember_objects(self, cell_id: str, names) -> None:
+        """Note which cell bound each mutable object first (by identity), so a
+        mutation through an alias reaches the cell that made the object."""
+        objects, namespace = self.objects, self.namespace
+        if len(objects) > _OBJECTS_KEPT:
+            self.objects = objects = {
+                k: v for k, v in objects.items() if id(namespace.get(v[1], _MISSING)) == k}
+        for name in names:
+            if not name.isidentifier():
+                continue
+            value = namespace.get(name, _MISSING)
+            if value is _MISSING or is_immutable(value):
+                continue
+            entry = objects.get(id(value))
+            if entry is None or namespace.get(entry[1], _MISSING) is not value or entry[0] not in self.cells:
+                objects[id(value)] = (cell_id, name)
 
     # -- convenience for in-process use --------------------------------------
     def run(self, cell_id: str | None, code: str, mode: str = CLEAN, execute=None) -> Report:
@@ -452,32 +555,13 @@ class Engine:
             exec(compile(self.transform(step.cell.code), f"<cell {step.cell.id}>", "exec"), self.namespace)
         except KeyboardInterrupt:
             return INTERRUPTED
-        except Exception:
+        except NameError as error:
+            message = self.missing_name_message(step.cell.id, getattr(error, "name", None) or "")
+            if message:
+                error.args = (message,)
+            self.last_error = error
+            return ERROR
+        except Exception as error:
+            self.last_error = error
             return ERROR
         return OK
-
-
-def namespace_changes(before: dict, after: Mapping) -> tuple[set[str], set[str]]:
-    """Graph names a run bound anew (new, or holding another object) and
-    names it deleted.
-
-    Dicts keep insertion order and rebinding keeps a key's place, so unless
-    a name was deleted the old keys are a prefix of the new ones and the
-    comparison runs in C; IPython's namespace grows with every execution
-    (``_i42``), which would make a Python loop the cost of every step.
-    """
-    keys = list(after)
-    old = list(before)
-    if keys[: len(old)] == old:
-        same = map(operator.is_not, after.values(), before.values())
-        changed = list(itertools.compress(keys, same)) + keys[len(old):]
-        deleted: list[str] = []
-    else:
-        changed = [k for k, v in after.items() if before.get(k, _MISSING) is not v]
-        deleted = [k for k in old if k not in after]
-    return set(filter(is_graph_name, changed)), set(filter(is_graph_name, deleted))
-
-
-def _cycle_message(error: CycleError) -> str:
-    steps = [f"{u} → {v} (via {', '.join(names)})" for u, v, names in error.cycle]
-    return "This cell would create a dependency cycle: " + "; ".join(steps)

@@ -1,67 +1,64 @@
 """Run plans: small pure functions over the dependency graph."""
 from __future__ import annotations
 
-import heapq
 from typing import Callable, Iterable
-
-import networkx as nx
 
 from .graph import DataflowGraph
 
 
 def needed_ancestors(
-    graph: DataflowGraph, roots: Iterable[str], needs_rerun: Callable[[str, str], bool]
-) -> set[str]:
+    graph: DataflowGraph,
+    roots: Iterable[str],
+    needs_rerun: Callable[[str, str], bool],
+    blocked: Callable[[str], bool] = lambda cell: False,
+) -> tuple[set[str], dict[str, str]]:
     """Providers that must run before ``roots`` can read current values.
 
     ``needs_rerun(provider, name)`` says whether the provider's value of
-    ``name`` is stale, missing or overwritten; only then is the provider
-    taken, and its own providers examined in turn.  Current ancestors stop
-    the search, so rerunning the end of a long chain touches one cell.
+    ``name`` is stale, gone or overwritten; only then is the provider taken,
+    and its own providers examined in turn.  Current ancestors stop the
+    search, so rerunning the end of a long chain touches one cell.  A needed
+    provider that is ``blocked`` (failed, nothing changed since) is not
+    taken: the second result maps each cell that needs one to it.
     """
     taken: set[str] = set()
+    stopped: dict[str, str] = {}
     stack = list(roots)
     while stack:
         cell = stack.pop()
         for name in graph.names[cell].reads:
             provider = graph.provider(cell, name)
-            if provider is None or provider == cell or provider in taken:
+            if provider is None or provider in taken or not needs_rerun(provider, name):
                 continue
-            if needs_rerun(provider, name):
-                taken.add(provider)
-                stack.append(provider)
-    return taken
+            if blocked(provider):
+                stopped.setdefault(cell, provider)
+                continue
+            taken.add(provider)
+            stack.append(provider)
+    return taken, stopped
 
 
 def downstream(graph: DataflowGraph, cells: Iterable[str]) -> set[str]:
-    """Every cell reachable from ``cells`` (not including them unless reached)."""
+    """Every cell that reads, directly or transitively, a value ``cells`` write
+    (not including them unless reached)."""
     seen: set[str] = set()
     stack = list(cells)
-    succ = graph.dag.succ
     while stack:
-        for nxt in succ[stack.pop()]:
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+        for reader in graph.readers(stack.pop()):
+            if reader not in seen:
+                seen.add(reader)
+                stack.append(reader)
     return seen
 
 
-def run_order(graph: DataflowGraph, cells: set[str]) -> list[str]:
-    """Topological order of ``cells`` alone, ties broken by kernel order."""
-    seq = graph.seq
-    pred, succ = graph.dag.pred, graph.dag.succ
-    indegree = {c: sum(1 for p in pred[c] if p in cells) for c in cells}
-    ready = [(seq[c], c) for c, d in indegree.items() if d == 0]
-    heapq.heapify(ready)
-    order: list[str] = []
-    while ready:
-        _, cell = heapq.heappop(ready)
-        order.append(cell)
-        for nxt in succ[cell]:
-            if nxt in indegree:
-                indegree[nxt] -= 1
-                if indegree[nxt] == 0:
-                    heapq.heappush(ready, (seq[nxt], nxt))
-    if len(order) != len(cells):  # only after a deletion left a cycle behind
-        raise nx.NetworkXUnfeasible("cycle among planned cells")
-    return order
+def later_values(graph: DataflowGraph, plan: Iterable[str]) -> set[str]:
+    """Names a plan writes whose Run All value comes from a later cell outside
+    it: they must hold that cell's value again when the plan is done."""
+    plan = set(plan)
+    names: set[str] = set()
+    for cell in plan:
+        for name in graph.names[cell].writes:
+            last = graph.last_writer(name)
+            if last is not None and last not in plan:
+                names.add(name)
+    return names

@@ -15,7 +15,11 @@ class RunEntry:
 class Report:
     cell_id: str | None
     mode: str
+    #: "notebook" when the page order was known, else "registration"
+    order: str = "registration"
     cleared: list[str] = field(default_factory=list)
+    #: names put back to a later cell's value after the plan
+    restored: list[str] = field(default_factory=list)
     ran: list[RunEntry] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     error: dict | None = None
@@ -24,7 +28,9 @@ class Report:
         return {
             "cell_id": self.cell_id,
             "mode": self.mode,
+            "order": self.order,
             "cleared": sorted(set(self.cleared)),
+            "restored": sorted(set(self.restored)),
             "ran": [{"cell_id": e.cell_id, "role": e.role, "status": e.status} for e in self.ran],
             "stale": list(self.stale),
             "error": self.error,

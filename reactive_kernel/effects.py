@@ -1,0 +1,289 @@
+"""A cell's reads and writes as they are when it runs: calls followed, effects decided.
+
+Static analysis says *where* a cell may change an object; only the value a
+name holds says *whether* it does (``L.pop()`` on a list, ``line.index(s)`` on
+a str).  :func:`resolve` decides each candidate with the receiver's runtime
+type and the knowledge in :mod:`effects_table`, follows calls into notebook
+functions and classes (their reads, ``global`` writes and effects on
+arguments, transitively) and widens a mutation to the names that share the
+object (aliases).  Inspecting user objects never raises: a value whose type
+cannot be inspected counts as mutable.
+"""
+from __future__ import annotations
+
+import collections.abc
+import types
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
+
+from . import effects_table as table
+from .analysis import Effect, Names, Summary
+
+_MISSING = object()
+_CONTAINER_ELEMENTS = 64
+
+
+@dataclass(frozen=True)
+class Resolved:
+    reads: frozenset
+    #: bindings and mutations, like ``Names.writes``
+    writes: frozenset
+    mutations: frozenset
+
+
+def type_name(cls: type) -> str:
+    try:
+        return f"{cls.__module__}.{cls.__qualname__}"
+    except Exception:  # a hostile metaclass
+        return "?"
+
+
+def _mro_names(value: Any) -> list[str]:
+    try:
+        return [type_name(c) for c in type(value).__mro__]
+    except Exception:
+        return []
+
+
+def is_immutable(value: Any) -> bool:
+    if value is None or isinstance(value, types.ModuleType):
+        return True
+    return any(name in table.IMMUTABLE_TYPES for name in _mro_names(value))
+
+
+def is_iterator(value: Any) -> bool:
+    try:
+        return isinstance(value, collections.abc.Iterator)
+    except Exception:
+        return False
+
+
+def notebook_class(value: Any) -> str | None:
+    """The name of the notebook class ``value`` is an instance of, if any."""
+    cls = type(value)
+    try:
+        if cls.__module__ == "__main__" and not isinstance(value, type):
+            return cls.__name__
+    except Exception:
+        pass
+    return None
+
+
+def method_mutates(value: Any, method: str, summary_of: Callable[[str], Summary | None]) -> bool:
+    """Whether calling ``value.method(...)`` may change ``value``."""
+    if is_immutable(value):
+        return False
+    if is_iterator(value):
+        return True
+    for name in _mro_names(value):
+        entry = table.METHODS.get(name)
+        if entry is not None:
+            if "non_mutating" in entry:
+                return method not in entry["non_mutating"]
+            return method in entry["mutating"]
+    klass = notebook_class(value)
+    if klass is not None:
+        summary = summary_of(klass)
+        method_summary = summary.methods.get(method) if summary else None
+        if method_summary is not None and method_summary.params:
+            self_name = method_summary.params[0]
+            return any(e.root == self_name and e.kind in ("store", "method") for e in method_summary.effects)
+    return True
+
+
+def callee_path(callee: tuple[str, ...], namespace: Mapping) -> str | None:
+    """A library callee's full dotted name, for the argument-mutator table."""
+    head = namespace.get(callee[0], _MISSING)
+    if head is _MISSING:
+        return "builtins." + callee[0] if len(callee) == 1 else None
+    if isinstance(head, types.ModuleType):
+        return ".".join([getattr(head, "__name__", callee[0]), *callee[1:]])
+    if len(callee) == 1:
+        try:
+            module = (getattr(head, "__module__", None) or "").lstrip("_")
+            return f"{module}.{head.__qualname__}"
+        except Exception:
+            return None
+    return None
+
+
+def resolve(
+    names: Names,
+    namespace: Mapping,
+    summary_of: Callable[[str], Summary | None],
+    aliases: Callable[[Any], Iterable[str]] = lambda value: (),
+) -> Resolved:
+    """The cell's effective reads and writes, given the namespace it runs in.
+
+    ``summary_of(name)`` is the summary of the notebook function or class that
+    ``name`` names at the cell's position (the cell's own definitions first);
+    ``aliases(obj)`` the other names bound to ``obj`` or to an object that
+    ``obj`` directly contains.
+    """
+    own = names.functions
+
+    def summary(name: str) -> Summary | None:
+        return own[name] if name in own else summary_of(name)
+
+    reads = set(names.reads)
+    binds = set(names.bindings)
+    mutated = set(names.mutations)
+    local = names.bindings
+    effects: list[Effect] = list(names.effects)
+
+    # follow calls: functions read their free names when they run (the
+    # cell's own functions were followed by analysis, where it calls them)
+    expanded: set[str] = set(own)
+    pending = list(reads)
+
+    def expand(name: str) -> None:
+        if name in expanded:
+            return
+        expanded.add(name)
+        found = summary_of(name)
+        if found is None:
+            klass = notebook_class(namespace.get(name, _MISSING))
+            found = summary(klass) if klass else None
+        if found is None:
+            return
+        for free in found.reads - local:
+            reads.add(free)
+            pending.append(free)
+        binds.update(found.binds)
+        for effect in found.effects:
+            if effect.root not in found.params:
+                effects.append(effect)
+        for method in found.methods.values():
+            effects.extend(e for e in method.effects if e.root not in method.params)
+
+    while pending:
+        expand(pending.pop())
+
+    # decide effects
+    seen_calls: set[tuple] = set()
+
+    def decide(effect: Effect) -> None:
+        root = effect.root
+        if root in local:
+            return
+        value = namespace.get(root, _MISSING)
+        if isinstance(value, types.ModuleType):
+            return
+        if _mutates(effect, value) and (value is _MISSING or not is_immutable(value)):
+            mutated.add(root)
+
+    def _mutates(effect: Effect, value: Any) -> bool:
+        kind = effect.kind
+        if kind == "store":
+            return True
+        if kind == "iter":
+            return value is not _MISSING and is_iterator(value)
+        if kind == "method":
+            if effect.inplace:
+                return True
+            if value is _MISSING:
+                return effect.method in table.CHAINED_MUTATORS
+            if effect.chained:
+                return effect.method in table.CHAINED_MUTATORS and not is_immutable(value)
+            return method_mutates(value, effect.method, summary)
+        # an argument: consumed if an iterator, changed if the callee says so
+        if value is not _MISSING and is_iterator(value):
+            return True
+        if effect.position in table.OUTPUT_KEYWORDS:
+            return True
+        callee = effect.callee
+        if callee is None:
+            return False
+        target = summary(callee[0]) if len(callee) == 1 else None
+        if target is None and len(callee) == 2:
+            target = _method_summary(callee, namespace, summary)
+            if target is not None:
+                return _param_mutated(target, effect.position, value, shift=1)
+        if target is not None:
+            return _param_mutated(target, effect.position, value)
+        path = callee_path(callee, namespace)
+        positions = table.ARGUMENT_MUTATORS.get(path or "")
+        return positions is not None and effect.position in positions
+
+    def _param_mutated(target: Summary, position, value, shift: int = 0) -> bool:
+        params = target.params
+        if isinstance(position, int):
+            index = position + shift
+            if index >= len(params):
+                return False
+            param = params[index]
+        elif isinstance(position, str) and position in params:
+            param = position
+        else:
+            return False
+        key = (id(target), param)
+        if key in seen_calls:
+            return False
+        seen_calls.add(key)
+        try:
+            for inner in target.effects:
+                if inner.root != param:
+                    continue
+                if inner.kind == "store":
+                    return True
+                if inner.kind == "method":
+                    if value is _MISSING or inner.chained:
+                        if inner.method in table.CHAINED_MUTATORS or inner.inplace:
+                            return True
+                    elif inner.inplace or method_mutates(value, inner.method, summary):
+                        return True
+                elif inner.kind == "iter" and value is not _MISSING and is_iterator(value):
+                    return True
+                elif inner.kind == "arg" and _mutates(inner, value):
+                    return True
+            return False
+        finally:
+            seen_calls.discard(key)
+
+    for effect in effects:
+        decide(effect)
+
+    # aliases: a mutation of an object is a mutation of every name bound to it
+    for root in list(mutated):
+        value = namespace.get(root, _MISSING)
+        if value is _MISSING:
+            continue
+        for other in aliases(value):
+            if other != root and other not in local:
+                mutated.add(other)
+
+    reads |= mutated
+    return Resolved(
+        reads=frozenset(reads),
+        writes=frozenset(binds | mutated),
+        mutations=frozenset(mutated - binds),
+    )
+
+
+def _method_summary(callee, namespace, summary) -> Summary | None:
+    """``obj.method`` where ``obj`` is an instance of a notebook class."""
+    value = namespace.get(callee[0], _MISSING)
+    if value is _MISSING:
+        return None
+    klass = notebook_class(value)
+    found = summary(klass) if klass else None
+    return found.methods.get(callee[1]) if found else None
+
+
+def contained(value: Any) -> list[Any]:
+    """``value`` and the objects it directly holds (a bounded look)."""
+    found = [value]
+    try:
+        if isinstance(value, (list, tuple, set, frozenset, collections.deque)):
+            items = value
+        elif isinstance(value, dict):
+            items = value.values()
+        else:
+            return found
+        for count, item in enumerate(items):
+            if count >= _CONTAINER_ELEMENTS:
+                break
+            found.append(item)
+    except Exception:
+        pass
+    return found

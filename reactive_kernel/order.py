@@ -1,0 +1,112 @@
+"""Notebook order from the session's notebook file.
+
+The kernel sees cells one request at a time; the page order lives in the
+frontend.  Jupyter Server tells the kernel which notebook it serves
+(``JPY_SESSION_NAME``, which ipykernel exposes as ``__session__``; VS Code
+sets ``__vsc_ipynb_file__``), so the saved file gives the order of every cell
+it holds.  The file is reread only when its modification time changes.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass
+class NotebookFile:
+    path: str | None = None
+    mtime: float | None = None
+    #: code cells of the last read: (id, source) in page order
+    cells: list[tuple[str, str]] = field(default_factory=list)
+
+    def refresh(self, path: str | None) -> bool:
+        """Reread ``path`` if it changed; True when the cells may have moved."""
+        if not path:
+            changed = self.path is not None
+            self.path, self.mtime, self.cells = None, None, []
+            return changed
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except (OSError, ValueError):
+            return False
+        if path == self.path and mtime == self.mtime:
+            return False
+        cells = read_code_cells(path)
+        if cells is None:
+            return False
+        self.path, self.mtime, self.cells = path, mtime, cells
+        return True
+
+
+def read_code_cells(path: str) -> list[tuple[str, str]] | None:
+    """(id, source) of the notebook's code cells, or None when it is unreadable."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            notebook = json.load(handle)
+        cells = []
+        for cell in notebook.get("cells", []):
+            if cell.get("cell_type") != "code":
+                continue
+            source = cell.get("source", "")
+            if isinstance(source, list):
+                source = "".join(source)
+            cell_id = cell.get("id")
+            if isinstance(cell_id, str) and isinstance(source, str):
+                cells.append((cell_id, source))
+        return cells
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+
+
+def find_notebook(session: object, cwd: str) -> str | None:
+    """The notebook file a session name points to, if it exists.
+
+    Jupyter Server's session name is the notebook's path relative to the
+    server root, while the kernel runs in the notebook's folder: try it as
+    given, then relative to the kernel's folder, then by its file name.
+    """
+    if not isinstance(session, str) or not session.endswith(".ipynb"):
+        return None
+    for candidate in (session, os.path.join(cwd, session), os.path.join(cwd, os.path.basename(session))):
+        if os.path.isfile(candidate):
+            return os.path.abspath(candidate)
+    return None
+
+
+def page_order(known: list[str], codes: dict[str, str], file_cells: list[tuple[str, str]]) -> list[str]:
+    """The known cells in page order.
+
+    Cells in the file take their place in it, matched by id or, where the
+    frontend's ids are not the file's (VS Code), by code when exactly one
+    file cell has it.  A cell the file does not show yet stays right after the
+    cell it followed before.
+    """
+    file_ids = [cell_id for cell_id, _ in file_cells]
+    rank = {cell_id: i for i, cell_id in enumerate(file_ids)}
+    by_code: dict[str, list[str]] = {}
+    for cell_id, source in file_cells:
+        by_code.setdefault(source.strip(), []).append(cell_id)
+    taken: set[str] = set()
+    where: dict[str, int] = {}
+    for cell in known:
+        if cell in rank:
+            where[cell] = rank[cell]
+            taken.add(cell)
+    for cell in known:
+        if cell in where:
+            continue
+        matches = [m for m in by_code.get(codes.get(cell, "").strip(), []) if m not in taken and m not in known]
+        if len(matches) == 1:
+            where[cell] = rank[matches[0]]
+            taken.add(matches[0])
+    placed = sorted((c for c in known if c in where), key=where.__getitem__)
+    # cells the file does not show follow the cell they followed before
+    result = list(placed)
+    previous: str | None = None
+    for cell in known:
+        if cell not in where:
+            index = result.index(previous) + 1 if previous is not None else 0
+            result.insert(index, cell)
+        previous = cell
+    return result
