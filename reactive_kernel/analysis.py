@@ -75,6 +75,9 @@ class Names:
     functions: Mapping[str, Summary] = field(default_factory=dict)
     #: names bound by ``del``: the cell's value of them is their absence
     deletes: frozenset = frozenset()
+    #: for each read, the names the cell had bound before it first read it:
+    #: a function called there reads those from the cell, not from before it
+    bound_before: Mapping[str, frozenset] = field(default_factory=dict)
 
     @property
     def bindings(self) -> frozenset:
@@ -199,14 +202,19 @@ class _Scope(ast.NodeVisitor):
         #: walrus targets of a comprehension bind in the enclosing scope
         self.walrus: set[str] = set()
         #: free names of scopes nested in a class body: Python resolves them
-        #: past the class's own names, in the enclosing scope
+        #: past the class's own names, in the enclosing scope (comprehensions
+        #: now, methods when called)
         self.beyond: set[str] = set()
+        self.beyond_later: set[str] = set()
         self.effects: list[Effect] = []
         self.methods: dict[str, Summary] = {}
         self._comprehension = comprehension
         self._class = klass
 
     def free(self) -> set[str]:
+        return self.free_now() | self.beyond_later
+
+    def free_now(self) -> set[str]:
         return (self.loads - (self.stores - self.globals) - self.walrus) | self.beyond
 
     def outer_effects(self, keep: frozenset = frozenset()) -> list[Effect]:
@@ -299,8 +307,11 @@ class _Scope(ast.NodeVisitor):
         self.visit(node.value)
         (self.walrus if self._comprehension else self.stores).add(node.target.id)
 
-    def _fold(self, inner: "_Scope", keep: frozenset = frozenset()) -> None:
-        (self.beyond if self._class else self.loads).update(inner.free())
+    def _fold(self, inner: "_Scope", keep: frozenset = frozenset(), later: bool = False) -> None:
+        if self._class:
+            (self.beyond_later if later else self.beyond).update(inner.free())
+        else:
+            self.loads.update(inner.free())
         self.global_writes |= inner.global_writes | (inner.stores & inner.globals)
         self.stores |= inner.walrus
         self.effects.extend(e for e in inner.outer_effects() if e.root not in keep)
@@ -310,7 +321,7 @@ class _Scope(ast.NodeVisitor):
             self.visit(part)
         self.stores.add(node.name)
         inner = function_scope(node)
-        self._fold(inner, keep=frozenset(_parameters(node.args)))
+        self._fold(inner, keep=frozenset(_parameters(node.args)), later=True)
         if self._class:
             self.methods[node.name] = summarize_function(node, inner)
 
@@ -319,7 +330,7 @@ class _Scope(ast.NodeVisitor):
     def visit_Lambda(self, node: ast.Lambda) -> None:
         for part in _function_header(node):
             self.visit(part)
-        self._fold(function_scope(node), keep=frozenset(_parameters(node.args)))
+        self._fold(function_scope(node), keep=frozenset(_parameters(node.args)), later=True)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for part in [*node.decorator_list, *node.bases, *node.keywords]:
@@ -413,6 +424,8 @@ class _TopLevel(ast.NodeVisitor):
         self.functions: dict[str, Summary] = {}
         #: loads of names the cell bound itself (local calls of its functions)
         self.local_loads: set[str] = set()
+        self.bound_before: dict[str, frozenset] = {}
+        self._bound_now: frozenset = frozenset()
 
     def result(self) -> Names:
         reads = set(self.reads)
@@ -441,12 +454,17 @@ class _TopLevel(ast.NodeVisitor):
             effects=tuple(e for e in dict.fromkeys(effects) if keep(e.root)),
             functions=self.functions,
             deletes=frozenset(self.deletes),
+            bound_before={n: b for n, b in self.bound_before.items() if b},
         )
 
     # -- primitive effects -------------------------------------------------
     def _load(self, name: str) -> None:
         if name not in self.bound:
-            self.reads.add(name)
+            if name not in self.reads:
+                self.reads.add(name)
+                if len(self._bound_now) != len(self.bound):
+                    self._bound_now = frozenset(self.bound)
+                self.bound_before[name] = self._bound_now
         else:
             self.local_loads.add(name)
 
@@ -627,7 +645,7 @@ class _TopLevel(ast.NodeVisitor):
             self.visit(part)
         scope = class_scope(node)
         # the class body runs now; its methods' bodies run when called
-        for name in scope.loads - (scope.stores - scope.globals):
+        for name in scope.free_now():
             self._load(name)
         for name in scope.walrus:
             self._bind(name)

@@ -133,22 +133,23 @@ def resolve(
 
     # follow calls: functions read their free names when they run (the
     # cell's own functions were followed by analysis, where it calls them)
-    expanded: set[str] = set(own)
-    pending = list(reads)
+    expanded: set[tuple[str, frozenset]] = set()
+    context = names.bound_before
+    pending = [(name, context.get(name, frozenset())) for name in reads if name not in own]
 
-    def expand(name: str) -> None:
-        if name in expanded:
+    def expand(name: str, before: frozenset) -> None:
+        if (name, before) in expanded:
             return
-        expanded.add(name)
+        expanded.add((name, before))
         found = summary_of(name)
         if found is None:
             klass = notebook_class(namespace.get(name, _MISSING))
             found = summary(klass) if klass else None
         if found is None:
             return
-        for free in found.reads - local:
+        for free in found.reads - before:
             reads.add(free)
-            pending.append(free)
+            pending.append((free, before))
         binds.update(found.binds)
         for effect in found.effects:
             if effect.root not in found.params:
@@ -157,7 +158,7 @@ def resolve(
             effects.extend(e for e in method.effects if e.root not in method.params)
 
     while pending:
-        expand(pending.pop())
+        expand(*pending.pop())
 
     # decide effects
     seen_calls: set[tuple] = set()

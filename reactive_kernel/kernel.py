@@ -7,6 +7,7 @@ debugging hooks) is ipykernel's, untouched.
 """
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 
@@ -17,6 +18,7 @@ from traitlets import Bool, Enum, Int, Type
 from . import __version__
 from .directives import parse as parse_directives
 from .engine import CANCELLED, CLEAN, ERROR, INTERRUPTED, KEEP, OK, TARGET, Engine, Run, Step
+from .order import find_notebook
 from .outputs import Recording, display_id, labelled
 from .sql import SqlCells
 from .summary import label, summarize
@@ -104,6 +106,9 @@ class ReactiveShell(ZMQInteractiveShell):
     """
 
     _transformed: tuple[str, str] | None = None
+    #: while a planned cell runs: why a name it reads is undefined, if the
+    #: engine knows (only a later cell binds it)
+    explain_missing = None
 
     def transform_cell(self, raw_cell: str) -> str:
         memo = self._transformed
@@ -115,6 +120,17 @@ class ReactiveShell(ZMQInteractiveShell):
 
     def forget_transform(self) -> None:
         self._transformed = None
+
+    def showtraceback(self, exc_tuple=None, *args, **kwargs):
+        """A NameError for a name only a later cell binds says so."""
+        explain = self.explain_missing
+        if explain is not None:
+            error = (exc_tuple or sys.exc_info())[1]
+            if isinstance(error, NameError) and isinstance(getattr(error, "name", None), str):
+                message = explain(error.name)
+                if message:
+                    error.args = (message,)
+        return super().showtraceback(exc_tuple, *args, **kwargs)
 
 
 class ReactiveKernel(IPythonKernel):
@@ -215,6 +231,7 @@ class ReactiveKernel(IPythonKernel):
     ):
         base = super().do_execute
         self.shell.forget_transform()
+        self.shell.explain_missing = None
         if silent:
             return await base(code, silent, store_history, user_expressions, allow_stdin,
                               cell_meta=cell_meta, cell_id=cell_id)
@@ -225,6 +242,7 @@ class ReactiveKernel(IPythonKernel):
             self.displayed.difference_update(deleted)
             for cell in deleted:
                 self.prompts.pop(cell, None)
+        self.engine.set_notebook(self._notebook_file())
         directives = parse_directives(code)
         if directives.cell_name:
             self.cell_names.add(directives.cell_name)
@@ -254,6 +272,8 @@ class ReactiveKernel(IPythonKernel):
         reply = None
         run.queued = lambda: set(self.queued.values()) - {target}
         for step in run:
+            cell_id = step.cell.id
+            self.shell.explain_missing = lambda name: self.engine.missing_name_message(cell_id, name)
             if step.role == TARGET:
                 reply = await self._run_target(
                     step, run, base, store_history, user_expressions, allow_stdin,
@@ -261,6 +281,7 @@ class ReactiveKernel(IPythonKernel):
                 )
             else:
                 await self._run_other(step, run)
+        self.shell.explain_missing = None
         if reply is None:  # an ancestor failed or the cascade was interrupted
             reply = self._cancelled_reply(run, replaceable)
         self._mark_cancelled(run)
@@ -329,17 +350,18 @@ class ReactiveKernel(IPythonKernel):
         finally:
             shell.execution_count = count
 
+    def _why_cancelled(self, run: Run, cell_id: str | None) -> str:
+        failed = run.cause.get(cell_id) if cell_id else None
+        if failed:
+            return f"upstream cell {label(self.engine.cells.get(failed), self.cell_names)} failed"
+        return "the run was interrupted"
+
     def _mark_cancelled(self, run: Run) -> None:
         """A cancelled cell's old output would pass for current: replace it."""
-        failed = next((e.cell_id for e in run.report.ran if e.status == ERROR), None)
-        if failed:
-            cause = f"upstream cell {label(self.engine.cells.get(failed), self.cell_names)} failed"
-        else:
-            cause = "the run was interrupted"
         for entry in run.report.ran:
             if entry.status == CANCELLED and entry.cell_id in self.displayed:
                 tag = {"reactive": {"cell_id": entry.cell_id, "role": entry.role}}
-                note = f"(not run: {cause}; this cell is stale)"
+                note = f"(not run: {self._why_cancelled(run, entry.cell_id)}; this cell is stale)"
                 self._send("update_display_data", {
                     "data": {"text/plain": note}, "metadata": tag,
                     "transient": {"display_id": display_id(entry.cell_id)}}, metadata=tag)
@@ -370,8 +392,8 @@ class ReactiveKernel(IPythonKernel):
                 "user_expressions": {}, "payload": []}
 
     def _cancelled_reply(self, run: Run, replaceable: bool) -> dict:
-        failed = [e.cell_id for e in run.report.ran if e.status == ERROR]
-        why = f"upstream cell {failed[0]} failed" if failed else "the run was interrupted"
+        failed = run.cause.get(run.report.cell_id) if run.report.cell_id else None
+        why = self._why_cancelled(run, run.report.cell_id)
         self.shell.execution_count += 1
         content = {
             "status": "error",
@@ -387,6 +409,12 @@ class ReactiveKernel(IPythonKernel):
             self._publish_error(content)
         return {**content, "execution_count": self.shell.execution_count - 1,
                 "user_expressions": {}, "payload": []}
+
+    def _notebook_file(self) -> str | None:
+        """The session's notebook file, when Jupyter Server or VS Code names it."""
+        namespace = self.shell.user_ns
+        session = namespace.get("__vsc_ipynb_file__") or namespace.get("__session__")
+        return find_notebook(session, os.getcwd())
 
     def _publish_error(self, content: dict) -> None:
         self._send("error", content)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from reactive_kernel.analysis import CellSyntaxError, analyze, is_graph_name
+from reactive_kernel.analysis import CellSyntaxError, Effect, analyze, is_graph_name
 from reactive_kernel.engine import python_body_magics
 
 
@@ -27,31 +27,35 @@ CASES = [
     ("for-target", "for i in r:\n    pass\n", S("r"), S("i"), S()),
     ("for-body", "for i in r:\n    total = i\n", S("r"), S("i", "total"), S()),
     ("with-target", "with open(f) as fh:\n    pass\n", S("open", "f"), S("fh"), S()),
-    ("async-with-in-def", "async def f():\n    async with a as b:\n        pass\n", S("a"), S("f"), S()),
+    ("async-with-in-def", "async def f():\n    async with a as b:\n        pass\n", S(), S("f"), S()),
     # imports
     ("import-dotted", "import a.b", S(), S("a"), S()),
     ("import-as", "import a.b as c", S(), S("c"), S()),
     ("from-import", "from a import b as c, d", S(), S("c", "d"), S()),
     ("star-import-static", "from a import *", S(), S(), S()),
     # def / class
-    ("def-free-names", "def f(p, q=d0, *a, **k):\n    return p + g + q + a + k\n", S("d0", "g"), S("f"), S()),
+    ("def-free-names", "def f(p, q=d0, *a, **k):\n    return p + g + q + a + k\n", S("d0"), S("f"), S()),
     ("def-decorator", "@deco\ndef f():\n    pass\n", S("deco"), S("f"), S()),
     ("def-annotations", "def f(a: T) -> R:\n    return a\n", S("T", "R"), S("f"), S()),
     ("def-locals-not-names", "def f(a):\n    b = a\n    return b\n", S(), S("f"), S()),
     ("def-local-import", "def f():\n    import os\n    return os\n", S(), S("f"), S()),
-    ("def-nested", "def f():\n    def g():\n        return h\n    return g\n", S("h"), S("f"), S()),
+    ("def-nested", "def f():\n    def g():\n        return h\n    return g\n", S(), S("f"), S()),
     ("def-body-reads-later-binding", "def f():\n    return y\ny = 1\n", S(), S("f", "y"), S()),
-    ("def-global-assign", "def f():\n    global x\n    x = 1\n", S(), S("f", "x"), S()),
+    # a function's global writes happen in the cells that call it
+    ("def-global-assign", "def f():\n    global x\n    x = 1\n", S(), S("f"), S()),
+    ("def-global-assign-called", "def f():\n    global x\n    x = 1\nf()", S(), S("f", "x"), S()),
+    ("def-called-in-cell", "def f():\n    return k\ny = f()", S("k"), S("f", "y"), S()),
     ("class-bases", "class C(Base, metaclass=M):\n    y = z\n    def m(self):\n        return w\n",
-     S("Base", "M", "z", "w"), S("C"), S()),
+     S("Base", "M", "z"), S("C"), S()),
     ("class-decorator", "@dataclass\nclass C:\n    a: int = 0\n", S("dataclass", "int"), S("C"), S()),
     # class attributes are invisible to comprehensions and methods in the body:
     # their x is the global one
     ("class-body-comprehension", "class C:\n    x = 1\n    y = [x for _ in r]\n", S("x", "r"), S("C"), S()),
-    ("class-method-global", "class A:\n    x = 1\n    def m(self):\n        return x\n", S("x"), S("A"), S()),
+    ("class-method-global", "class A:\n    x = 1\n    def m(self):\n        return x\n", S(), S("A"), S()),
     ("class-attribute-own", "class A:\n    x = 1\n    y = x + 1\n", S(), S("A"), S()),
     # lambdas
-    ("lambda", "f = lambda a, b=dflt: a + c", S("dflt", "c"), S("f"), S()),
+    ("lambda", "f = lambda a, b=dflt: a + c", S("dflt"), S("f"), S()),
+    ("lambda-in-place", "y = sorted(r, key=lambda v: v[k])", S("sorted", "r", "k"), S("y"), S()),
     ("lambda-walrus-is-local", "(lambda: (w := 1))()", S(), S(), S()),
     # walrus
     ("walrus", "(y := 3)", S(), S("y"), S()),
@@ -72,9 +76,10 @@ CASES = [
     ("setitem", "n[k] = v", S("n", "k", "v"), S("n"), S("n")),
     ("setitem-attr", "n[k].m = v", S("n", "k", "v"), S("n"), S("n")),
     ("aug-setitem", "n[k] += v", S("n", "k", "v"), S("n"), S("n")),
-    ("method-call", "lst.append(1)", S("lst"), S("lst"), S("lst")),
-    ("method-call-kwargs", "df.drop(c, inplace=True)", S("df", "c"), S("df"), S("df")),
-    ("method-call-await", "await x.close()", S("x"), S("x"), S("x")),
+    # method calls are effect candidates, decided with the receiver's type
+    ("method-call", "lst.append(1)", S("lst"), S(), S()),
+    ("method-call-kwargs", "df.drop(c, inplace=True)", S("df", "c"), S(), S()),
+    ("method-call-await", "await x.close()", S("x"), S(), S()),
     ("method-call-result-used", "y = lst.copy()", S("lst"), S("y"), S()),
     ("call-on-call-result", "f(x).append(1)", S("f", "x"), S(), S()),
     ("mutation-of-own-binding", "lst = []\nlst.append(1)", S(), S("lst"), S()),
@@ -108,12 +113,45 @@ def test_names(code, reads, writes, mutations):
     assert (names.reads, names.writes, names.mutations) == (reads, writes, mutations)
 
 
-def test_is_module_exempts_module_method_calls():
-    code = "np.random.seed(0)\nplt.plot(x)"
-    assert analyze(code).mutations == S("np", "plt")
-    names = analyze(code, is_module=lambda n: n in {"np", "plt"})
-    assert names.mutations == S() and names.writes == S()
-    assert names.reads == S("np", "plt", "x")
+@pytest.mark.parametrize(
+    "code, effects",
+    [
+        ("lst.append(1)", [Effect("method", "lst", "append")]),
+        ("last = L.pop()", [Effect("method", "L", "pop")]),
+        ("out.append(L.append(x))", [Effect("method", "out", "append"), Effect("method", "L", "append"),
+                                     Effect("arg", "x", callee=("L", "append"), position=0)]),
+        ("df.drop(c, inplace=True)", [Effect("method", "df", "drop", inplace=True),
+                                      Effect("arg", "c", callee=("df", "drop"), position=0)]),
+        ("box[0].append(1)", [Effect("method", "box", "append", chained=True)]),
+        ("add(L)", [Effect("arg", "L", callee=("add",), position=0)]),
+        ("np.add(a, 1, out=a)", [Effect("method", "np", "add"), Effect("arg", "a", callee=("np", "add"), position=0),
+                                 Effect("arg", "a", callee=("np", "add"), position="out")]),
+        ("for v in it:\n    pass", [Effect("iter", "it")]),
+        ("y = [v for v in it]", [Effect("iter", "it")]),
+        ("f(x).append(1)", [Effect("arg", "x", callee=("f",), position=0)]),
+        ("lst = []\nlst.append(1)", []),
+    ],
+)
+def test_effect_candidates(code, effects):
+    assert list(analyze(code).effects) == effects
+
+
+def test_function_summary_keeps_parameter_and_global_effects():
+    names = analyze("def add(l, v):\n    l.append(v)\n    log.append(v)\n    tmp = []\n    tmp.append(1)\n")
+    summary = names.functions["add"]
+    assert summary.params == ("l", "v")
+    assert summary.reads == S("log")
+    assert {e for e in summary.effects if e.kind == "method"} == {
+        Effect("method", "l", "append"), Effect("method", "log", "append")}
+
+
+def test_class_summary_has_methods_and_their_reads():
+    names = analyze("class P:\n    def val(self):\n        return k * self.v\n"
+                    "    def move(self):\n        self.v += 1\n")
+    summary = names.functions["P"]
+    assert summary.reads == S("k")
+    assert set(summary.methods) == {"val", "move"}
+    assert Effect("store", "self") in summary.methods["move"].effects
 
 
 def test_bindings_exclude_mutations():

@@ -24,9 +24,9 @@ def snapshot(engine):
     g = engine.graph
     return (
         dict(user(engine)),
-        {(u, v): frozenset(d["names"]) for u, v, d in g.dag.edges(data=True)},
+        {(u, v): frozenset(d["names"]) for u, v, d in g.to_networkx().edges(data=True)},
         dict(g.names),
-        dict(g.seq),
+        dict(g.pos),
         {c: cell.code for c, cell in engine.cells.items()},
         sorted(engine.stale),
         dict(engine.owner),
@@ -301,14 +301,17 @@ def test_deletion_of_mutating_cell():
 
 
 # -- out of order --------------------------------------------------------------------------
-def test_cell_run_out_of_order_finds_later_provider():
+def test_cell_never_sees_a_later_cells_value():
+    # version 2: the provider is strictly earlier; c2 was registered first, so
+    # c1 is below it and c2 fails as Run All would, naming the later cell
     e = Engine()
-    e.run("c2", "y = x + 1")  # NameError: x not defined yet
-    assert e.stale_cells() == ["c2"]
-    e.run("c1", "x = 1")  # registered after c2 -> it is c2's provider (the nearest after)
-    assert e.namespace["y"] == 2
-    assert e.stale_cells() == []
-
+    e.run("c2", "y = x + 1")
+    e.run("c1", "x = 1")
+    assert e.stale_cells() == ["c2"] and "y" not in e.namespace
+    r = e.run("c2", "y = x + 1")
+    assert ran(r) == [("c2", "target", "error")]
+    assert "defined only in a later cell" in str(e.last_error) and "x = 1" in str(e.last_error)
+    assert "x" in e.namespace  # hidden while c2 ran, put back after
 
 def test_reader_run_first_pulls_stale_provider():
     e = Engine()
@@ -354,7 +357,7 @@ def test_anonymous_cell_binding_nothing_is_not_kept():
     e.run("c1", "x = 1")
     r = e.run(None, "print(x)")
     assert r.to_json()["ran"][0]["status"] == "ok"
-    assert list(e.cells) == ["c1"] and list(e.graph.seq) == ["c1"]
+    assert list(e.cells) == ["c1"] and list(e.graph.pos) == ["c1"]
 
 
 def test_anonymous_cell_binding_names_is_kept_and_reactive():
@@ -406,26 +409,18 @@ def test_report_syntax_error_leaves_everything_untouched():
     assert e.cells["c1"].code == "x = 1"
 
 
-def test_report_cycle_names_cells_and_variables_and_leaves_everything_untouched():
+def test_cells_reading_each_other_are_not_refused():
+    # version 1 refused this as a cycle; version 2 has none: c1 reads b, which
+    # only the later c2 binds, so c1 fails with NameError as in Run All
     e = Engine()
     e.run("c1", "a = 1")
     e.run("c2", "b = a + 1")
-    before = snapshot(e)
     r = e.run("c1", "a = b + 1")
     j = r.to_json()
-    assert j["error"]["kind"] == "cycle"
-    message = j["error"]["message"]
-    for word in ("c1", "c2", "a", "b"):
-        assert word in message
-    assert j["ran"] == []
-    assert snapshot(e) == before
-    assert e.cells["c1"].code == "a = 1"
-    # a new cell refused for a cycle is not registered at all
-    e.run("c2", "b = a + q")
-    r = e.run("c3", "q = b")  # c3 provides q to c2 (nearest later writer) and reads c2's b
-    assert r.to_json()["error"]["kind"] == "cycle"
-    assert "c3" not in e.cells and "c3" not in e.graph
-
+    assert j["error"] is None
+    assert [(x["cell_id"], x["status"]) for x in j["ran"]] == [("c1", "error"), ("c2", "cancelled")]
+    assert isinstance(e.last_error, NameError) and "later cell" in str(e.last_error)
+    assert e.namespace.get("b") is None and "a" not in e.namespace
 
 def test_report_json_cleared_sorted_unique():
     e = Engine()
@@ -459,10 +454,7 @@ def test_regression_edit_away_mutation_restores_earlier_writer():
     assert e.namespace["lst"] == [0]
 
 
-def test_regression_deletion_leaving_a_cycle_keeps_graph_consistent():
-    # Deleting c1 leaves c2 (`lst.append`) reading lst from the later c3, which
-    # is also its next writer: a cycle.  Its edges were dropped from the DAG
-    # but kept in the per-name index, so the next change crashed with KeyError.
+def test_regression_deletions_keep_graph_consistent():
     e = Engine()
     e.run("c1", "lst = [0]")
     e.run("c2", "lst.append(0)")
@@ -471,10 +463,9 @@ def test_regression_deletion_leaving_a_cycle_keeps_graph_consistent():
     e.run("c2", "lst.append(0)")
     e.forget(["c2"])
     e.run("c3", "lst.append(0)")  # NameError: lst is gone, as in run-all
-    assert "c2" not in e.graph and list(e.graph.dag.nodes) == ["c3"]
+    assert "c2" not in e.graph and e.graph.sequence() == ["c3"]
     assert "lst" not in e.namespace
     assert e.stale_cells() == ["c3"]
-
 
 def test_regression_rename_of_mutated_binding_removes_it():
     # c1's list was mutated by c2 (which then owns lst); renaming it in c1
@@ -577,17 +568,19 @@ def test_regression_editing_failed_later_writer_restores_earlier_writer():
     assert e.stale_cells() == []
 
 
-def test_analysis_cache_rechecks_which_names_hold_modules():
+def test_effects_are_decided_with_the_value_the_name_holds():
     import math
 
     engine = Engine()
     engine.namespace["m"] = []
-    assert engine.analyze("m.append(1)").mutations == {"m"}
+    engine.run("c1", "m.append(1)")
+    assert engine.cells["c1"].names.mutations == {"m"}
     engine.namespace["m"] = math  # same text, but now a method call on a module
-    assert engine.analyze("m.append(1)").mutations == frozenset()
-    engine.namespace["m"] = []
-    assert engine.analyze("m.append(1)").mutations == {"m"}
-
+    engine.request("c1", "m.append(1)")
+    assert engine.cells["c1"].names.mutations == frozenset()
+    engine.namespace["m"] = "text"  # str: immutable
+    engine.request("c1", "m.append(1)")
+    assert engine.cells["c1"].names.mutations == frozenset()
 
 def test_deferred_descendants_are_left_stale_for_their_own_requests():
     engine = Engine()

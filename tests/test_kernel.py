@@ -71,22 +71,24 @@ def test_mutation_is_not_applied_twice(kernel):
     assert kernel.value("n") == "2"
 
 
-def test_cycle_is_refused_and_state_kept(kernel):
+def test_reading_a_later_cells_name_is_a_name_error_naming_it(kernel):
+    # version 1 refused this as a cycle; version 2 runs it as Run All would:
+    # c1 reads b, which only the later c2 binds
     kernel.execute("a = 1", "c1")
     kernel.execute("b = a + 1", "c2")
-    refused = kernel.execute("a = b + 1", "c1")
-    assert refused.status == "error"
-    assert refused.reply["content"]["ename"] == "CycleError"
-    error = refused.reactive["error"]
-    assert error["kind"] == "cycle"
-    assert "c1" in error["message"] and "c2" in error["message"]
-    assert "a" in error["message"] and "b" in error["message"]
-    assert refused.reactive["ran"] == []
-    assert kernel.value("(a, b)") == "(1, 2)"
-    # the previous version of c1 is still the one that counts
-    edit = kernel.execute("b = a + 10", "c2")
-    assert edit.reactive["ran"] == [{"cell_id": "c2", "role": "target", "status": "ok"}]
-    assert kernel.value("b") == "11"
+    failed = kernel.execute("a = b + 1", "c1")
+    assert failed.status == "error"
+    assert failed.reply["content"]["ename"] == "NameError"
+    assert "defined only in a later cell" in failed.reply["content"]["evalue"]
+    assert "b = a + 1" in failed.text()
+    assert failed.reactive["error"] is None
+    assert [(e["cell_id"], e["status"]) for e in failed.reactive["ran"]] == [
+        ("c1", "error"), ("c2", "cancelled")]
+    assert failed.reactive["order"] == "registration"
+    assert "reactive_kernel" not in failed.text()
+    fixed = kernel.execute("a = 5", "c1")
+    assert [e["cell_id"] for e in fixed.reactive["ran"]] == ["c1", "c2"]
+    assert kernel.value("(a, b)") == "(5, 6)"
 
 
 def test_syntax_error_is_refused_and_shown(kernel):
@@ -156,11 +158,18 @@ def test_failing_ancestor_cancels_target(kernel):
     kernel.execute("y = x + 1", "c2")
     kernel.execute("x = 1 / 0", "c1")
     rerun = kernel.execute("y = x + 1", "c2")
+    # version 2: the failed cell is not run again for a reader until its code
+    # or an input changes; the reader is cancelled at once, naming it
     statuses = {e["cell_id"]: e["status"] for e in rerun.reactive["ran"]}
-    assert statuses == {"c1": "error", "c2": "cancelled"}
+    assert statuses == {"c2": "cancelled"}
     assert rerun.status == "error"
+    assert rerun.reply["content"]["ename"] == "UpstreamError"
+    assert "x = 1 / 0" in rerun.text()
     assert set(rerun.reactive["stale"]) == {"c1", "c2"}
     assert kernel.value("'y' in globals()") == "False"
+    fixed = kernel.execute("x = 2", "c1")
+    assert [e["cell_id"] for e in fixed.reactive["ran"]] == ["c1", "c2"]
+    assert kernel.value("y") == "3"
 
 
 def test_target_output_streams_then_becomes_replaceable(kernel):

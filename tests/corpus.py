@@ -1,0 +1,754 @@
+"""Support code for the third-party notebook corpus (../shared/corpus).
+
+A notebook is run the way a frontend runs it: one kernel started with
+jupyter_client in a scratch copy of the notebook's folder, one execute_request
+per code cell carrying ``metadata.cellId``, and IOPub applied to per-cell
+output lists like JupyterLab does (``clear_output``, display ids updated in
+place wherever they were shown).  On top of that: text normalisation, the
+cell-by-cell comparison of a reactive Run All with a plain one, namespace
+fingerprints, numeric-literal edits, and the default selection.
+
+Used by tests/test_corpus.py and benchmarks/corpus_report.py.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import fnmatch
+import hashlib
+import json
+import os
+import queue
+import random
+import re
+import shutil
+import statistics
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client import KernelManager
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("CORPUS_DIR", ROOT.parent / "shared" / "corpus"))
+NOTEBOOKS = CORPUS / "notebooks"
+
+CELL_TIMEOUT = float(os.environ.get("CORPUS_CELL_TIMEOUT", 120))
+#: default selection: sum of MANIFEST seconds_plain (plain Run All, kernel start included)
+BUDGET = float(os.environ.get("CORPUS_BUDGET", 150))
+#: notebooks with raising cells are all selected by default when at most this slow
+RAISING_CAP = 12.0
+ACTIONS = int(os.environ.get("CORPUS_ACTIONS", 4))
+#: kernel names; CORPUS_REACTIVE=python3 validates the harness with plain ipykernel on both sides
+PLAIN = "python3"
+REACTIVE = os.environ.get("CORPUS_REACTIVE", "reactive")
+
+
+# -- the corpus ------------------------------------------------------------------------
+
+def manifest() -> list[dict]:
+    """MANIFEST entries, with ``name`` = the path under notebooks/ (e.g. pydata-book/ch06.ipynb)."""
+    path = CORPUS / "MANIFEST.json"
+    if not path.exists():
+        return []
+    entries = json.loads(path.read_text())["notebooks"]
+    for e in entries:
+        e["name"] = e["path"].removeprefix("notebooks/")
+    return sorted(entries, key=lambda e: e["name"])
+
+
+def folder(entry: dict) -> str:
+    return entry["name"].split("/", 1)[0]
+
+
+def select(entries: list[dict], spec: str | None = None, budget: float = BUDGET) -> list[dict]:
+    """The notebooks to run; see tests/test_corpus.py's docstring."""
+    spec = os.environ.get("CORPUS", "") if spec is None else spec
+    if spec == "all":
+        return list(entries)
+    if spec:
+        globs = [g.strip() for g in spec.split(",") if g.strip()]
+        return [e for e in entries if any(fnmatch.fnmatch(e["name"], g) for g in globs)]
+    chosen = {e["name"]: e for e in entries
+              if e["cells_that_raise"] and e["seconds_plain"] <= RAISING_CAP}
+    by_folder: dict[str, list[dict]] = {}
+    for e in sorted(entries, key=lambda e: (e["seconds_plain"], e["name"])):
+        by_folder.setdefault(folder(e), []).append(e)
+    for queue_ in by_folder.values():  # every folder: its cheapest notebook
+        chosen.setdefault(queue_[0]["name"], queue_[0])
+    spent = sum(e["seconds_plain"] for e in chosen.values())
+    while True:  # then round-robin over folders, cheapest first, while the budget lasts
+        added = False
+        for name in sorted(by_folder):
+            rest = [e for e in by_folder[name] if e["name"] not in chosen]
+            if rest and spent + rest[0]["seconds_plain"] <= budget:
+                chosen[rest[0]["name"]] = rest[0]
+                spent += rest[0]["seconds_plain"]
+                added = True
+        if not added:
+            break
+    return sorted(chosen.values(), key=lambda e: e["name"])
+
+
+@dataclass
+class Cell:
+    index: int  # in the notebook's full cells list (markdown included), as MANIFEST counts
+    id: str
+    code: str
+
+
+def code_cells(entry: dict) -> list[Cell]:
+    nb = nbformat.read(CORPUS / entry["path"], as_version=4)
+    return [Cell(i, c.get("id") or f"cell-{i}", c.source)
+            for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+
+
+def kernel_name(name: str) -> str:
+    """``python3`` may be missing from a venv's kernelspecs: fall back to ipykernel's own."""
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+        return name
+    except NoSuchKernel:
+        if name != "python3":
+            raise
+        from ipykernel.kernelspec import install
+        prefix = tempfile.mkdtemp(prefix="corpus-kernelspec-")
+        install(prefix=prefix)
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(
+            [str(Path(prefix) / "share" / "jupyter"), os.environ.get("JUPYTER_PATH", "")])
+        return name
+
+
+# -- a frontend ------------------------------------------------------------------------
+
+@dataclass
+class Reply:
+    """One execute_request as the frontend saw it."""
+    cell_id: str
+    status: str  # ok | error | aborted | timeout | dead
+    ename: str | None
+    reactive: dict | None
+    seconds: float
+
+
+class Frontend:
+    """A kernel in a scratch copy of a notebook's folder, and the notebook's
+    output areas as JupyterLab keeps them."""
+
+    def __init__(self, name: str, entry: dict):
+        self.kernel_name = name
+        self.scratch = Path(tempfile.mkdtemp(prefix="corpus-"))
+        src = (CORPUS / entry["path"]).parent
+        self.cwd = self.scratch / src.name
+        shutil.copytree(src, self.cwd, symlinks=True)
+        env = {**os.environ, "PYTHONHASHSEED": "0"}  # same set/dict-of-str order in every kernel
+        self.km = KernelManager(kernel_name=kernel_name(name))
+        self.km.start_kernel(cwd=str(self.cwd), env=env)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=90)
+        self.outputs: dict[str, list[dict]] = {}
+        self.displays: dict[str, list[tuple[str, int]]] = {}
+        self._clear_wait: set[str] = set()
+        self.dead = False
+
+    # requests
+    def send(self, code: str, cell_id: str | None, silent: bool = False) -> str:
+        content = {"code": code, "silent": silent, "store_history": not silent,
+                   "user_expressions": {}, "allow_stdin": False, "stop_on_error": False}
+        metadata = {"cellId": cell_id} if cell_id else {}
+        msg = self.kc.session.msg("execute_request", content, metadata=metadata)
+        self.kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    def run(self, cell_id: str, code: str, timeout: float = CELL_TIMEOUT) -> Reply:
+        """Run a cell; its outputs replace the cell's previous ones."""
+        if self.dead:
+            return Reply(cell_id, "dead", None, None, 0.0)
+        start = time.perf_counter()
+        self.outputs[cell_id] = []
+        self._forget(cell_id)
+        msg_id = self.send(code, cell_id)
+        status = self._pump(msg_id, lambda m: self._apply(cell_id, m), timeout)
+        reply = self._reply(msg_id, timeout) if status == "ok" else None
+        if reply is None:
+            return Reply(cell_id, "dead" if status == "ok" else status, None, None,
+                         time.perf_counter() - start)
+        c = reply["content"]
+        return Reply(cell_id, c["status"], c.get("ename"), reply.get("metadata", {}).get("reactive"),
+                     time.perf_counter() - start)
+
+    def silent(self, code: str, timeout: float = 120) -> str:
+        """stdout of a silent request (never registered, no history)."""
+        if self.dead:
+            return ""
+        out: list[str] = []
+        msg_id = self.send(code, None, silent=True)
+
+        def keep(m):
+            if m["msg_type"] == "stream" and m["content"]["name"] == "stdout":
+                out.append(m["content"]["text"])
+        if self._pump(msg_id, keep, timeout) == "ok":
+            self._reply(msg_id, timeout)
+        return "".join(out)
+
+    def _pump(self, msg_id: str, handle, timeout: float) -> str:
+        """IOPub until the kernel is idle for msg_id; interrupt after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        interrupted = False
+        while True:
+            try:
+                m = self.kc.get_iopub_msg(timeout=1)
+            except queue.Empty:
+                if not self.km.is_alive():
+                    self.dead = True
+                    return "dead"
+                if time.monotonic() > deadline:
+                    if interrupted:
+                        self.dead = True
+                        return "dead"
+                    self.km.interrupt_kernel()
+                    interrupted, deadline = True, time.monotonic() + 30
+                continue
+            if m["parent_header"].get("msg_id") != msg_id:
+                continue
+            if m["msg_type"] == "status":
+                if m["content"]["execution_state"] == "idle":
+                    if interrupted:
+                        self._reply(msg_id, 10)
+                        return "timeout"
+                    return "ok"
+                continue
+            handle(m)
+
+    def _reply(self, msg_id: str, timeout: float) -> dict | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                r = self.kc.get_shell_msg(timeout=1)
+            except queue.Empty:
+                continue
+            if r["parent_header"].get("msg_id") == msg_id:
+                return r
+        return None
+
+    # output areas
+    def _forget(self, cell_id: str) -> None:
+        for did, places in self.displays.items():
+            self.displays[did] = [p for p in places if p[0] != cell_id]
+
+    def _apply(self, cell_id: str, m: dict) -> None:
+        kind, c = m["msg_type"], m["content"]
+        if kind == "clear_output":
+            if c.get("wait"):
+                self._clear_wait.add(cell_id)
+            else:
+                self.outputs[cell_id] = []
+                self._forget(cell_id)
+            return
+        if kind == "update_display_data":
+            did = c.get("transient", {}).get("display_id")
+            for target, i in self.displays.get(did, []):
+                old = self.outputs[target][i]
+                self.outputs[target][i] = {**old, "data": c.get("data", {}),
+                                           "metadata": c.get("metadata", {})}
+            return
+        if kind not in ("stream", "display_data", "execute_result", "error"):
+            return
+        if cell_id in self._clear_wait:
+            self._clear_wait.discard(cell_id)
+            self.outputs[cell_id] = []
+            self._forget(cell_id)
+        area = self.outputs.setdefault(cell_id, [])
+        if kind == "stream":
+            if area and area[-1]["output_type"] == "stream" and area[-1]["name"] == c["name"]:
+                area[-1]["text"] += c["text"]
+            else:
+                area.append({"output_type": "stream", "name": c["name"], "text": c["text"]})
+            return
+        out = {"output_type": kind, **{k: c.get(k) for k in ("data", "metadata", "ename")}}
+        area.append(out)
+        did = c.get("transient", {}).get("display_id")
+        if did:
+            self.displays.setdefault(did, []).append((cell_id, len(area) - 1))
+
+    def view(self, cell_id: str) -> dict:
+        """A cell's output area as compared: stream text, text/plain of results
+        and displays, error names (the kernel's own summary notes left out)."""
+        streams, plain, errors, texts = [], [], [], []
+        for o in self.outputs.get(cell_id, []):
+            if o["output_type"] == "stream":
+                streams.append(o["text"])
+                texts.append(o["text"])
+            elif o["output_type"] == "error":
+                errors.append(o["ename"])
+            elif not (o.get("metadata") or {}).get("reactive", {}).get("summary"):
+                text = (o.get("data") or {}).get("text/plain", "")
+                plain.append("".join(text) if isinstance(text, list) else text)
+                texts.append(plain[-1] + "\n")
+        return {"stream": normalize("".join(streams), self.scratch),
+                "plain": [normalize(t, self.scratch) for t in plain], "errors": errors,
+                # everything shown as text, in order: tells "same text, other output kinds" apart
+                "text": " ".join(normalize("".join(texts), self.scratch).split())}
+
+    # namespace
+    def fingerprint(self) -> dict[str, str] | None:
+        out = self.silent(FINGERPRINT_CALL)
+        for line in out.splitlines():
+            if line.startswith(_FP_MARK):
+                return json.loads(line[len(_FP_MARK):])
+        return None
+
+    def readers(self, cell_id: str) -> set[str] | None:
+        """Cells that read what ``cell_id`` writes, asked of the reactive engine (None: unknown)."""
+        out = self.silent("try:\n    print('READERS' + __import__('json').dumps(sorted("
+                          f"get_ipython().kernel.engine.readers({cell_id!r}))))\n"
+                          "except Exception:\n    pass")
+        for line in out.splitlines():
+            if line.startswith("READERS"):
+                return set(json.loads(line[len("READERS"):]))
+        return None
+
+    def close(self) -> None:
+        try:
+            self.kc.stop_channels()
+            self.km.shutdown_kernel(now=True)
+        finally:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# -- normalisation ---------------------------------------------------------------------
+
+_RULES = [
+    (re.compile(r"\x1b\[[0-9;]*[A-Za-z]"), ""),
+    (re.compile(r"0x[0-9a-fA-F]{4,}"), "0x?"),
+    (re.compile(r"/tmp/ipykernel_\d+/\d+\.py|<ipython-input-[^>]*>|/tmp/[\w./-]*?\.py"), "<cell>"),
+    (re.compile(r"(?m)^(\S*?):\d+: (\w*Warning)"), r"\1:?: \2"),
+    (re.compile(r"(?m)^.*(\d+%\|| it/s|s/it\]).*$\n?"), ""),  # tqdm
+    (re.compile(r"(?m)^(Wall time|CPU times|Time|Date):.*$"), r"\1: ?"),
+    (re.compile(r"(?m)^.*per loop \(mean ± std.*$"), "<timeit>"),
+    (re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d \w{3} \d{4}\b"), "<date>"),
+    (re.compile(r"\b\d\d:\d\d:\d\d\b"), "<time>"),
+    (re.compile(r"\b\d+(\.\d+)?\s?(s|ms|µs|us|ns|sec|seconds)\b"), "<t>"),
+    (re.compile(r"(?<![\d.])\d{14,16}(?![\d.])"), "<id>"),  # id() values
+    (re.compile(r"[ \t]+$", re.M), ""),
+]
+
+
+def terminal(text: str) -> str:
+    """What a terminal shows: a carriage return rewrites its line."""
+    return "\n".join(next((p for p in reversed(line.split("\r")) if p), "") if "\r" in line else line
+                     for line in text.split("\n"))
+
+
+def normalize(text: str, scratch: Path | None = None) -> str:
+    text = terminal(text)
+    if scratch is not None:
+        text = text.replace(str(scratch), "<scratch>")
+    text = re.sub(r"/tmp/corpus-\w+", "<scratch>", text)
+    for pattern, repl in _RULES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+# -- Run All ---------------------------------------------------------------------------
+
+@dataclass
+class RunAll:
+    kernel: str
+    cells: list[dict]  # per code cell: index, id, status, ename, reactive, view, seconds
+    seconds: float
+    fingerprint: dict | None = None
+
+    def failed_ids(self) -> set[str]:
+        return {c["id"] for c in self.cells if c["status"] != "ok"}
+
+
+def run_all(front: Frontend, cells: list[Cell], fingerprint: bool = False) -> RunAll:
+    start = time.perf_counter()
+    replies = [front.run(c.id, c.code) for c in cells]
+    seconds = time.perf_counter() - start
+    rows = [{"index": c.index, "id": c.id, "status": r.status, "ename": r.ename,
+             "reactive": r.reactive, "seconds": round(r.seconds, 3), "view": front.view(c.id)}
+            for c, r in zip(cells, replies)]
+    return RunAll(front.kernel_name, rows, seconds, front.fingerprint() if fingerprint else None)
+
+
+_PLAIN_CACHE: dict[tuple, RunAll] = {}
+
+
+def plain_run_all(entry: dict, cells: list[Cell], run: int = 0) -> RunAll:
+    """A fresh plain-ipykernel Run All of these codes, with a fingerprint; cached
+    per notebook, code version and run number (two runs expose non-determinism)."""
+    key = (entry["name"], tuple(c.code for c in cells), run)
+    if key not in _PLAIN_CACHE:
+        with Frontend(PLAIN, entry) as front:
+            _PLAIN_CACHE[key] = run_all(front, cells, fingerprint=True)
+    return _PLAIN_CACHE[key]
+
+
+def is_cancelled(row: dict) -> bool:
+    """Reported by the reactive kernel as not run because an upstream cell failed."""
+    if row["ename"] and ("Upstream" in row["ename"] or "Cancel" in row["ename"]):
+        return True
+    ran = (row["reactive"] or {}).get("ran") or []
+    return any(e.get("cell_id") == row["id"] and e.get("status") == "cancelled" for e in ran)
+
+
+def run_counts(rows: list[dict]) -> dict[str, int]:
+    """How often each cell ran over a sequence of replies (cancelled entries are not runs)."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        for e in (row["reactive"] or {}).get("ran") or []:
+            if e.get("status") != "cancelled":
+                counts[e.get("cell_id")] = counts.get(e.get("cell_id"), 0) + 1
+    return counts
+
+
+def compare_run_all(plain: RunAll, reactive: RunAll) -> tuple[list[dict], dict]:
+    """Differences (kind, cell index, detail) of a reactive Run All from a plain
+    one, and counts of the allowed ones."""
+    diffs: list[dict] = []
+    allowed = {"cancelled_upstream": 0}
+    counts = run_counts(reactive.cells)
+
+    def diff(kind, row, **detail):
+        diffs.append({"kind": kind, "index": row["index"], "id": row["id"], **detail})
+
+    for p, r in zip(plain.cells, reactive.cells):
+        meta = r["reactive"] or {}
+        error = meta.get("error") or {}
+        if isinstance(error, dict) and error.get("kind") == "cycle":
+            diff("refused", r, message=error.get("message"))
+            continue
+        if r["reactive"] is None and REACTIVE != PLAIN:
+            diff("no metadata.reactive", r)
+        n = counts.get(r["id"], 0)
+        syntax = (error.get("kind") if isinstance(error, dict) else None) == "syntax" or \
+            r["ename"] in ("SyntaxError", "IndentationError")
+        if REACTIVE != PLAIN and r["status"] in ("ok", "error") and not (n == 1 or (n == 0 and (syntax or is_cancelled(r)))):
+            diff("ran more than once" if n > 1 else "not in ran", r, count=n)
+        if p["status"] != "ok" and r["status"] != "ok" and is_cancelled(r):
+            allowed["cancelled_upstream"] += 1
+            continue
+        if p["status"] == "ok" and r["status"] != "ok":
+            diff("fails here, ok in plain", r, ename=r["ename"], status=r["status"])
+            continue
+        if p["status"] != r["status"] or p["ename"] != r["ename"]:
+            diff("error name", r, plain=p["ename"], reactive=r["ename"] or r["status"])
+            continue
+        pv, rv = p["view"], r["view"]
+        if (pv["stream"], pv["plain"]) != (rv["stream"], rv["plain"]) and pv["text"] == rv["text"] \
+                and not pv["errors"]:
+            diff("same text, other output kinds", r, plain={"stream": bool(pv["stream"]), "plain": len(pv["plain"])},
+                 reactive={"stream": bool(rv["stream"]), "plain": len(rv["plain"])})
+            continue
+        if pv["errors"] != rv["errors"]:
+            diff("error outputs", r, plain=pv["errors"], reactive=rv["errors"])
+        if pv["stream"] != rv["stream"]:
+            diff("stream", r, plain=pv["stream"][-300:], reactive=rv["stream"][-300:])
+        if pv["plain"] != rv["plain"]:
+            diff("text/plain", r, plain=[t[:300] for t in pv["plain"]],
+                 reactive=[t[:300] for t in rv["plain"]])
+    return diffs, allowed
+
+
+# -- namespace fingerprints --------------------------------------------------------------
+
+_FP_MARK = "CORPUS-FINGERPRINT "
+FINGERPRINT_SRC = r'''
+import hashlib, json, re, sys, types
+_ADDR = re.compile(r" at 0x[0-9a-fA-F]+| object at 0x[0-9a-fA-F]+|0x[0-9a-fA-F]{6,}")
+_SKIP = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+
+def _h(b):
+    return hashlib.sha1(b if isinstance(b, bytes) else str(b).encode("utf-8", "replace")).hexdigest()[:16]
+
+def _code(co):
+    parts = [co.co_code.hex(), repr(co.co_names)]
+    for c in co.co_consts:
+        parts.append(_code(c) if isinstance(c, types.CodeType) else _ADDR.sub("", repr(c)))
+    return _h("|".join(parts))
+
+def _digest(v, depth=0):
+    np = sys.modules.get("numpy"); pd = sys.modules.get("pandas")
+    if isinstance(v, types.ModuleType):
+        return "module:" + v.__name__
+    if isinstance(v, (types.FunctionType, types.MethodType)):
+        f = getattr(v, "__func__", v)
+        return "function:%s:%s" % (f.__qualname__, _code(f.__code__))
+    if isinstance(v, type):
+        body = [(k, _code(m.__code__)) for k, m in sorted(vars(v).items()) if hasattr(m, "__code__")]
+        return "class:%s.%s:%s" % (v.__module__, v.__qualname__, _h(repr(body)))
+    if np is not None and isinstance(v, np.ndarray):
+        data = repr(v.tolist()) if v.dtype == object else v.tobytes()
+        return "ndarray:%s:%s:%s" % (v.dtype, v.shape, _h(data))
+    if np is not None and isinstance(v, np.random.Generator):
+        return "rng:" + _h(repr(v.bit_generator.state))
+    if np is not None and isinstance(v, np.random.RandomState):
+        return "randomstate:" + _h(repr(v.get_state(legacy=False)))
+    if pd is not None and isinstance(v, (pd.DataFrame, pd.Series, pd.Index)):
+        head = repr((type(v).__name__, v.shape, repr(v.dtypes if isinstance(v, pd.DataFrame) else v.dtype)))
+        try:
+            body = pd.util.hash_pandas_object(v, index=not isinstance(v, pd.Index)).values.tobytes()
+            if isinstance(v, pd.DataFrame):
+                body += repr(list(v.columns)).encode()
+        except Exception:
+            body = (v.to_frame() if isinstance(v, pd.Index) else v).to_csv().encode()
+        return "pandas:" + _h(head.encode() + body)
+    if depth < 3 and isinstance(v, (list, tuple)):
+        return "%s[%s]" % (type(v).__name__, ",".join(_digest(x, depth + 1) for x in v))
+    if depth < 3 and isinstance(v, (set, frozenset)):
+        return "%s{%s}" % (type(v).__name__, ",".join(sorted(_digest(x, depth + 1) for x in v)))
+    if depth < 3 and type(v) is dict:
+        return "dict{%s}" % ",".join("%s:%s" % (_digest(k, depth + 1), _digest(x, depth + 1)) for k, x in v.items())
+    try:
+        text = repr(v)
+    except Exception:
+        return "type:" + type(v).__qualname__
+    return type(v).__qualname__ + ":" + _h(_ADDR.sub("", text))
+
+def _fingerprint(ns):
+    out = {}
+    for k, v in list(ns.items()):
+        if k.startswith("_") or k in _SKIP:
+            continue
+        try:
+            d = _digest(v)
+        except Exception as e:
+            d = "type:%s" % type(v).__qualname__
+        out[k] = d if len(d) <= 80 else _h(d)
+    return out
+
+print(MARK + json.dumps(_fingerprint(NS), sort_keys=True))
+'''
+FINGERPRINT_CALL = ("__import__('builtins').exec(%r, {'MARK': %r, 'NS': get_ipython().user_ns})"
+                    % (FINGERPRINT_SRC, _FP_MARK))
+
+
+def differing(a: dict, b: dict) -> set[str]:
+    return {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+
+
+# -- random actions ----------------------------------------------------------------------
+
+def rng_for(entry: dict) -> random.Random:
+    return random.Random(zlib.crc32(entry["name"].encode()))
+
+
+def numbers(code: str) -> list[ast.Constant]:
+    """Numeric literals of a cell that parses as plain Python (no magics)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return []
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) in (int, float)
+            and n.lineno == n.end_lineno]
+
+
+def bump_number(code: str, node: ast.Constant) -> str:
+    """The code with that literal increased by one."""
+    lines = code.split("\n")
+    line = lines[node.lineno - 1].encode()  # col offsets are utf-8 byte offsets
+    new = repr(node.value + 1).encode()
+    lines[node.lineno - 1] = (line[:node.col_offset] + new + line[node.end_col_offset:]).decode()
+    return "\n".join(lines)
+
+
+def imported_names(cells: list[Cell]) -> set[str]:
+    names = set()
+    for c in cells:
+        try:
+            tree = ast.parse(c.code)
+        except (SyntaxError, ValueError):
+            continue
+        for n in ast.walk(tree):
+            if isinstance(n, (ast.Import, ast.ImportFrom)):
+                names |= {(a.asname or a.name).split(".")[0] for a in n.names}
+    return names
+
+
+def self_dependent(code: str, modules: set[str]) -> bool:
+    """Whether rerunning the cell legitimately needs an ancestor first: it reads a
+    name it also binds (``x = x + 1``) or may mutate an object it does not bind
+    (``L.append``, ``d[k] = v``, ``obj.attr = v``).  Unparsable cells count as True."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return True
+    loads = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    stores = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    if loads & stores:
+        return True
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+            base = n.func.value
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if not (isinstance(base, ast.Name) and base.id in modules) and not isinstance(base, ast.Constant):
+                return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id not in dir(builtins) \
+                and n.func.id not in modules:
+            return True  # a notebook function may mutate its arguments or globals
+        if isinstance(n, (ast.Global, ast.Nonlocal)):
+            return True
+    return False
+
+
+def touched(code: str, modules: set[str]) -> set[str]:
+    """Names a cell binds or may change in place (statically, generously)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return set()
+    names = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            names.add(n.id)
+        base = None
+        if isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            base = n.value
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+            base = n.func.value
+        elif isinstance(n, ast.Call):
+            names |= {a.id for a in n.args if isinstance(a, ast.Name)}
+        while isinstance(base, (ast.Attribute, ast.Subscript)):
+            base = base.value
+        if isinstance(base, ast.Name) and base.id not in modules:
+            names.add(base.id)
+    return names
+
+
+def loads(code: str) -> set[str]:
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def needs_only_itself(cells: list[Cell], i: int, modules: set[str]) -> bool:
+    """Whether rerunning cells[i] after a Run All needs no ancestor: it changes
+    nothing it reads, and no later cell rebinds or may change what it reads."""
+    if self_dependent(cells[i].code, modules):
+        return False
+    later = set().union(*(touched(c.code, modules) for c in cells[i + 1:]))
+    return not (loads(cells[i].code) & later)
+
+
+def bucket(n: int) -> str:
+    return "1" if n <= 1 else "2" if n == 2 else "3-5" if n <= 5 else "6-10" if n <= 10 else ">10"
+
+
+BUCKETS = ["0", "1", "2", "3-5", "6-10", ">10"]
+
+
+def histogram(sizes: list[int]) -> dict[str, int]:
+    h = {b: 0 for b in BUCKETS}
+    for n in sizes:
+        h["0" if n == 0 else bucket(n)] += 1
+    return h
+
+
+def random_actions(entry: dict, n_actions: int = ACTIONS) -> dict:
+    """A reactive Run All, then seeded reruns of unchanged cells and numeric edits.
+    After each, the namespace is compared with a fresh plain Run All of the current
+    codes when nothing but cells that fail in plain is stale."""
+    cells = code_cells(entry)
+    rng = rng_for(entry)
+    base0, base1 = plain_run_all(entry, cells, 0), plain_run_all(entry, cells, 1)
+    noisy = differing(base0.fingerprint or {}, base1.fingerprint or {})
+    modules = imported_names(cells)
+    kinds = (["rerun", "edit"] * n_actions)[:n_actions]
+    rng.shuffle(kinds)
+    actions: list[dict] = []
+    with Frontend(REACTIVE, entry) as front:
+        first = run_all(front, cells)
+        current = list(cells)
+        state = {"action": "run all", "cell": None, "ran": None}
+        actions.append(_compare_state(front, entry, current, state, first.cells[-1]["reactive"] if first.cells else None, noisy))
+        for kind in kinds:
+            if front.dead:
+                break
+            editable = [(i, nodes) for i, c in enumerate(current) if (nodes := numbers(c.code))]
+            if kind == "edit" and not editable:
+                kind = "rerun"
+            if kind == "rerun":
+                i = rng.randrange(len(current))
+                cell = current[i]
+                readers = front.readers(cell.id)
+                reply = front.run(cell.id, cell.code)
+            else:
+                i, nodes = rng.choice(editable)
+                old = current[i]
+                cell = Cell(old.index, old.id, bump_number(old.code, rng.choice(nodes)))
+                current[i] = cell
+                readers = None
+                reply = front.run(cell.id, cell.code)
+            ran = (reply.reactive or {}).get("ran") or []
+            record = {"action": kind, "cell": cell.index, "cell_id": cell.id, "status": reply.status,
+                      "ename": reply.ename, "ran": len(ran), "readers": sorted(readers) if readers is not None else None,
+                      "roles": [(e.get("cell_id"), e.get("role"), e.get("status")) for e in ran],
+                      "needs_only_itself": needs_only_itself(current, i, modules)}
+            if kind == "rerun" and readers is not None:
+                record["unexplained"] = unexplained_descendants(front, ran)
+            actions.append(_compare_state(front, entry, current, record, reply.reactive, noisy))
+    return {"notebook": entry["name"], "actions": actions, "noisy": sorted(noisy)}
+
+
+def unexplained_descendants(front: Frontend, ran: list[dict]) -> list[str] | None:
+    """Descendants in a plan that read nothing written by another cell of the plan."""
+    ids = [e.get("cell_id") for e in ran]
+    readers = {c: front.readers(c) for c in ids}
+    if any(r is None for r in readers.values()):
+        return None
+    return [e.get("cell_id") for e in ran if e.get("role") == "descendant"
+            and not any(e.get("cell_id") in readers[c] for c in ids if c != e.get("cell_id"))]
+
+
+def _compare_state(front: Frontend, entry: dict, current: list[Cell], record: dict,
+                   reactive: dict | None, noisy: set[str]) -> dict:
+    stale = set((reactive or {}).get("stale") or [])
+    plain = plain_run_all(entry, current, 0)
+    record["stale"] = sorted(stale)
+    record["compared"] = False
+    if front.dead:
+        record["dead"] = True
+        return record
+    if stale <= plain.failed_ids():
+        mine = front.fingerprint()
+        if mine is not None and plain.fingerprint is not None:
+            record["compared"] = True
+            record["differs"] = {k: [plain.fingerprint.get(k), mine.get(k)]
+                                 for k in sorted(differing(plain.fingerprint, mine) - noisy)}
+    return record
+
+
+# -- figures ------------------------------------------------------------------------------
+
+def ratio_summary(pairs: list[tuple[float, float]]) -> dict:
+    """(reactive, plain) seconds per notebook -> ratio of sums, median/min/max of ratios."""
+    pairs = [(r, p) for r, p in pairs if p > 0]
+    if not pairs:
+        return {}
+    ratios = [r / p for r, p in pairs]
+    return {"sum_reactive": round(sum(r for r, _ in pairs), 2), "sum_plain": round(sum(p for _, p in pairs), 2),
+            "ratio_of_sums": round(sum(r for r, _ in pairs) / sum(p for _, p in pairs), 3),
+            "median_ratio": round(statistics.median(ratios), 3),
+            "min_ratio": round(min(ratios), 3), "max_ratio": round(max(ratios), 3)}
+
+
+def digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
