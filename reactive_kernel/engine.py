@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Mapping, MutableMapping, Protocol
 from .analysis import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze
 from .effects import Resolved, contained, is_immutable, resolve
 from .graph import DataflowGraph
-from .namespace import Stash, namespace_changes
+from .namespace import Snapshot, Stash, namespace_changes
 from .order import NotebookFile, page_order
 from .planner import downstream, later_values, needed_ancestors
 from .report import Report, RunEntry
@@ -150,7 +150,7 @@ class Run:
                 engine._refresh(cell)
                 self._hidden = Stash(engine.namespace, engine._later_names(cell))
                 self._hidden.take()
-                self._before = dict(engine.namespace)
+                self._before = Snapshot(engine.namespace)
                 yield step
                 if cell.id not in self._status:
                     raise RuntimeError(f"step {cell.id} was not finished")
@@ -163,7 +163,7 @@ class Run:
         engine, cell = self.engine, step.cell
         self._status[cell.id] = status
         hidden, self._hidden = self._hidden, None
-        engine._record(cell, self._before or {}, ok=status == OK, hidden=hidden)
+        engine._record(cell, self._before or Snapshot({}), ok=status == OK, hidden=hidden)
         self._before = None
         if hidden is not None:
             hidden.put_back()
@@ -494,7 +494,7 @@ class Engine:
             return True
         return name in cell.bound and self.binder.get(name) == cell.id
 
-    def _record(self, cell: Cell, before: dict, ok: bool, hidden: Stash | None = None) -> None:
+    def _record(self, cell: Cell, before: Snapshot, ok: bool, hidden: Stash | None = None) -> None:
         if not cell.id:
             return  # an unkept cell: nothing to own or remove later
         namespace = self.namespace

@@ -53,7 +53,25 @@ class Stash:
         return sorted(changed)
 
 
-def namespace_changes(before: dict, after: Mapping) -> tuple[set[str], set[str]]:
+class Snapshot:
+    """Which object each name held before a run, without holding the objects.
+
+    Keeping the old values alive would change what the user's code sees:
+    pandas warns about chained assignment (SettingWithCopyWarning) when the
+    frame a slice came from is still alive, and ``__del__`` runs late.  So
+    only identities are kept; a name rebound to a new object that happens to
+    reuse a freed object's address looks unchanged, which only matters for
+    writes static analysis cannot see (those it sees are added anyway).
+    """
+
+    __slots__ = ("keys", "ids")
+
+    def __init__(self, namespace: Mapping):
+        self.keys = list(namespace)
+        self.ids = list(map(id, namespace.values()))
+
+
+def namespace_changes(before: Snapshot, after: Mapping) -> tuple[set[str], set[str]]:
     """Graph names a run bound anew (new, or holding another object) and
     names it deleted.
 
@@ -63,12 +81,15 @@ def namespace_changes(before: dict, after: Mapping) -> tuple[set[str], set[str]]
     (``_i42``), which would make a Python loop the cost of every step.
     """
     keys = list(after)
-    old = list(before)
-    if keys[: len(old)] == old:
-        same = map(operator.is_not, after.values(), before.values())
-        changed = list(itertools.compress(keys, same)) + keys[len(old):]
+    old = before.keys
+    count = len(old)
+    if keys[:count] == old:
+        ids = list(map(id, after.values()))
+        same = map(operator.ne, ids, before.ids)
+        changed = list(itertools.compress(keys, same)) + keys[count:]
         deleted: list[str] = []
     else:
-        changed = [k for k, v in after.items() if before.get(k, _MISSING) is not v]
+        previous = dict(zip(old, before.ids))
+        changed = [k for k, v in after.items() if previous.get(k) != id(v)]
         deleted = [k for k in old if k not in after]
     return set(filter(is_graph_name, changed)), set(filter(is_graph_name, deleted))

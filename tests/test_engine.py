@@ -602,15 +602,34 @@ def test_deferred_descendants_are_left_stale_for_their_own_requests():
 
 
 def test_namespace_changes_rebinding_new_and_deleted_names():
-    from reactive_kernel.engine import namespace_changes
+    from reactive_kernel.namespace import Snapshot, namespace_changes
 
     value = object()
     before = {"a": 1, "b": value, "_i3": "x = 1", "c": [1]}
     same_order = dict(before, b=object(), d=4, _i4="y")  # rebind b, add d (and history)
-    assert namespace_changes(before, same_order) == ({"b", "d"}, set())
+    assert namespace_changes(Snapshot(before), same_order) == ({"b", "d"}, set())
     moved = {k: v for k, v in before.items() if k != "a"}
     moved["a"] = 1  # deleted and bound again: now last
     moved["e"] = 5
     del moved["c"]
-    assert namespace_changes(before, moved) == ({"e"}, {"c"})
-    assert namespace_changes(before, dict(before)) == (set(), set())
+    assert namespace_changes(Snapshot(before), moved) == ({"e"}, {"c"})
+    assert namespace_changes(Snapshot(before), dict(before)) == (set(), set())
+
+
+def test_a_run_does_not_keep_the_values_it_replaced_alive():
+    # pandas warns about chained assignment while the frame a slice came from
+    # is alive; ipykernel frees it when the name is rebound, so must we
+    import gc
+    import weakref
+
+    class Value:
+        pass
+
+    e = Engine()
+    e.namespace["Value"] = Value
+    e.run("c1", "v = Value()")
+    probe = weakref.ref(e.namespace["v"])
+    e.namespace["probe"] = probe
+    e.run("c2", "v = Value()\nalive = probe() is not None")
+    gc.collect()
+    assert e.namespace["alive"] is False
