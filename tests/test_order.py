@@ -1,0 +1,134 @@
+"""Notebook order (semantics: "Cells and notebook order"): the saved page order
+of the session's notebook file, registration order otherwise."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from reactive_kernel.engine import Engine
+from reactive_kernel.order import find_notebook, page_order
+
+
+def write_notebook(path, cells):
+    """cells: (id, source) in page order; bumps the mtime so a reread is seen."""
+    notebook = {
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "id": i, "source": src, "metadata": {}, "outputs": [],
+                   "execution_count": None} for i, src in cells],
+    }
+    previous = os.stat(path).st_mtime_ns if os.path.exists(path) else 0
+    path.write_text(json.dumps(notebook))
+    stamp = max(os.stat(path).st_mtime_ns, previous + 1_000_000)
+    os.utime(path, ns=(stamp, stamp))
+
+
+def ran(report):
+    return [(e.cell_id, e.status) for e in report.ran]
+
+
+def test_page_order_places_file_cells_and_keeps_unknown_ones_after_their_predecessor():
+    known = ["a", "b", "new", "c"]
+    order = page_order(known, {}, [("c", ""), ("a", ""), ("b", "")])
+    assert order == ["c", "a", "b", "new"]
+
+
+def test_page_order_matches_vscode_ids_by_unambiguous_code():
+    known = ["vscode-notebook-cell:1", "vscode-notebook-cell:2"]
+    codes = {known[0]: "x = 1", known[1]: "y = x"}
+    order = page_order(known, codes, [("f2", "y = x"), ("f1", "x = 1")])
+    assert order == [known[1], known[0]]
+    # two file cells with the same code: no match, registration place kept
+    order = page_order(known, codes, [("f2", "y = x"), ("f1", "x = 1"), ("f3", "x = 1")])
+    assert order == [known[1], known[0]] or order == known
+
+
+def test_report_says_which_order_was_used(tmp_path):
+    e = Engine()
+    assert e.run("a", "x = 1").order == "registration"
+    path = tmp_path / "nb.ipynb"
+    write_notebook(path, [("a", "x = 1")])
+    e.set_notebook(str(path))
+    assert e.run("a", "x = 1").order == "notebook"
+
+
+def test_cell_run_before_its_provider_was_registered_works_once_the_file_shows_the_order(tmp_path):
+    path = tmp_path / "nb.ipynb"
+    write_notebook(path, [("c1", "x = 1"), ("c2", "y = x + 1")])
+    e = Engine()
+    e.set_notebook(str(path))
+    e.run("c2", "y = x + 1")  # NameError: c1 never ran (it is above, but unknown)
+    r = e.run("c1", "x = 1")  # placed above c2 by the file: c2 reads it and follows
+    assert ran(r) == [("c1", "ok"), ("c2", "ok")]
+    assert e.namespace["y"] == 2 and e.stale_cells() == []
+
+
+def test_moving_a_cell_changes_providers_and_makes_readers_stale(tmp_path):
+    path = tmp_path / "nb.ipynb"
+    cells = [("a", "x = 1"), ("b", "x = 2"), ("r", "y = x * 10")]
+    write_notebook(path, cells)
+    e = Engine()
+    e.set_notebook(str(path))
+    for cell_id, code in cells:
+        e.run(cell_id, code)
+    assert e.namespace["y"] == 20
+    write_notebook(path, [("b", "x = 2"), ("a", "x = 1"), ("r", "y = x * 10")])
+    r = e.run("a", "x = 1")  # the move is seen at the next request
+    assert e.graph.provider("r", "x") == "a"
+    assert ("r", "ok") in ran(r)
+    assert e.namespace["y"] == 10 and e.namespace["x"] == 1
+    assert e.stale_cells() == []
+
+
+def test_move_seen_at_an_unrelated_request_leaves_moved_readers_stale(tmp_path):
+    path = tmp_path / "nb.ipynb"
+    cells = [("a", "x = 1"), ("b", "x = 2"), ("r", "y = x * 10"), ("z", "z = 0")]
+    write_notebook(path, cells)
+    e = Engine()
+    e.set_notebook(str(path))
+    for cell_id, code in cells:
+        e.run(cell_id, code)
+    write_notebook(path, [("b", "x = 2"), ("a", "x = 1"), ("r", "y = x * 10"), ("z", "z = 0")])
+    e.run("z", "z = 0")
+    assert "r" in e.stale_cells()
+    r = e.run("r", "y = x * 10")
+    assert e.namespace["y"] == 10 and ran(r)[-1] == ("r", "ok")
+
+
+def test_unsaved_new_cell_goes_after_the_cells_registered_before_it(tmp_path):
+    path = tmp_path / "nb.ipynb"
+    write_notebook(path, [("a", "x = 1"), ("b", "y = x")])
+    e = Engine()
+    e.set_notebook(str(path))
+    e.run("a", "x = 1")
+    e.run("b", "y = x")
+    e.run("new", "x = 5")  # not in the file yet: last
+    assert e.graph.sequence() == ["a", "b", "new"]
+    assert e.namespace["y"] == 1
+    # saved above b: b now reads it
+    write_notebook(path, [("a", "x = 1"), ("new", "x = 5"), ("b", "y = x")])
+    e.run("new", "x = 5")
+    assert e.graph.sequence() == ["a", "new", "b"]
+    assert e.namespace["y"] == 5
+
+
+def test_unreadable_or_missing_file_keeps_registration_order(tmp_path):
+    path = tmp_path / "broken.ipynb"
+    path.write_text("{not json")
+    e = Engine()
+    e.set_notebook(str(path))
+    e.run("a", "x = 1")
+    assert e.run("b", "y = x").order == "registration"
+    e.set_notebook(str(tmp_path / "missing.ipynb"))
+    assert e.run("b", "y = x").order == "registration"
+
+
+@pytest.mark.parametrize("name", ["nb.ipynb", "sub/nb.ipynb"])
+def test_find_notebook_resolves_session_names(tmp_path, name):
+    (tmp_path / "nb.ipynb").write_text("{}")
+    assert find_notebook(name, str(tmp_path)) == str(tmp_path / "nb.ipynb")
+    assert find_notebook(str(tmp_path / "nb.ipynb"), "/") == str(tmp_path / "nb.ipynb")
+    assert find_notebook("nb.py", str(tmp_path)) is None
+    assert find_notebook(None, str(tmp_path)) is None
+    assert find_notebook({"not": "a path"}, str(tmp_path)) is None
