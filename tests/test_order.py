@@ -132,3 +132,31 @@ def test_find_notebook_resolves_session_names(tmp_path, name):
     assert find_notebook("nb.py", str(tmp_path)) is None
     assert find_notebook(None, str(tmp_path)) is None
     assert find_notebook({"not": "a path"}, str(tmp_path)) is None
+
+
+def test_kernel_reads_page_order_from_the_session_notebook(tmp_path):
+    """Jupyter Server starts kernels with JPY_SESSION_NAME: a cell inserted
+    above a reader and saved is that reader's provider."""
+    from tests.support.client import KernelSession
+
+    path = tmp_path / "nb.ipynb"
+    write_notebook(path, [("c1", "x = 1"), ("c3", "y = x * 10")])
+    env = {**os.environ, "JPY_SESSION_NAME": str(path)}
+    with KernelSession(env=env, cwd=str(tmp_path)) as kernel:
+        first = kernel.execute("x = 1", "c1")
+        assert first.reactive["order"] == "notebook"
+        kernel.execute("y = x * 10", "c3")
+        write_notebook(path, [("c1", "x = 1"), ("c2", "x = 2"), ("c3", "y = x * 10")])
+        inserted = kernel.execute("x = 2", "c2")
+        assert [(e["cell_id"], e["role"]) for e in inserted.reactive["ran"]] == [
+            ("c2", "target"), ("c3", "descendant")]
+        assert kernel.value("y") == "20"
+        # a cell that reads a name only a later cell binds: NameError naming it
+        write_notebook(path, [("c0", "z = w"), ("c1", "x = 1"), ("c2", "x = 2"), ("c3", "y = x * 10"),
+                              ("c4", "w = 3")])
+        kernel.execute("w = 3", "c4")
+        failed = kernel.execute("z = w", "c0")
+        assert failed.reply["content"]["ename"] == "NameError"
+        assert "defined only in a later cell" in failed.reply["content"]["evalue"]
+        assert "save the notebook" not in failed.reply["content"]["evalue"]
+        assert kernel.value("w") == "3"
