@@ -261,13 +261,10 @@ class ReactiveKernel(IPythonKernel):
             self.log.exception("reactive engine failed; running the cell as plain IPython")
             return await base(directives.code, silent, store_history, user_expressions,
                               allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
-        error = run.report.error
-        if error is not None:
+        if run.report.error is not None:  # the cell does not parse: IPython shows why
             self._report = run.report
-            if error["kind"] == "syntax":  # let IPython show the SyntaxError as usual
-                return await base(directives.code, silent, store_history, user_expressions,
-                                  allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
-            return self._refuse(error)
+            return await base(directives.code, silent, store_history, user_expressions,
+                              allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
 
         reply = None
         run.queued = lambda: set(self.queued.values()) - {target}
@@ -376,20 +373,6 @@ class ReactiveKernel(IPythonKernel):
             tag = {"reactive": {"summary": True}}
             self._send("display_data", {"data": data, "metadata": {**metadata, **tag},
                                         "transient": {}}, metadata=tag)
-
-    def _refuse(self, error: dict) -> dict:
-        """Reply to a cell the engine refused (a cycle): nothing ran."""
-        self.shell.execution_count += 1
-        content = {
-            "status": "error",
-            "ename": "CycleError" if error["kind"] == "cycle" else "RefusedCell",
-            "evalue": error["message"],
-            "traceback": [f"\x1b[0;31m{error['message']}\x1b[0m",
-                          "The cell was not run; the notebook's state is unchanged."],
-        }
-        self._publish_error(content)
-        return {**content, "execution_count": self.shell.execution_count - 1,
-                "user_expressions": {}, "payload": []}
 
     def _cancelled_reply(self, run: Run, replaceable: bool) -> dict:
         failed = run.cause.get(run.report.cell_id) if run.report.cell_id else None
