@@ -20,6 +20,8 @@ from .directives import parse as parse_directives
 from .engine import CANCELLED, CLEAN, ERROR, INTERRUPTED, KEEP, OK, TARGET, Engine, Run, Step
 from .order import find_notebook
 from .outputs import Recording, display_id, labelled
+from .report import Report
+from .request import MetadataReader
 from .sql import SqlCells
 from .summary import label, summarize
 
@@ -60,7 +62,12 @@ class OutputRouter:
                 if msg_type in self.held:
                     return None
                 self.shown = True
-        return self._send(stream, msg_or_type, content, *args, **kwargs)
+        try:
+            return self._send(stream, msg_or_type, content, *args, **kwargs)
+        except UnicodeEncodeError:  # lone surrogates: escape what the wire cannot carry
+            if isinstance(msg_or_type, dict):
+                msg_or_type = {**msg_or_type, "content": wire_safe(msg_or_type.get("content"))}
+            return self._send(stream, msg_or_type, wire_safe(content), *args, **kwargs)
 
     @contextmanager
     def record(self, held=_OUTPUT_TYPES):
@@ -73,6 +80,18 @@ class OutputRouter:
         finally:
             _flush()
             self.recording, self.held = None, frozenset()
+
+
+def wire_safe(value):
+    """``value`` with every string made encodable as UTF-8 (lone surrogates
+    become ``\\udxxx`` escapes), for messages JSON cannot otherwise carry."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {wire_safe(k): wire_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [wire_safe(v) for v in value]
+    return value
 
 
 def _flush() -> None:
@@ -186,6 +205,7 @@ class ReactiveKernel(IPythonKernel):
         self.queued: dict[str, str] = {}
         #: ids given by ``%%cell NAME``: readable, so notes show them
         self.cell_names: set[str] = set()
+        self.metadata_reader = MetadataReader(self.log)
         self._report = None
 
     # -- requests waiting behind the running one -----------------------------------
@@ -196,7 +216,7 @@ class ReactiveKernel(IPythonKernel):
             _, frames = self.session.feed_identities(msg, copy=False)
             message = self.session.deserialize(frames, content=False, copy=False)
             header = message["header"]
-            cell = (message.get("metadata") or {}).get("cellId")
+            cell = self.metadata_reader.read(message.get("metadata")).cell_id
             if header["msg_type"] == "execute_request" and cell and not header.get("subshell_id"):
                 self.queued[header["msg_id"]] = cell
         except Exception:  # ipykernel reports bad messages itself
@@ -211,10 +231,18 @@ class ReactiveKernel(IPythonKernel):
 
     # -- the reply's metadata --------------------------------------------------
     def finish_metadata(self, parent, metadata, reply_content):
+        """Every execute_reply says what happened, an aborted one included."""
         metadata = super().finish_metadata(parent, metadata, reply_content)
-        if self._report is not None:
-            metadata["reactive"] = self._report.to_json()
-            self._report = None
+        report, self._report = self._report, None
+        if report is None and parent.get("header", {}).get("msg_type") == "execute_request":
+            request = self.metadata_reader.read(parent.get("metadata"))
+            report = Report(cell_id=request.cell_id, mode=request.mode or self.rerun_mode,
+                            order=self.engine.order_source(), stale=self.engine.stale_cells())
+            if reply_content.get("status") == "aborted":
+                report.error = {"kind": "aborted",
+                                "message": "not run: an earlier request in the queue failed"}
+        if report is not None:
+            metadata["reactive"] = report.to_json()
         return metadata
 
     # -- execution -------------------------------------------------------------
@@ -235,8 +263,8 @@ class ReactiveKernel(IPythonKernel):
         if silent:
             return await base(code, silent, store_history, user_expressions, allow_stdin,
                               cell_meta=cell_meta, cell_id=cell_id)
-        meta = cell_meta or {}
-        deleted = meta.get("deletedCells") or []
+        request = self.metadata_reader.read(cell_meta)
+        deleted = request.deleted
         if deleted:
             self.engine.forget(deleted)
             self.displayed.difference_update(deleted)
@@ -246,19 +274,20 @@ class ReactiveKernel(IPythonKernel):
         directives = parse_directives(code)
         if directives.cell_name:
             self.cell_names.add(directives.cell_name)
-        target = directives.cell_name or meta.get("cellId") or cell_id
-        requested = (meta.get("reactive") or {}).get("mode")
-        mode = KEEP if directives.keep or requested == KEEP else self.rerun_mode
+        target = directives.cell_name or request.cell_id
+        mode = KEEP if directives.keep or request.mode == KEEP else self.rerun_mode
         # Frontends that send cell ids (JupyterLab, Notebook 7, VS Code) clear
         # the cell's output area and honour display ids, so the target's
         # outputs are republished as its replaceable display.
-        replaceable = "cellId" in meta
+        replaceable = request.has_cell_id
         if replaceable:
             self.displayed.discard(target)
         try:
             run = self.engine.request(target, directives.code, mode)
-        except Exception:  # a bug of ours must not cost the user the cell
+        except Exception as error:  # a bug of ours must not cost the user the cell
             self.log.exception("reactive engine failed; running the cell as plain IPython")
+            self._report = Report(cell_id=target, mode=mode, order=self.engine.order_source(),
+                                  error={"kind": "internal", "message": f"{type(error).__name__}: {error}"})
             return await base(directives.code, silent, store_history, user_expressions,
                               allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
         if run.report.error is not None:  # the cell does not parse: IPython shows why
@@ -268,17 +297,24 @@ class ReactiveKernel(IPythonKernel):
 
         reply = None
         run.queued = lambda: set(self.queued.values()) - {target}
-        for step in run:
-            cell_id = step.cell.id
-            self.shell.explain_missing = lambda name: self.engine.missing_name_message(cell_id, name)
-            if step.role == TARGET:
-                reply = await self._run_target(
-                    step, run, base, store_history, user_expressions, allow_stdin,
-                    cell_meta, cell_id, replaceable and bool(step.cell.id),
-                )
-            else:
-                await self._run_other(step, run)
-        self.shell.explain_missing = None
+        try:
+            for step in run:
+                self.shell.explain_missing = (
+                    lambda name, running=step.cell.id: self.engine.missing_name_message(running, name))
+                if step.role == TARGET:
+                    reply = await self._run_target(
+                        step, run, base, store_history, user_expressions, allow_stdin,
+                        cell_meta, cell_id, replaceable and bool(step.cell.id),
+                    )
+                else:
+                    await self._run_other(step, run)
+        except Exception as error:  # a bug of ours: say so, keep the kernel serving
+            self.log.exception("reactive engine failed during a run")
+            run.report.error = {"kind": "internal", "message": f"{type(error).__name__}: {error}"}
+            if reply is None:
+                reply = self._error_reply("InternalError", f"reactive-kernel failed: {error}")
+        finally:
+            self.shell.explain_missing = None
         if reply is None:  # an ancestor failed or the cascade was interrupted
             reply = self._cancelled_reply(run, replaceable)
         self._mark_cancelled(run)
@@ -373,6 +409,14 @@ class ReactiveKernel(IPythonKernel):
             tag = {"reactive": {"summary": True}}
             self._send("display_data", {"data": data, "metadata": {**metadata, **tag},
                                         "transient": {}}, metadata=tag)
+
+    def _error_reply(self, ename: str, evalue: str) -> dict:
+        self.shell.execution_count += 1
+        content = {"status": "error", "ename": ename, "evalue": evalue,
+                   "traceback": [f"\x1b[0;31m{ename}: {evalue}\x1b[0m"]}
+        self._publish_error(content)
+        return {**content, "execution_count": self.shell.execution_count - 1,
+                "user_expressions": {}, "payload": []}
 
     def _cancelled_reply(self, run: Run, replaceable: bool) -> dict:
         failed = run.cause.get(run.report.cell_id) if run.report.cell_id else None

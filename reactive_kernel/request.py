@@ -1,0 +1,64 @@
+"""What an execute_request asks of the engine, read defensively at the edge.
+
+Frontends send ``metadata.cellId``, ``metadata.deletedCells`` and
+``metadata.reactive``; anything malformed there is treated as absent (a
+malformed id makes a cell without id, bad ``deletedCells`` are ignored whole,
+never half-applied), logged once per kind, and never raises.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+MODES = ("clean", "keep")
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    cell_id: str | None = None
+    deleted: tuple[str, ...] = ()
+    #: "clean" or "keep" when the request asks for one
+    mode: str | None = None
+    #: whether the frontend sent a cell id (and so honours display ids)
+    has_cell_id: bool = False
+
+
+class MetadataReader:
+    def __init__(self, log: logging.Logger | None = None):
+        self.log = log or logging.getLogger(__name__)
+        self._warned: set[str] = set()
+
+    def read(self, metadata: object) -> RequestMeta:
+        if not isinstance(metadata, dict):
+            if metadata is not None:
+                self._warn("metadata", metadata)
+            return RequestMeta()
+        cell_id = metadata.get("cellId")
+        if cell_id is not None and not (isinstance(cell_id, str) and cell_id):
+            self._warn("cellId", cell_id)
+            cell_id = None
+        deleted = metadata.get("deletedCells")
+        if deleted is None:
+            deleted = ()
+        elif isinstance(deleted, list) and all(isinstance(c, str) for c in deleted):
+            deleted = tuple(deleted)
+        else:
+            self._warn("deletedCells", deleted)
+            deleted = ()
+        options = metadata.get("reactive")
+        mode = None
+        if isinstance(options, dict) and options.get("mode") in MODES:
+            mode = options["mode"]
+        elif options is not None and not (isinstance(options, dict) and "mode" not in options):
+            self._warn("reactive", options)
+        return RequestMeta(cell_id, deleted, mode, has_cell_id=cell_id is not None)
+
+    def _warn(self, key: str, value: object) -> None:
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        try:
+            shown = repr(value)[:80]
+        except Exception:
+            shown = type(value).__name__
+        self.log.warning("ignoring malformed execute_request metadata %s: %s", key, shown)

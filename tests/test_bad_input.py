@@ -1,0 +1,88 @@
+"""Bad input never hangs a cell or loses state: malformed request metadata,
+text the wire cannot carry, aborted requests; every execute_request gets
+exactly one reply, with ``metadata.reactive``."""
+from __future__ import annotations
+
+import pytest
+
+from reactive_kernel.engine import Engine
+from reactive_kernel.request import MetadataReader
+from tests.support.client import KernelSession
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    with KernelSession() as session:
+        yield session
+
+
+MALFORMED = [
+    {"cellId": {"a": 1}},
+    {"cellId": ["x"]},
+    {"cellId": 5},
+    {"cellId": ""},
+    {"cellId": None},
+    {"deletedCells": "ab"},
+    {"deletedCells": [1, 2]},
+    {"deletedCells": ["ok", 3]},
+    {"deletedCells": {"a": 1}},
+    {"reactive": "keep"},
+    {"reactive": {"mode": 3}},
+    {"reactive": {"mode": "sideways"}},
+    {"reactive": ["keep"]},
+]
+
+
+@pytest.mark.parametrize("metadata", MALFORMED, ids=[repr(m) for m in MALFORMED])
+def test_malformed_metadata_is_ignored_and_the_cell_runs(kernel, metadata):
+    kernel.execute("a = 1", "a")
+    kernel.execute("b = 2", "b")
+    result = kernel.execute("probe = a + b", None, metadata=metadata, timeout=30)
+    assert result.status == "ok"
+    assert "reactive" in result.reply["metadata"]
+    assert kernel.value("(a, b, probe)") == "(1, 2, 3)"  # "ab" deleted neither a nor b
+
+
+def test_metadata_reader_never_half_applies():
+    reader = MetadataReader()
+    assert reader.read({"deletedCells": ["x", 3]}).deleted == ()
+    assert reader.read({"deletedCells": ["x", "y"]}).deleted == ("x", "y")
+    assert reader.read({"cellId": ""}).cell_id is None
+    assert reader.read("not a dict").cell_id is None
+    assert reader.read({"reactive": {"mode": "keep"}}).mode == "keep"
+
+
+def test_text_with_a_lone_surrogate_is_escaped_not_dropped(kernel):
+    result = kernel.execute("print('a\\ud800b')\n'x\\udfffy'", "surrogate", timeout=30)
+    assert result.status == "ok"
+    assert "a\\ud800b" in result.text()
+    assert "x\\udfffy" in result.text()
+
+
+def test_aborted_reply_carries_reactive_metadata(kernel):
+    failing = kernel.send("1 / 0", "boom")
+    queued = kernel.send("after = 1", "after")
+    failed, aborted = kernel.collect([failing, queued], timeout=30)
+    assert failed.status == "error"
+    assert aborted.status == "aborted"
+    assert aborted.reactive["error"]["kind"] == "aborted"
+    assert aborted.reactive["cell_id"] == "after"
+
+
+def test_tracebacks_show_no_frame_of_the_kernel(kernel):
+    kernel.execute("base = 1", "base")
+    kernel.execute("derived = base + 1", "derived")
+    result = kernel.execute("base = undefined_name", "base")
+    assert result.status == "error"
+    assert "reactive_kernel" not in result.text()
+
+
+def test_deleting_a_name_is_its_cells_value_readers_do_not_rerun_providers():
+    e = Engine()
+    e.run("c1", "tmp = 1")
+    e.run("c2", "del tmp")
+    e.run("c3", "seen = 'tmp' in globals()")
+    for _ in range(3):
+        report = e.run("c4", "x = 1\ntry:\n    tmp\nexcept NameError:\n    x = 2")
+        assert [r.cell_id for r in report.ran] == ["c4"]
+    assert e.namespace["x"] == 2
