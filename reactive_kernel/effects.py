@@ -104,6 +104,11 @@ def callee_path(callee: tuple[str, ...], namespace: Mapping) -> str | None:
             return f"{module}.{head.__qualname__}"
         except Exception:
             return None
+    if len(callee) == 2:  # a method of an instance: rng.shuffle(x)
+        for name in _mro_names(head):
+            path = f"{name}.{callee[1]}"
+            if path in table.ARGUMENT_MUTATORS:
+                return path
     return None
 
 

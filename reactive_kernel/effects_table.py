@@ -84,7 +84,7 @@ ARGUMENT_MUTATORS: dict[str, frozenset] = {
     "random.Random.shuffle": frozenset({0, "x"}),
     "numpy.random.shuffle": frozenset({0, "x"}),
     "numpy.random.mtrand.RandomState.shuffle": frozenset({0, "x"}),
-    "numpy.random.Generator.shuffle": frozenset({0, "x"}),
+    "numpy.random._generator.Generator.shuffle": frozenset({0, "x"}),
     "numpy.copyto": frozenset({0, "dst"}),
     "numpy.put": frozenset({0, "a"}),
     "numpy.place": frozenset({0, "arr"}),

@@ -18,7 +18,7 @@ from .effects import Resolved, contained, is_immutable, resolve
 from .graph import DataflowGraph
 from .namespace import Snapshot, Stash, namespace_changes
 from .order import NotebookFile, page_order
-from .planner import downstream, later_values, needed_ancestors
+from .planner import downstream, later_values, needed_ancestors, outside_values
 from .report import Report, RunEntry
 
 CLEAN, KEEP = "clean", "keep"
@@ -90,7 +90,8 @@ class Run:
     """One request: its plan, executed step by step by the caller."""
 
     def __init__(self, engine: "Engine", target: str | None, mode: str, plan: list[Step],
-                 blocked: Mapping[str, str] | None = None, restore: set[str] = frozenset()):
+                 blocked: Mapping[str, str] | None = None, restore: set[str] = frozenset(),
+                 kept: set[str] = frozenset()):
         self.engine = engine
         self.report = Report(cell_id=target, mode=mode, order=engine.order_source())
         self._plan = plan
@@ -99,6 +100,10 @@ class Run:
         #: for each cancelled cell, the failed cell it waited for (None: interrupted)
         self.cause: dict[str, str | None] = {}
         self._restore = restore
+        #: names whose pre-plan values the plan may need again (``restore``
+        #: and values read from providers outside it); only these are held,
+        #: so replaced objects are freed as in ipykernel
+        self._kept = kept
         self._status: dict[str, str] = {}
         self._before: dict | None = None
         self._hidden: Stash | None = None
@@ -129,7 +134,8 @@ class Run:
     def __iter__(self) -> Iterator[Step]:
         engine = self.engine
         waiting: set[str] = set()
-        later = Stash(engine.namespace, self._restore, engine.owner, engine.binder)
+        planned = {step.cell.id for step in self._plan}
+        before = Stash(engine.namespace, self._kept, engine.owner, engine.binder)
         try:
             for step in self._plan:
                 cell = step.cell
@@ -148,6 +154,7 @@ class Run:
                 if step.mode == CLEAN and cell.id:
                     self.report.cleared.extend(engine._clear(cell))
                 engine._refresh(cell)
+                before.put_back(engine._outside_values(cell, planned, before))
                 self._hidden = Stash(engine.namespace, engine._later_names(cell))
                 self._hidden.take()
                 self._before = Snapshot(engine.namespace)
@@ -155,7 +162,7 @@ class Run:
                 if cell.id not in self._status:
                     raise RuntimeError(f"step {cell.id} was not finished")
         finally:
-            self.report.restored.extend(later.put_back())
+            self.report.restored.extend(before.put_back(self._restore))
             self.report.stale = engine.stale_cells()
 
     def finish(self, step: Step, status: str) -> None:
@@ -305,6 +312,11 @@ class Engine:
         for cell, providers in before.items():
             if graph.providers(cell) != providers:
                 self.stale.add(cell)
+        # a cell that became a name's last writer: Run All ends with its value
+        for name, owner in list(self.owner.items()):
+            last = graph.last_writer(name)
+            if last is not None and last != owner:
+                self.stale.add(last)
 
     # -- requests ----------------------------------------------------------
     def request(self, cell_id: str | None, code: str, mode: str = CLEAN) -> Run:
@@ -459,7 +471,8 @@ class Engine:
             else:
                 role = DESCENDANT
             steps.append(Step(cells[cell_id], role, mode if cell_id == target else CLEAN))
-        run = Run(self, target, mode, steps, blocked, later_values(graph, planned))
+        later = later_values(graph, planned)
+        run = Run(self, target, mode, steps, blocked, later, later | outside_values(graph, planned))
         run.report.cleared.extend(cleared)
         return run
 
@@ -474,6 +487,20 @@ class Engine:
             n for n in cell.names.reads
             if n in namespace and graph.provider(cell.id, n) is None and graph.later_writer(cell.id, n)
         }
+
+    def _outside_values(self, cell: Cell, planned: set[str], before: Stash) -> list[str]:
+        """Names the cell reads from a provider outside the plan whose value an
+        earlier cell of the plan replaced: that provider's value goes back
+        first (it was current before the plan, or the provider would be in it)."""
+        graph = self.graph
+        names = []
+        for name in cell.names.reads:
+            if name not in before.names:
+                continue
+            provider = graph.provider(cell.id, name)
+            if provider is not None and provider not in planned and before.owner_of(name) == provider:
+                names.append(name)
+        return names
 
     def _clear(self, cell: Cell) -> list[str]:
         """Remove the names the cell's previous run bound, where the

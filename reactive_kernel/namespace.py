@@ -31,11 +31,17 @@ class Stash:
         for name in self.names:
             self.namespace.pop(name, None)
 
-    def put_back(self) -> list[str]:
-        """Restore every stashed name; return those whose value had changed."""
+    def owner_of(self, name: str):
+        who = self._owners.get(name, _MISSING)
+        return None if who is _MISSING else who
+
+    def put_back(self, names: Iterable[str] | None = None) -> list[str]:
+        """Restore the stashed names (all by default); return those whose
+        value had changed."""
         changed = []
         namespace = self.namespace
-        for name, value in self._values.items():
+        chosen = self._values if names is None else {n: self._values[n] for n in names if n in self._values}
+        for name, value in chosen.items():
             now = namespace.get(name, _MISSING)
             if now is value:
                 continue
@@ -46,6 +52,8 @@ class Stash:
                 namespace[name] = value
         for saved, store in ((self._owners, self._owner), (self._binders, self._binder)):
             for name, who in saved.items():
+                if name not in chosen:
+                    continue
                 if who is _MISSING:
                     store.pop(name, None)
                 else:

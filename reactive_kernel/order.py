@@ -93,10 +93,10 @@ def page_order(known: list[str], codes: dict[str, str], file_cells: list[tuple[s
         if cell in rank:
             where[cell] = rank[cell]
             taken.add(cell)
-    for cell in known:
-        if cell in where:
-            continue
-        matches = [m for m in by_code.get(codes.get(cell, "").strip(), []) if m not in taken and m not in known]
+    # ids that are not the file's (VS Code's URIs): match by code instead;
+    # where the ids are the file's, a cell missing from it is just not saved yet
+    for cell in known if not taken else ():
+        matches = [m for m in by_code.get(codes.get(cell, "").strip(), []) if m not in taken]
         if len(matches) == 1:
             where[cell] = rank[matches[0]]
             taken.add(matches[0])

@@ -62,3 +62,24 @@ def later_values(graph: DataflowGraph, plan: Iterable[str]) -> set[str]:
             if last is not None and last not in plan:
                 names.add(name)
     return names
+
+
+def outside_values(graph: DataflowGraph, plan: Iterable[str]) -> set[str]:
+    """Names a planned cell reads from a provider outside the plan that an
+    earlier planned cell overwrites: the provider's value must go back in
+    before the reader runs."""
+    plan = set(plan)
+    pos = graph.pos
+    first: dict[str, float] = {}
+    for cell in plan:
+        for name in graph.names[cell].writes:
+            first[name] = min(first.get(name, pos[cell]), pos[cell])
+    names: set[str] = set()
+    for cell in plan:
+        for name in graph.names[cell].reads:
+            if first.get(name, pos[cell]) >= pos[cell]:
+                continue
+            provider = graph.provider(cell, name)
+            if provider is not None and provider not in plan:
+                names.add(name)
+    return names
