@@ -277,9 +277,13 @@ def _method_summary(callee, namespace, summary) -> Summary | None:
 
 
 def contained(value: Any) -> list[Any]:
-    """``value`` and the objects it directly holds (a bounded look)."""
+    """``value`` and the objects it directly holds (a bounded look); for a
+    numpy view, the array whose memory it shares."""
     found = [value]
     try:
+        if _is_ndarray(value):
+            base = value.base
+            return found if base is None else [value, base]
         if isinstance(value, (list, tuple, set, frozenset, collections.deque)):
             items = value
         elif isinstance(value, dict):
@@ -293,3 +297,7 @@ def contained(value: Any) -> list[Any]:
     except Exception:
         pass
     return found
+
+
+def _is_ndarray(value: Any) -> bool:
+    return "numpy.ndarray" in _mro_names(value)

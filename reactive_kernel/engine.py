@@ -370,13 +370,17 @@ class Engine:
         return self.cells[provider].static.functions.get(name) if provider else None
 
     def _aliases(self, value: Any) -> list[str]:
+        """Names bound (by the cell that made it) to ``value`` or to what it holds."""
         names = []
-        namespace = self.namespace
         for item in contained(value):
             entry = self.objects.get(id(item))
-            if entry is not None and namespace.get(entry[1], _MISSING) is item:
+            if entry is not None and self._still_holds(entry[1], item):
                 names.append(entry[1])
         return names
+
+    def _still_holds(self, name: str, item: Any) -> bool:
+        value = self.namespace.get(name, _MISSING)
+        return value is item or any(x is item for x in contained(value))
 
     def _refresh(self, cell: Cell, extra: frozenset = frozenset()) -> None:
         """Decide the cell's effects against the namespace it is about to run in."""
@@ -552,21 +556,25 @@ class Engine:
             self._refresh(cell, extra)
 
     def _remember_objects(self, cell_id: str, names) -> None:
-        """Note which cell bound each mutable object first (by identity), so a
-        mutation through an alias reaches the cell that made the object."""
-        objects, namespace = self.objects, self.namespace
+        """Note which cell made each mutable object (by identity), the objects
+        its containers hold included, so a mutation through an alias
+        (``M = L``, ``v = d['k']``, a numpy view) reaches the cell that made it."""
+        objects = self.objects
         if len(objects) > _OBJECTS_KEPT:
             self.objects = objects = {
-                k: v for k, v in objects.items() if id(namespace.get(v[1], _MISSING)) == k}
+                k: v for k, v in objects.items() if v[0] in self.cells and self._holds_id(v[1], k)}
         for name in names:
             if not name.isidentifier():
                 continue
-            value = namespace.get(name, _MISSING)
-            if value is _MISSING or is_immutable(value):
-                continue
-            entry = objects.get(id(value))
-            if entry is None or namespace.get(entry[1], _MISSING) is not value or entry[0] not in self.cells:
-                objects[id(value)] = (cell_id, name)
+            for item in contained(self.namespace.get(name, None)):
+                if is_immutable(item):
+                    continue
+                entry = objects.get(id(item))
+                if entry is None or entry[0] not in self.cells or not self._still_holds(entry[1], item):
+                    objects[id(item)] = (cell_id, name)
+
+    def _holds_id(self, name: str, key: int) -> bool:
+        return any(id(x) == key for x in contained(self.namespace.get(name, None)))
 
     # -- convenience for in-process use --------------------------------------
     def run(self, cell_id: str | None, code: str, mode: str = CLEAN, execute=None) -> Report:
