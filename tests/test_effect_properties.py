@@ -15,7 +15,9 @@ and then the comparison is skipped.  Rerunning an unchanged cell whose writes
 nobody reads, and which needs no ancestor, must run exactly that one cell.
 
 HYPOTHESIS_MAX_EXAMPLES (default 200) and HYPOTHESIS_STEPS (default 12) size
-the run.
+the run.  Bugs already reproduced in tests/test_effect_regressions.py are
+steered around (see KNOWN_BUGS) so the suite stays green; set
+EFFECT_KNOWN_BUGS=hunt to generate them too.
 """
 from __future__ import annotations
 
@@ -41,6 +43,14 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                            HealthCheck.data_too_large],
 )
+
+#: Triggers of bugs reproduced (xfail) in tests/test_effect_regressions.py, avoided
+#: unless EFFECT_KNOWN_BUGS=hunt.  Remove an entry when its regression test passes.
+#: Keys: a family name (not generated), "move_writer" (rerun the moved cell after a
+#: move), "deleted_code_match" (save the file on every deletion).
+KNOWN_BUGS: dict[str, bool] = {} if os.environ.get("EFFECT_KNOWN_BUGS") == "hunt" else {
+    # (empty: every bug found so far is fixed; its regression test passes)
+}
 
 SETUP = "import numpy as np\nimport pandas as pd"
 LISTS = ("L", "M", "out", "rest")
@@ -90,6 +100,11 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "alias_append": (("M",), "M.append({k})", ()),
     "box": (("L",), "box = [L]", ("box",)),
     "box_append": (("box",), "box[0].append({k})", ()),
+    # an object taken out of a container another cell bound
+    "make_d": ((), "d = {{'k': [{k}]}}", ("d",)),
+    "v_from_d": (("d",), "v = d['k']", ("v",)),
+    "v_append": (("v", "d"), "v.append({k})", ()),
+    "d_len": (("d",), "n = len(d['k'])", ("n",)),
     # numpy in place
     "make_a": (("np",), "a = np.arange({k} + 2)", ("a",)),
     "a_setitem": (("a",), "a[0] = {k}", ()),
@@ -114,7 +129,7 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "make_rng": (("np",), "rng = np.random.default_rng({k})", ("rng",)),
     "rng_int": (("rng",), "r = int(rng.integers(0, 9))", ("r",)),
     "rng_shuffle": (("rng", "{lst}"), "rng.shuffle({lst})", ()),
-    "np_shuffle": (("np", "{lst}"), "np.random.shuffle({lst})", ()),
+    "np_shuffle": (("np", "{lst}"), "np.random.seed({k})\nnp.random.shuffle({lst})", ()),
     # builtins shadowed later
     "sum_total": (("{lst}", "!sum"), "total = sum({lst})", ("total",)),
     "sum_const": (("!sum",), "total = sum([{k}, 2])", ("total",)),
@@ -129,7 +144,7 @@ def family_options(available: set[str]) -> list[str]:
     lists = [n for n in LISTS if n in available]
     ok = []
     for name, (needs, _, _) in FAMILIES.items():
-        good = True
+        good = name not in KNOWN_BUGS
         for need in needs:
             if need == "{lst}":
                 good = good and bool(lists)
@@ -367,6 +382,8 @@ class EffectNotebook(RuleBasedStateMachine):
         target = data.draw(st.integers(1, len(self.order)))
         self.order.insert(target, cell_id)
         self.save()
+        if KNOWN_BUGS.get("move_writer"):
+            self.request(cell_id, self.code[cell_id])
         other = data.draw(st.sampled_from(self.order))
         self.request(other, self.code[other])
         self.settle()
@@ -377,7 +394,7 @@ class EffectNotebook(RuleBasedStateMachine):
         cell_id = data.draw(st.sampled_from(self.order[1:]))
         self.order.remove(cell_id)
         del self.code[cell_id], self.binds[cell_id]
-        if self.saved and data.draw(st.booleans()):
+        if self.saved and (KNOWN_BUGS.get("deleted_code_match") or data.draw(st.booleans())):
             self.save()
         self.log(f"forget([{cell_id!r}])")
         self.engine.forget([cell_id])
