@@ -9,7 +9,7 @@ of Jupyter and lets the kernel run cells asynchronously.
 from __future__ import annotations
 
 import itertools
-import os
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, MutableMapping, Protocol
 
@@ -27,6 +27,19 @@ OK, ERROR, CANCELLED, INTERRUPTED = "ok", "error", "cancelled", "interrupted"
 _MISSING = object()
 _ANALYSES_KEPT = 512
 _OBJECTS_KEPT = 200_000
+
+
+_SCALARS = (int, float, complex, str, bytes, bool, type(None))
+
+
+def _comparable(value: Any) -> bool:
+    return isinstance(value, types.ModuleType) or type(value) in _SCALARS
+
+
+def _same(old: Any, new: Any) -> bool:
+    if old is new:
+        return True
+    return type(old) is type(new) and type(old) in _SCALARS and old == new
 
 
 def python_body_magics() -> dict[str, MagicAnalyzer]:
@@ -109,6 +122,9 @@ class Run:
         self._hidden: Stash | None = None
         self._cancelled: dict[str, str | None] = {}
         self._deferred: set[str] = set()
+        #: for each cell run, the names whose values it changed
+        self._changed: dict[str, set[str]] = {}
+        self._old: dict[str, Any] = {}
         self._stopped = False
         #: cells with requests of their own already waiting (see ``defer``)
         self.queued: Callable[[], set[str]] | None = None
@@ -151,6 +167,9 @@ class Run:
                 if self._stopped or cell.id in self._cancelled or cell.id in self.blocked:
                     self._cancel(step, None if self._stopped else cause)
                     continue
+                if step.role == DESCENDANT and not self._must_run(cell):
+                    continue  # nothing it reads changed: its result stands
+                self._old = engine._comparable_values(cell)
                 if step.mode == CLEAN and cell.id:
                     self.report.cleared.extend(engine._clear(cell))
                 engine._refresh(cell)
@@ -172,6 +191,7 @@ class Run:
         hidden, self._hidden = self._hidden, None
         engine._record(cell, self._before or Snapshot({}), ok=status == OK, hidden=hidden)
         self._before = None
+        self._changed[cell.id] = engine._changed_names(cell, self._old)
         if hidden is not None:
             hidden.put_back()
         self.report.ran.append(RunEntry(cell.id, step.role, OK if status == OK else ERROR))
@@ -180,6 +200,22 @@ class Run:
         elif status != OK and cell.id in engine.graph:
             for reader in downstream(engine.graph, [cell.id]):
                 self._cancelled.setdefault(reader, cell.id)
+
+    def _must_run(self, cell: Cell) -> bool:
+        """Whether a descendant's result may differ: it is stale, or a cell
+        that ran in this plan changed a value it reads (rebinding an import or
+        a constant to the same value changes nothing)."""
+        engine = self.engine
+        if cell.id in engine.stale:
+            return True
+        graph, changed = engine.graph, self._changed
+        for name in cell.names.reads:
+            provider = graph.provider(cell.id, name)
+            if provider in changed and name in changed[provider]:
+                return True
+        # an earlier cell of the plan replaced a value this cell gives
+        writes = cell.names.writes
+        return any(not names.isdisjoint(writes) for names in changed.values())
 
     def _cancel(self, step: Step, cause: str | None) -> None:
         engine, cell = self.engine, step.cell
@@ -353,6 +389,8 @@ class Engine:
         cell.code, cell.static = code, static
         self._refresh(cell)
         self.stale.add(cell_id)
+        # readers that gained or lost this cell as provider read another value now
+        self.stale |= followers ^ graph.readers(cell_id)
         restore: set[str] = set()
         if previous is not None and mode == CLEAN:
             for name in previous_writes - cell.names.writes:
@@ -400,7 +438,9 @@ class Engine:
         graph = self.graph
         for cell_id in graph.order(doomed):
             cell = self.cells.pop(cell_id)
-            self._pending_descendants |= graph.readers(cell_id)
+            readers = graph.readers(cell_id)
+            self._pending_descendants |= readers
+            self.stale |= readers
             earlier = {name: graph.provider(cell_id, name) for name in cell.bound | cell.names.writes}
             graph.remove(cell_id)
             self.stale.discard(cell_id)
@@ -433,6 +473,7 @@ class Engine:
         followers = {c for c in (*followers, *self._pending_descendants) if c in cells}
         cleared = self._pending_cleared
         self._pending_ancestors, self._pending_descendants, self._pending_cleared = set(), set(), []
+        self.stale |= restore  # their values are gone: they must run
         roots = set(restore)
         if target is not None and mode == CLEAN:
             roots.add(target)
@@ -465,6 +506,13 @@ class Engine:
             below = set()
             self.stale |= (followers | downstream(graph, starts | followers)) - starts
         planned = starts | below
+        # a planned cell whose value a planned reader needs and the namespace
+        # lacks must run, even if nothing it reads changes
+        for reader in planned:
+            for name in graph.names[reader].reads:
+                provider = graph.provider(reader, name)
+                if provider in planned and provider not in self.stale and self._needs_rerun(provider, name):
+                    self.stale.add(provider)
         after_target = downstream(graph, [target]) if target else set()
         steps = []
         for cell_id in graph.order(planned):
@@ -491,6 +539,24 @@ class Engine:
             n for n in cell.names.reads
             if n in namespace and graph.provider(cell.id, n) is None and graph.later_writer(cell.id, n)
         }
+
+    def _comparable_values(self, cell: Cell) -> dict[str, Any]:
+        """The values of the cell's writes that are safe to hold and compare
+        (modules, numbers, strings): if a run gives the same again, readers
+        need not rerun.  Mutable values always count as changed: holding them
+        would keep them alive, and comparing their identity after they were
+        freed could mistake a new object for the old one."""
+        namespace, owner = self.namespace, self.owner
+        return {n: namespace[n] for n in cell.names.writes
+                if owner.get(n) == cell.id and n in namespace and _comparable(namespace[n])}
+
+    def _changed_names(self, cell: Cell, old: dict[str, Any]) -> set[str]:
+        namespace = self.namespace
+        changed = set(cell.names.mutations)
+        for name in cell.names.writes - cell.names.mutations:
+            if name not in old or not _same(old[name], namespace.get(name, _MISSING)):
+                changed.add(name)
+        return changed
 
     def _outside_values(self, cell: Cell, planned: set[str], before: Stash) -> list[str]:
         """Names the cell reads from a provider outside the plan whose value an

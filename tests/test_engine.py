@@ -633,3 +633,63 @@ def test_a_run_does_not_keep_the_values_it_replaced_alive():
     e.run("c2", "v = Value()\nalive = probe() is not None")
     gc.collect()
     assert e.namespace["alive"] is False
+
+
+# -- early cutoff: readers of a value that did not change do not rerun ------------------
+def test_rerunning_an_import_cell_reruns_no_reader():
+    e = Engine()
+    e.run("c1", "import math")
+    e.run("c2", "r = math.sqrt(16)")
+    e.run("c3", "s = math.floor(2.5)")
+    r = e.run("c1", "import math")
+    assert ran(r) == [("c1", "target", "ok")]
+    assert e.stale_cells() == []
+
+
+def test_constant_rebound_to_the_same_value_stops_the_cascade_there():
+    e = Engine()
+    e.run("c1", "x = 5")
+    e.run("c2", "y = x + 1")
+    e.run("c3", "z = [y]")
+    assert ran(e.run("c1", "x = 5")) == [("c1", "target", "ok")]
+    r = e.run("c1", "x = 6")
+    assert ran_ids(r) == ["c1", "c2", "c3"] and e.namespace["z"] == [7]
+
+
+def test_regression_cutoff_compares_with_the_cells_own_previous_value():
+    # the namespace held a later cell's equal value, not c1's: c3 must follow c1
+    e = Engine()
+    for cell, code in [("c1", "c = 0"), ("c3", "a = c * 2"), ("c4", "c = 1")]:
+        e.run(cell, code)
+    r = e.run("c1", "c = 1")
+    assert "c3" in ran_ids(r) and e.namespace["a"] == 2 and e.namespace["c"] == 1
+
+
+def test_regression_cutoff_never_skips_a_cell_whose_value_a_reader_needs():
+    e = Engine()
+    e.namespace["np"] = pytest.importorskip("numpy")
+    for cell, code in [("c0", "import numpy as np"), ("c1", "a = np.arange(2)"), ("c2", "a[0] = 0"),
+                       ("c3", "np.add(a, 1, out=a)")]:
+        e.run(cell, code)
+    e.forget(["c2"])
+    e.run("c0", "import numpy as np")
+    assert e.namespace["a"].tolist() == [1, 2]
+
+
+def test_regression_cutoff_never_skips_a_cell_whose_value_the_plan_replaced():
+    e = Engine()
+    for cell, code in [("c0", "import math"), ("c1", "a = [math.pi]"), ("c2", "a[0] = 1"),
+                       ("c4", "a = [math.e]")]:
+        e.run(cell, code)
+    e.run("c0", "import math")
+    import math
+    assert e.namespace["a"] == [math.e]
+
+
+def test_regression_restoring_an_earlier_writer_after_a_deletion_runs_it():
+    e = Engine()
+    for cell, code in [("c1", "b = 0"), ("c2", "a = b * 2"), ("c3", "a = 0")]:
+        e.run(cell, code)
+    e.forget(["c3"])
+    e.run("c1", "b = 0")
+    assert e.namespace["a"] == 0 and e.stale_cells() == []
