@@ -75,6 +75,9 @@ class Names:
     functions: Mapping[str, Summary] = field(default_factory=dict)
     #: names bound by ``del``: the cell's value of them is their absence
     deletes: frozenset = frozenset()
+    #: bindings no branch can skip: bound whenever the cell completes, even
+    #: to the object the name held already (``import numpy as np`` again)
+    definite: frozenset = frozenset()
     #: for each read, the names the cell had bound before it first read it:
     #: a function called there reads those from the cell, not from before it
     bound_before: Mapping[str, frozenset] = field(default_factory=dict)
@@ -106,10 +109,19 @@ def analyze(code: str, *, magics: Mapping[str, MagicAnalyzer] | None = None) -> 
         tree = ast.parse(code)
         walker = _TopLevel(magics or {})
         for statement in tree.body:
+            walker.statement_binds = set()
             walker.visit(statement)
+            if isinstance(statement, _UNCONDITIONAL):
+                walker.definite |= walker.statement_binds
         return walker.result()
     except (SyntaxError, MemoryError, RecursionError) as error:
         raise CellSyntaxError(error) from None
+
+
+#: Top-level statements whose bindings happen whenever the cell completes
+#: (no branch, loop or handler can skip them).
+_UNCONDITIONAL = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.ImportFrom,
+                  ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 # -- small pieces ----------------------------------------------------------------
@@ -426,6 +438,8 @@ class _TopLevel(ast.NodeVisitor):
         self.local_loads: set[str] = set()
         self.bound_before: dict[str, frozenset] = {}
         self._bound_now: frozenset = frozenset()
+        self.definite: set[str] = set()
+        self.statement_binds: set[str] = set()
 
     def result(self) -> Names:
         reads = set(self.reads)
@@ -455,6 +469,7 @@ class _TopLevel(ast.NodeVisitor):
             functions=self.functions,
             deletes=frozenset(self.deletes),
             bound_before={n: b for n, b in self.bound_before.items() if b},
+            definite=frozenset(filter(keep, self.definite)),
         )
 
     # -- primitive effects -------------------------------------------------
@@ -469,6 +484,7 @@ class _TopLevel(ast.NodeVisitor):
             self.local_loads.add(name)
 
     def _bind(self, name: str) -> None:
+        self.statement_binds.add(name)
         self.bound.add(name)
         self.writes.add(name)
         self.deletes.discard(name)
@@ -568,6 +584,7 @@ class _TopLevel(ast.NodeVisitor):
             self._load(name)
         for name in names.writes - names.mutations:
             self._bind(name)
+            self.definite.add(name)  # what a magic writes exists only if it ran
         for name in names.mutations:
             self._load(name)
             self.mutated.add(name)

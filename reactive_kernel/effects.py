@@ -58,18 +58,31 @@ def is_iterator(value: Any) -> bool:
         return False
 
 
-def notebook_class(value: Any) -> str | None:
-    """The name of the notebook class ``value`` is an instance of, if any."""
-    cls = type(value)
+def defined_here(value: Any, namespace: Mapping) -> bool:
+    """Whether a function or class was defined by the notebook's own cells."""
     try:
-        if cls.__module__ == "__main__" and not isinstance(value, type):
-            return cls.__name__
+        if isinstance(value, types.FunctionType):
+            return value.__globals__ is namespace
+        if isinstance(value, type):
+            return value.__module__ == namespace.get("__name__", "builtins")
     except Exception:
         pass
+    return False
+
+
+def notebook_class(value: Any, namespace: Mapping) -> str | None:
+    """The name of the notebook class ``value`` is an instance of, if any."""
+    cls = type(value)
+    if not isinstance(value, type) and defined_here(cls, namespace):
+        try:
+            return cls.__name__
+        except Exception:
+            return None
     return None
 
 
-def method_mutates(value: Any, method: str, summary_of: Callable[[str], Summary | None]) -> bool:
+def method_mutates(value: Any, method: str, summary_of: Callable[[str], Summary | None],
+                   namespace: Mapping = {}) -> bool:
     """Whether calling ``value.method(...)`` may change ``value``."""
     if is_immutable(value):
         return False
@@ -81,7 +94,7 @@ def method_mutates(value: Any, method: str, summary_of: Callable[[str], Summary 
             if "non_mutating" in entry:
                 return method not in entry["non_mutating"]
             return method in entry["mutating"]
-    klass = notebook_class(value)
+    klass = notebook_class(value, namespace)
     if klass is not None:
         summary = summary_of(klass)
         method_summary = summary.methods.get(method) if summary else None
@@ -147,8 +160,11 @@ def resolve(
             return
         expanded.add((name, before))
         found = summary_of(name)
+        value = namespace.get(name, _MISSING)
+        if found is not None and _from_library(value, namespace):
+            found = None  # defined in a branch that did not run: the name holds a library's
         if found is None:
-            klass = notebook_class(namespace.get(name, _MISSING))
+            klass = notebook_class(value, namespace)
             found = summary(klass) if klass else None
         if found is None:
             return
@@ -191,7 +207,7 @@ def resolve(
                 return effect.method in table.CHAINED_MUTATORS
             if effect.chained:
                 return effect.method in table.CHAINED_MUTATORS and not is_immutable(value)
-            return method_mutates(value, effect.method, summary)
+            return method_mutates(value, effect.method, summary, namespace)
         # an argument: consumed if an iterator, changed if the callee says so
         if value is not _MISSING and is_iterator(value):
             return True
@@ -236,7 +252,7 @@ def resolve(
                     if value is _MISSING or inner.chained:
                         if inner.method in table.CHAINED_MUTATORS or inner.inplace:
                             return True
-                    elif inner.inplace or method_mutates(value, inner.method, summary):
+                    elif inner.inplace or method_mutates(value, inner.method, summary, namespace):
                         return True
                 elif inner.kind == "iter" and value is not _MISSING and is_iterator(value):
                     return True
@@ -271,7 +287,7 @@ def _method_summary(callee, namespace, summary) -> Summary | None:
     value = namespace.get(callee[0], _MISSING)
     if value is _MISSING:
         return None
-    klass = notebook_class(value)
+    klass = notebook_class(value, namespace)
     found = summary(klass) if klass else None
     return found.methods.get(callee[1]) if found else None
 
@@ -301,3 +317,10 @@ def contained(value: Any) -> list[Any]:
 
 def _is_ndarray(value: Any) -> bool:
     return "numpy.ndarray" in _mro_names(value)
+
+
+def _from_library(value: Any, namespace: Mapping) -> bool:
+    """A function or class that the notebook did not define."""
+    if not isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type)):
+        return False
+    return not defined_here(value, namespace)

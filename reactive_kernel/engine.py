@@ -85,6 +85,10 @@ class Cell:
     bound: set[str] = field(default_factory=set)
     #: names its last run deleted: their absence is its value
     deleted: set[str] = field(default_factory=set)
+    #: names its last run bound that analysis did not see (exec, globals())
+    dynamic: frozenset = frozenset()
+    #: bindings its last run did not make (a branch not taken): not its writes
+    skipped: frozenset = frozenset()
     #: completed runs, a version its readers' failures are measured against
     runs: int = 0
     #: after a failure, the versions of its providers then: while they and
@@ -172,7 +176,7 @@ class Run:
                 self._old = engine._comparable_values(cell)
                 if step.mode == CLEAN and cell.id:
                     self.report.cleared.extend(engine._clear(cell))
-                engine._refresh(cell)
+                engine._refresh(cell, running=True)
                 before.put_back(engine._outside_values(cell, planned, before))
                 self._hidden = Stash(engine.namespace, engine._later_names(cell))
                 self._hidden.take()
@@ -387,7 +391,7 @@ class Engine:
             if self.notebook.path:
                 self._sync_order(force=True)
         cell.code, cell.static = code, static
-        self._refresh(cell)
+        self._refresh(cell, running=True)
         self.stale.add(cell_id)
         # readers that gained or lost this cell as provider read another value now
         self.stale |= followers ^ graph.readers(cell_id)
@@ -420,13 +424,20 @@ class Engine:
         value = self.namespace.get(name, _MISSING)
         return value is item or any(x is item for x in contained(value))
 
-    def _refresh(self, cell: Cell, extra: frozenset = frozenset()) -> None:
-        """Decide the cell's effects against the namespace it is about to run in."""
+    def _refresh(self, cell: Cell, running: bool = False) -> None:
+        """Decide the cell's effects against the namespace as it is now.
+
+        Its writes are what analysis finds plus what its last run bound
+        dynamically; bindings its last run skipped (a branch not taken) are
+        left out, unless it is about to run, when any of them may happen."""
         if not cell.id or cell.id not in self.graph:
             return
         names = resolve(cell.static, self.namespace, lambda n: self._summary(cell.id, n), self._aliases)
-        if extra:
-            names = Resolved(names.reads, names.writes | extra, names.mutations)
+        writes = names.writes | cell.dynamic
+        if not running:
+            writes -= cell.skipped
+        if writes != names.writes:
+            names = Resolved(names.reads, writes, names.mutations)
         if names != cell.names or cell.id not in self.graph.names:
             cell.names = names
             self.graph.register(cell.id, names)
@@ -603,8 +614,10 @@ class Engine:
         cell.deleted = deleted
         cell.runs += 1
         if ok:
-            cell.bound |= {n for n in cell.names.writes - cell.names.mutations if present(n)}
-            owned = cell.bound | deleted | {n for n in cell.names.writes if present(n)}
+            # a binding that may not have happened (in an if, a loop, an
+            # except) is the cell's only if the run changed the name
+            cell.bound |= {n for n in cell.static.definite if present(n)}
+            owned = cell.bound | deleted | {n for n in cell.names.mutations if present(n)}
             self.stale.discard(cell.id)
             cell.failed = None
         else:
@@ -617,9 +630,10 @@ class Engine:
         for name in changed | (cell.bound if ok else set()):
             self.binder[name] = cell.id
         self._remember_objects(cell.id, changed)
-        extra = frozenset((changed | deleted) - cell.names.writes)
-        if extra and cell.id in self.graph:
-            self._refresh(cell, extra)
+        names = cell.names
+        cell.dynamic = frozenset((changed | deleted) - (names.writes - cell.dynamic))
+        cell.skipped = frozenset(names.writes - names.mutations - cell.static.definite - changed - deleted)
+        self._refresh(cell)
 
     def _remember_objects(self, cell_id: str, names) -> None:
         """Note which cell made each mutable object (by identity), the objects

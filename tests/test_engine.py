@@ -693,3 +693,26 @@ def test_regression_restoring_an_earlier_writer_after_a_deletion_runs_it():
     e.forget(["c3"])
     e.run("c1", "b = 0")
     assert e.namespace["a"] == 0 and e.stale_cells() == []
+
+
+def test_regression_a_binding_in_a_branch_that_did_not_run_is_not_claimed():
+    # handson-ml3 04_training_linear_models: `try: from m import f / except
+    # ImportError: from m import g; def f(...)` claimed g (bound by an earlier
+    # cell), so a clean rerun removed g and readers reran the try cell
+    e = Engine()
+    e.run("c1", "import math\nfloor = math.floor")
+    e.run("c2", "try:\n    from math import ceil\nexcept ImportError:\n    floor = None\n"
+                "    def ceil(v):\n        return -floor(-v)\n")
+    assert "floor" not in e.cells["c2"].bound
+    assert e.owner["floor"] == "c1"
+    r = e.run("c3", "y = ceil(2.5) + floor(2.5)")
+    assert ran_ids(r) == ["c3"] and e.namespace["y"] == 5
+
+
+def test_importing_again_the_same_module_owns_it_readers_do_not_rerun_the_import():
+    e = Engine()
+    e.run("c1", "import math")
+    e.run("c2", "import math")
+    e.run("c3", "r = math.sqrt(4)")
+    assert e.owner["math"] == "c2"
+    assert ran_ids(e.run("c3", "r = math.sqrt(4)")) == ["c3"]
