@@ -260,6 +260,8 @@ class Engine:
         self.binder: dict[str, str] = {}
         #: id(object) -> (cell, name) that first bound it: aliases share it
         self.objects: dict[int, tuple[str, str]] = {}
+        #: id(object) -> names of containers that held it when bound
+        self.holders: dict[int, set[str]] = {}
         self.notebook = NotebookFile()
         self._notebook_path: str | None = None
         self._analyses: dict[str, Names] = {}
@@ -303,8 +305,12 @@ class Engine:
     def _needs_rerun(self, provider: str, name: str) -> bool:
         """Whether ``provider``'s value of ``name`` is not what the namespace holds."""
         cell = self.cells[provider]
-        if provider in self.stale or self.owner.get(name) != provider:
+        if self.owner.get(name) != provider:
             return True
+        if provider in self.stale and cell.failed is None:
+            return True
+        # a failed cell's run left this value (it failed after binding it):
+        # readers use it, as under ipykernel
         return not self.present(name) and name not in cell.deleted
 
     def _blocked(self, provider: str) -> bool:
@@ -412,12 +418,16 @@ class Engine:
         return self.cells[provider].static.functions.get(name) if provider else None
 
     def _aliases(self, value: Any) -> list[str]:
-        """Names bound (by the cell that made it) to ``value`` or to what it holds."""
+        """Names bound (by the cell that made it) to ``value`` or to what it
+        holds, and names of containers that hold ``value``."""
         names = []
         for item in contained(value):
             entry = self.objects.get(id(item))
             if entry is not None and self._still_holds(entry[1], item):
                 names.append(entry[1])
+        for holder in self.holders.get(id(value), ()):
+            if self._still_holds(holder, value):
+                names.append(holder)
         return names
 
     def _still_holds(self, name: str, item: Any) -> bool:
@@ -643,12 +653,18 @@ class Engine:
         if len(objects) > _OBJECTS_KEPT:
             self.objects = objects = {
                 k: v for k, v in objects.items() if v[0] in self.cells and self._holds_id(v[1], k)}
+        holders = self.holders
+        if len(holders) > _OBJECTS_KEPT:
+            holders.clear()
         for name in names:
             if not name.isidentifier():
                 continue
-            for item in contained(self.namespace.get(name, None)):
+            value = self.namespace.get(name, None)
+            for item in contained(value):
                 if is_immutable(item):
                     continue
+                if item is not value:
+                    holders.setdefault(id(item), set()).add(name)
                 entry = objects.get(id(item))
                 if entry is None or entry[0] not in self.cells or not self._still_holds(entry[1], item):
                     objects[id(item)] = (cell_id, name)

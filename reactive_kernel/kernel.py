@@ -118,6 +118,10 @@ def _status(error_name: str | None) -> str:
 class ReactiveShell(ZMQInteractiveShell):
     """ipykernel's shell, transforming a cell's text once per request.
 
+    Its class is named ``ZMQInteractiveShell`` (below): libraries tell a
+    notebook from a terminal by that name (pandas' display width, plotly,
+    tqdm), and a drop-in kernel must look the same to them.
+
     The engine, ipykernel and IPython each transform the same cell (magics,
     ``!cmd``); tokenizing it three times costs more than the engine itself.
     The memo holds one cell and is cleared at every request, so state changes
@@ -150,6 +154,9 @@ class ReactiveShell(ZMQInteractiveShell):
                 if message:
                     error.args = (message,)
         return super().showtraceback(exc_tuple, *args, **kwargs)
+
+
+ReactiveShell.__name__ = ReactiveShell.__qualname__ = "ZMQInteractiveShell"
 
 
 class ReactiveKernel(IPythonKernel):

@@ -109,3 +109,28 @@ def test_mutating_numpy_view():
     assert ran(report) == ["c1", "c2", "c3", "c4"]
     assert e.namespace["a"].tolist() == [8, 1, 2]
     assert e.namespace["t"] == 11
+
+
+def test_container_holding_an_object_another_cell_mutates():
+    # corpus: scikit-learn plot_target_encoder_cross_val (a pipeline holds `ridge`,
+    # refitted later); smallest form
+    e = Engine()
+    run_cells(e, [("c1", "L = [1]"), ("c2", "box = {'inner': L}"), ("c3", "n = len(box['inner'])"),
+                  ("c4", "L.append(2)")])
+    report = e.run("c3", "n = len(box['inner'])")
+    assert e.namespace["n"] == 1  # run-all: c3 runs before c4 appends
+    assert e.namespace["L"] == [1, 2] and e.namespace["box"] == {"inner": [1, 2]}
+    assert ran(report) == ["c1", "c2", "c3", "c4"]
+
+
+def test_reader_of_a_value_a_failed_cell_left_runs_as_under_ipykernel():
+    # corpus: pydata ch02/ch03/ch05, handson tools_matplotlib
+    e = Engine()
+    e.run("c1", "a = 'this is a string'\na[10] = 'f'")  # TypeError after binding a
+    report = e.run("c2", "b = a.upper()")
+    assert [(r.cell_id, r.status) for r in report.ran] == [("c2", "ok")]
+    assert e.namespace["b"] == "THIS IS A STRING"
+    # a value the failed cell did not get to bind is still missing: cancelled, naming it
+    e.run("c3", "x = 1 / 0\nz = 5")
+    report = e.run("c4", "w = z + 1")
+    assert [(r.cell_id, r.status) for r in report.ran] == [("c4", "cancelled")]
