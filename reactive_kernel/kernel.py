@@ -17,7 +17,8 @@ from traitlets import Bool, Enum, Int, Type
 
 from . import __version__
 from .directives import parse as parse_directives
-from .engine import CANCELLED, CLEAN, ERROR, INTERRUPTED, KEEP, OK, TARGET, Engine, Run, Step
+from .engine import Engine
+from .run import CANCELLED, CLEAN, ERROR, INTERRUPTED, KEEP, OK, TARGET, Run, Step
 from .order import find_notebook
 from .outputs import Recording, display_id, labelled
 from .report import Report

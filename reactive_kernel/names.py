@@ -1,0 +1,78 @@
+"""The vocabulary of analysis: graph names, effect candidates, summaries, a cell's names."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, NamedTuple
+
+#: IPython's output history and shell handles: bound by IPython, never by cells.
+_SHELL_NAME = re.compile(r"^(_+|_i+|_i\d+|_\d+|_ih|_oh|_dh|In|Out|get_ipython|exit|quit|__\w+__)$")
+
+
+def is_graph_name(name: str) -> bool:
+    """Whether a namespace name takes part in the dependency graph
+    (module dunders such as ``__builtins__`` and IPython's history do not)."""
+    return not _SHELL_NAME.match(name)
+
+
+class Effect(NamedTuple):
+    """A place where the cell may change the object a name holds.
+
+    kind ``method``: ``root.method(...)`` (``chained`` when the receiver is
+    ``root.a[0]...`` rather than ``root`` itself); ``arg``: ``root`` passed to
+    ``callee`` (a dotted path, or None when the callee is an expression) at
+    ``position`` (an index, or a keyword); ``iter``: ``for v in root``;
+    ``store``: ``root.a = v``, ``root[k] = v``, ``del root[k]`` (always a
+    mutation).
+    """
+
+    kind: str
+    root: str
+    method: str | None = None
+    callee: tuple[str, ...] | None = None
+    position: int | str | None = None
+    chained: bool = False
+    inplace: bool = False
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What calling a notebook function (or using a notebook class) does.
+
+    ``reads`` are its free names, read when it runs; ``binds`` the globals it
+    rebinds (``global n``); ``effects`` its effect candidates on parameters
+    and globals; ``methods`` a class's methods, by name.
+    """
+
+    reads: frozenset = frozenset()
+    binds: frozenset = frozenset()
+    params: tuple = ()
+    effects: tuple = ()
+    methods: Mapping[str, "Summary"] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Names:
+    """What a cell (or a magic inside it) reads and writes."""
+
+    reads: frozenset = frozenset()
+    #: every name the cell may change: bindings and mutations
+    writes: frozenset = frozenset()
+    #: names changed in place (``n[k] = v``): read + write, never removed
+    mutations: frozenset = frozenset()
+    #: candidates decided at run time (see :mod:`effects`)
+    effects: tuple = ()
+    #: summaries of the functions and classes the cell defines
+    functions: Mapping[str, Summary] = field(default_factory=dict)
+    #: names bound by ``del``: the cell's value of them is their absence
+    deletes: frozenset = frozenset()
+    #: bindings no branch can skip: bound whenever the cell completes, even
+    #: to the object the name held already (``import numpy as np`` again)
+    definite: frozenset = frozenset()
+    #: for each read, the names the cell had bound before it first read it:
+    #: a function called there reads those from the cell, not from before it
+    bound_before: Mapping[str, frozenset] = field(default_factory=dict)
+
+    @property
+    def bindings(self) -> frozenset:
+        return self.writes - self.mutations

@@ -1,0 +1,301 @@
+"""Nested scopes of a cell: function and class bodies, lambdas, comprehensions.
+
+Their free names are what they take from the notebook; function bodies are
+summarised (:class:`~reactive_kernel.names.Summary`) so that a cell calling
+them can take on their reads, ``global`` writes and effects on arguments.
+"""
+from __future__ import annotations
+
+import ast
+
+from .names import Effect, Summary, is_graph_name
+
+# -- small pieces ----------------------------------------------------------------
+def root_of(node: ast.AST) -> tuple[str | None, bool]:
+    """The name at the root of ``a.b[c].d`` and whether the chain is longer
+    than the name; None when the chain passes a call."""
+    chained = False
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+        chained = chained or not isinstance(node, ast.Starred)
+        node = node.value
+    return (node.id, chained) if isinstance(node, ast.Name) else (None, chained)
+
+
+def _dotted(node: ast.AST) -> tuple[str, ...] | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return tuple(reversed(parts))
+
+
+def call_effects(node: ast.Call) -> list[Effect]:
+    """Effect candidates of one call: its receiver and its name arguments."""
+    effects: list[Effect] = []
+    func = node.func
+    inplace = any(
+        k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True
+        for k in node.keywords
+    )
+    if isinstance(func, ast.Attribute):
+        root, chained = root_of(func.value)
+        if root is not None:
+            effects.append(Effect("method", root, func.attr, chained=chained, inplace=inplace))
+    callee = _dotted(func)
+    for position, arg in enumerate(node.args):
+        if isinstance(arg, ast.Starred):
+            arg, position = arg.value, None
+        if isinstance(arg, ast.Name):
+            effects.append(Effect("arg", arg.id, callee=callee, position=position))
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            continue
+        if isinstance(keyword.value, ast.Name):
+            effects.append(Effect("arg", keyword.value.id, callee=callee, position=keyword.arg))
+        elif keyword.arg == "out":
+            root, _ = root_of(keyword.value)
+            if root is not None:
+                effects.append(Effect("store", root))
+    return effects
+
+
+def parameters(args: ast.arguments) -> tuple[str, ...]:
+    every = args.posonlyargs + args.args
+    names = [a.arg for a in every]
+    names += [a.arg for a in (args.vararg,) if a is not None]
+    names += [a.arg for a in args.kwonlyargs]
+    names += [a.arg for a in (args.kwarg,) if a is not None]
+    return tuple(names)
+
+
+def function_header(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.AST]:
+    """Parts evaluated when the function is defined, in the enclosing scope."""
+    args = node.args
+    parts: list[ast.AST] = list(args.defaults) + [d for d in args.kw_defaults if d is not None]
+    if not isinstance(node, ast.Lambda):
+        parts = list(node.decorator_list) + parts
+        every = args.posonlyargs + args.args + args.kwonlyargs + [
+            a for a in (args.vararg, args.kwarg) if a is not None
+        ]
+        parts += [a.annotation for a in every if a.annotation is not None]
+        if node.returns is not None:
+            parts.append(node.returns)
+    return parts
+
+
+# -- nested scopes -----------------------------------------------------------------
+class Scope(ast.NodeVisitor):
+    """Loads, bindings and effect candidates of one nested scope, nested
+    scopes folded in.  Used for function bodies, lambdas, class bodies and
+    comprehensions: their free names are what they take from the cell."""
+
+    def __init__(self, comprehension: bool = False, klass: bool = False):
+        self.loads: set[str] = set()
+        self.stores: set[str] = set()
+        self.globals: set[str] = set()
+        self.global_writes: set[str] = set()
+        #: walrus targets of a comprehension bind in the enclosing scope
+        self.walrus: set[str] = set()
+        #: free names of scopes nested in a class body: Python resolves them
+        #: past the class's own names, in the enclosing scope (comprehensions
+        #: now, methods when called)
+        self.beyond: set[str] = set()
+        self.beyond_later: set[str] = set()
+        self.effects: list[Effect] = []
+        self.methods: dict[str, Summary] = {}
+        self._comprehension = comprehension
+        self._class = klass
+
+    def free(self) -> set[str]:
+        return self.free_now() | self.beyond_later
+
+    def free_now(self) -> set[str]:
+        return (self.loads - (self.stores - self.globals) - self.walrus) | self.beyond
+
+    def outer_effects(self, keep: frozenset = frozenset()) -> list[Effect]:
+        """Effects on names from outside this scope (or on ``keep``, the parameters)."""
+        local = self.stores - self.globals - keep
+        return [e for e in self.effects if e.root not in local]
+
+    def visit_Name(self, node: ast.Name) -> None:
+        (self.loads if isinstance(node.ctx, ast.Load) else self.stores).add(node.id)
+        if isinstance(node.ctx, ast.Del):
+            self.loads.add(node.id)
+
+    def _store_through(self, target: ast.AST) -> None:
+        if isinstance(target, (ast.Attribute, ast.Subscript)):
+            root, _ = root_of(target)
+            if root is not None:
+                self.effects.append(Effect("store", root))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._store_through(element)
+        elif isinstance(target, ast.Starred):
+            self._store_through(target.value)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._store_through(target)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self._store_through(node.target)
+        if isinstance(node.target, ast.Name):
+            self.loads.add(node.target.id)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._store_through(node.target)
+        self.generic_visit(node)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            self._store_through(target)
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.effects.extend(call_effects(node))
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        if isinstance(node.iter, ast.Name):
+            self.effects.append(Effect("iter", node.iter.id))
+        self._store_through(node.target)
+        self.generic_visit(node)
+
+    visit_AsyncFor = visit_For
+
+    def visit_Global(self, node: ast.Global) -> None:
+        self.globals.update(node.names)
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        self.stores.update(node.names)
+
+    def visit_Import(self, node: ast.Import | ast.ImportFrom) -> None:
+        for alias in node.names:
+            if alias.name != "*":
+                self.stores.add(alias.asname or alias.name.split(".")[0])
+
+    visit_ImportFrom = visit_Import
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name:
+            self.stores.add(node.name)
+        self.generic_visit(node)
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> None:
+        if node.name:
+            self.stores.add(node.name)
+        self.generic_visit(node)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> None:
+        if node.name:
+            self.stores.add(node.name)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        if node.rest:
+            self.stores.add(node.rest)
+        self.generic_visit(node)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        (self.walrus if self._comprehension else self.stores).add(node.target.id)
+
+    def _fold(self, inner: "Scope", keep: frozenset = frozenset(), later: bool = False) -> None:
+        if self._class:
+            (self.beyond_later if later else self.beyond).update(inner.free())
+        else:
+            self.loads.update(inner.free())
+        self.global_writes |= inner.global_writes | (inner.stores & inner.globals)
+        self.stores |= inner.walrus
+        self.effects.extend(e for e in inner.outer_effects() if e.root not in keep)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for part in function_header(node):
+            self.visit(part)
+        self.stores.add(node.name)
+        inner = function_scope(node)
+        self._fold(inner, keep=frozenset(parameters(node.args)), later=True)
+        if self._class:
+            self.methods[node.name] = summarize_function(node, inner)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        for part in function_header(node):
+            self.visit(part)
+        self._fold(function_scope(node), keep=frozenset(parameters(node.args)), later=True)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for part in [*node.decorator_list, *node.bases, *node.keywords]:
+            self.visit(part)
+        self.stores.add(node.name)
+        self._fold(class_scope(node))
+
+    def _visit_comprehension(self, node: ast.AST) -> None:
+        first = node.generators[0].iter
+        if isinstance(first, ast.Name):
+            self.effects.append(Effect("iter", first.id))
+        self.visit(first)
+        self._fold(comprehension_scope(node))
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
+
+
+def function_scope(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> Scope:
+    scope = Scope()
+    scope.stores |= set(parameters(node.args))
+    body = node.body if isinstance(node.body, list) else [node.body]
+    for statement in body:
+        scope.visit(statement)
+    return scope
+
+
+def class_scope(node: ast.ClassDef) -> Scope:
+    scope = Scope(klass=True)
+    for statement in node.body:
+        scope.visit(statement)
+    return scope
+
+
+def comprehension_scope(node: ast.AST) -> Scope:
+    scope = Scope(comprehension=True)
+    first, *rest = node.generators
+    scope.visit(first.target)
+    for condition in first.ifs:
+        scope.visit(condition)
+    for generator in rest:
+        scope.visit(generator.iter)
+        scope.visit(generator.target)
+        for condition in generator.ifs:
+            scope.visit(condition)
+    elements = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+    for element in elements:
+        scope.visit(element)
+    return scope
+
+
+def summarize_function(node, scope: Scope | None = None) -> Summary:
+    scope = scope or function_scope(node)
+    params = parameters(node.args)
+    return Summary(
+        reads=frozenset(filter(is_graph_name, scope.free())),
+        binds=frozenset(scope.global_writes | (scope.stores & scope.globals)),
+        params=params,
+        effects=tuple(scope.outer_effects(keep=frozenset(params))),
+    )
+
+
+def summarize_class(node: ast.ClassDef, scope: Scope) -> Summary:
+    methods = scope.methods
+    reads = set(scope.free())
+    binds: set[str] = set(scope.global_writes)
+    for method in methods.values():
+        reads |= method.reads
+        binds |= method.binds
+    return Summary(reads=frozenset(filter(is_graph_name, reads)), binds=frozenset(binds),
+                   methods=dict(methods))
