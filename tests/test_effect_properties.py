@@ -21,7 +21,6 @@ EFFECT_KNOWN_BUGS=hunt to generate them too.
 """
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import types
@@ -33,6 +32,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from reactive_kernel.analysis import is_graph_name
 from reactive_kernel.engine import Engine
+from tests.support.notebook_file import run_all, write_notebook
 
 MAX_EXAMPLES = int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "200"))
 
@@ -223,17 +223,6 @@ def sharing(namespace) -> list[list[str]]:
     return sorted(sorted(g) for g in groups.values() if len(g) > 1)
 
 
-def run_all(cells: list[tuple[str, str]]):
-    """A fresh kernel running every cell once, in notebook order."""
-    namespace: dict = {}
-    for cell_id, code in cells:
-        try:
-            exec(compile(code, f"<run-all {cell_id}>", "exec"), namespace)
-        except Exception as error:  # noqa: BLE001 - any error voids the promise
-            return namespace, f"{cell_id}: {type(error).__name__}: {error}"
-    return namespace, None
-
-
 # -- the machine -------------------------------------------------------------------
 class EffectNotebook(RuleBasedStateMachine):
     def __init__(self):
@@ -245,7 +234,6 @@ class EffectNotebook(RuleBasedStateMachine):
         self.code: dict[str, str] = {}
         self.binds: dict[str, tuple[str, ...]] = {}
         self.counter = 0
-        self.mtime = 1_000_000_000_000_000_000
         self.saved = False
 
     def teardown(self):
@@ -266,13 +254,7 @@ class EffectNotebook(RuleBasedStateMachine):
 
     def save(self) -> None:
         """Write the notebook file with the page order (and bump its mtime)."""
-        nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-              "cells": [{"cell_type": "code", "id": c, "metadata": {}, "execution_count": None,
-                         "outputs": [], "source": self.code[c]} for c in self.order]}
-        with open(self.path, "w", encoding="utf-8") as handle:
-            json.dump(nb, handle)
-        self.mtime += 1_000_000
-        os.utime(self.path, ns=(self.mtime, self.mtime))
+        write_notebook(self.path, [(c, self.code[c]) for c in self.order])
         if not self.saved:
             self.engine.set_notebook(self.path)
             self.saved = True

@@ -5,27 +5,15 @@ before the engine fix it is named after.
 """
 from __future__ import annotations
 
-import json
-import os
 
-import pytest
 
 from reactive_kernel.engine import Engine
-
-_MTIME = [2_000_000_000_000_000_000]
-
+from tests.support.notebook_file import write_notebook
 
 def save(engine: Engine, path, cells: list[tuple[str, str]]) -> None:
     """Write the session's notebook file with ``cells`` (id, code) in page order."""
-    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "code", "id": cell_id, "metadata": {}, "execution_count": None,
-         "outputs": [], "source": code} for cell_id, code in cells]}
-    path = str(path)
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(notebook, handle)
-    _MTIME[0] += 1_000_000
-    os.utime(path, ns=(_MTIME[0], _MTIME[0]))
-    engine.set_notebook(path)
+    write_notebook(path, cells)
+    engine.set_notebook(str(path))
 
 
 def ran(report) -> list[str]:

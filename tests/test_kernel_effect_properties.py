@@ -9,7 +9,6 @@ KERNEL_PROPERTY_EXAMPLES.
 from __future__ import annotations
 
 import ast
-import json
 import os
 import tempfile
 
@@ -17,7 +16,8 @@ from hypothesis import HealthCheck, event, note, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tests.support.client import KernelSession
-from tests.test_effect_properties import SETUP, cell_code, run_all, user_state
+from tests.support.notebook_file import run_all, write_notebook
+from tests.test_effect_properties import SETUP, cell_code, user_state
 
 EXAMPLES = int(os.environ.get("KERNEL_PROPERTY_EXAMPLES", "12"))
 
@@ -38,7 +38,6 @@ class KernelEffectNotebook(RuleBasedStateMachine):
         self.code: dict[str, str] = {}
         self.binds: dict[str, tuple[str, ...]] = {}
         self.counter = 0
-        self.mtime = 1_000_000_000_000_000_000
         self.deleted: list[str] = []
         self.save()
         self.kernel = KernelSession("reactive", env={**os.environ, "JPY_SESSION_NAME": self.path})
@@ -48,13 +47,7 @@ class KernelEffectNotebook(RuleBasedStateMachine):
         self.tmp.cleanup()
 
     def save(self) -> None:
-        nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-              "cells": [{"cell_type": "code", "id": c, "metadata": {}, "execution_count": None,
-                         "outputs": [], "source": self.code[c]} for c in self.order]}
-        with open(self.path, "w", encoding="utf-8") as handle:
-            json.dump(nb, handle)
-        self.mtime += 1_000_000
-        os.utime(self.path, ns=(self.mtime, self.mtime))
+        write_notebook(self.path, [(c, self.code[c]) for c in self.order])
 
     def available_before(self, position: int) -> set[str]:
         names: set[str] = set()

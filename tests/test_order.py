@@ -2,26 +2,13 @@
 of the session's notebook file, registration order otherwise."""
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
 
 from reactive_kernel.engine import Engine
 from reactive_kernel.order import find_notebook, page_order
-
-
-def write_notebook(path, cells):
-    """cells: (id, source) in page order; bumps the mtime so a reread is seen."""
-    notebook = {
-        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
-        "cells": [{"cell_type": "code", "id": i, "source": src, "metadata": {}, "outputs": [],
-                   "execution_count": None} for i, src in cells],
-    }
-    previous = os.stat(path).st_mtime_ns if os.path.exists(path) else 0
-    path.write_text(json.dumps(notebook))
-    stamp = max(os.stat(path).st_mtime_ns, previous + 1_000_000)
-    os.utime(path, ns=(stamp, stamp))
+from tests.support.notebook_file import write_notebook
 
 
 def ran(report):

@@ -19,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from reactive_kernel.analysis import is_graph_name
 from reactive_kernel.engine import Engine
+from tests.support.notebook_file import run_all
 
 MAX_EXAMPLES = int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "300"))
 
@@ -53,17 +54,6 @@ def canon(value):
 
 def user_state(namespace) -> dict:
     return {k: canon(v) for k, v in namespace.items() if is_graph_name(k)}
-
-
-def run_all(cells: list[tuple[str, str]]):
-    """A fresh kernel running every live cell once, in kernel order."""
-    namespace: dict = {}
-    for cell_id, code in cells:
-        try:
-            exec(compile(code, f"<run-all {cell_id}>", "exec"), namespace)
-        except Exception as error:  # noqa: BLE001 - any error voids the promise
-            return namespace, f"{cell_id}: {type(error).__name__}: {error}"
-    return namespace, None
 
 
 @st.composite
