@@ -15,9 +15,7 @@ and then the comparison is skipped.  Rerunning an unchanged cell whose writes
 nobody reads, and which needs no ancestor, must run exactly that one cell.
 
 HYPOTHESIS_MAX_EXAMPLES (default 200) and HYPOTHESIS_STEPS (default 12) size
-the run.  Bugs already reproduced in tests/test_effect_regressions.py are
-steered around (see KNOWN_BUGS) so the suite stays green; set
-EFFECT_KNOWN_BUGS=hunt to generate them too.
+the run.  What it found is in tests/test_effect_regressions.py.
 """
 from __future__ import annotations
 
@@ -43,14 +41,6 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                            HealthCheck.data_too_large],
 )
-
-#: Triggers of bugs reproduced (xfail) in tests/test_effect_regressions.py, avoided
-#: unless EFFECT_KNOWN_BUGS=hunt.  Remove an entry when its regression test passes.
-#: Keys: a family name (not generated), "move_writer" (rerun the moved cell after a
-#: move), "deleted_code_match" (save the file on every deletion).
-KNOWN_BUGS: dict[str, bool] = {} if os.environ.get("EFFECT_KNOWN_BUGS") == "hunt" else {
-    # (empty: every bug found so far is fixed; its regression test passes)
-}
 
 SETUP = "import numpy as np\nimport pandas as pd"
 LISTS = ("L", "M", "out", "rest")
@@ -144,7 +134,7 @@ def family_options(available: set[str]) -> list[str]:
     lists = [n for n in LISTS if n in available]
     ok = []
     for name, (needs, _, _) in FAMILIES.items():
-        good = name not in KNOWN_BUGS
+        good = True
         for need in needs:
             if need == "{lst}":
                 good = good and bool(lists)
@@ -364,8 +354,6 @@ class EffectNotebook(RuleBasedStateMachine):
         target = data.draw(st.integers(1, len(self.order)))
         self.order.insert(target, cell_id)
         self.save()
-        if KNOWN_BUGS.get("move_writer"):
-            self.request(cell_id, self.code[cell_id])
         other = data.draw(st.sampled_from(self.order))
         self.request(other, self.code[other])
         self.settle()
@@ -376,7 +364,7 @@ class EffectNotebook(RuleBasedStateMachine):
         cell_id = data.draw(st.sampled_from(self.order[1:]))
         self.order.remove(cell_id)
         del self.code[cell_id], self.binds[cell_id]
-        if self.saved and (KNOWN_BUGS.get("deleted_code_match") or data.draw(st.booleans())):
+        if self.saved and data.draw(st.booleans()):
             self.save()
         self.log(f"forget([{cell_id!r}])")
         self.engine.forget([cell_id])
