@@ -3,7 +3,11 @@
 Both kernels run side by side; requests alternate between them in rounds so
 machine noise hits both alike.  A round trip is execute_request sent until
 the kernel reports idle for it (all outputs delivered).  Reported: medians and
-their ratio, and the ratio of the fastest runs (steadier on a busy machine).
+their ratio, and the spread of the per-round ratios (10th to 90th percentile).
+
+"edit with one dependent" compares what a person does in each kernel: with
+the reactive kernel, run the edited cell (its dependent reruns by itself);
+with plain ipykernel, run the edited cell and then the dependent.
 
     python benchmarks/bench_kernel.py [--rounds 300]
 """
@@ -16,11 +20,14 @@ import time
 from jupyter_client.manager import start_new_kernel
 
 SCENARIOS = {
-    # name: (code, send a cell id like JupyterLab does, rounds divisor)
-    "trivial cell, no cell id (console/nbclient)": ("x = 1", False, 1),
-    "trivial cell, with cell id (JupyterLab)": ("x = 1", True, 1),
-    "trivial expression, with cell id": ("1 + 1", True, 1),
-    "loop-heavy cell, with cell id": ("s = 0\nfor i in range(3_000_000):\n    s += i", True, 8),
+    # name: (setup cells, cells run per round by plain ipykernel, by the reactive
+    # kernel, rounds divisor); a cell is (code, cell id or None)
+    "trivial cell, no cell id (console/nbclient)": ([], [("x = 1", None)], None, 1),
+    "trivial cell, with cell id (JupyterLab)": ([], [("x = 1", "t")], None, 1),
+    "trivial expression, with cell id": ([], [("1 + 1", "e")], None, 1),
+    "edit with one dependent, with cell ids": (
+        [("a = 0", "ea"), ("b = a + 1", "eb")], [("a = 1", "ea"), ("b = a + 1", "eb")], [("a = 1", "ea")], 1),
+    "loop-heavy cell, with cell id": ([], [("s = 0\nfor i in range(3_000_000):\n    s += i", "l")], None, 8),
 }
 
 
@@ -51,20 +58,25 @@ def main() -> None:
     args = parser.parse_args()
     kernels = {name: start_new_kernel(kernel_name=name) for name in ("python3", "reactive")}
     try:
-        print(f"{'scenario':48} {'ipykernel':>11} {'reactive':>11} {'ratio':>7} {'min ratio':>9}")
-        for scenario, (code, with_id, divisor) in SCENARIOS.items():
+        print(f"{'scenario':42} {'ipykernel':>11} {'reactive':>11} {'ratio':>7} {'p10-p90 of round ratios':>24}")
+        for scenario, (setup, plain_cells, reactive_cells, divisor) in SCENARIOS.items():
+            cells = {"python3": plain_cells, "reactive": reactive_cells or plain_cells}
+            for name, (_, kc) in kernels.items():
+                for code, cell_id in setup:
+                    round_trip(kc, code, cell_id)
             rounds = max(10, args.rounds // divisor)
             times: dict[str, list[float]] = {name: [] for name in kernels}
             for i in range(rounds + 5):
                 for name, (_, kc) in kernels.items():
-                    t = round_trip(kc, code, f"bench-{scenario}" if with_id else None)
+                    t = sum(round_trip(kc, code, cell_id) for code, cell_id in cells[name])
                     if i >= 5:  # warm-up
                         times[name].append(t)
             base = statistics.median(times["python3"])
             reactive = statistics.median(times["reactive"])
-            fastest = min(times["reactive"]) / min(times["python3"])
-            print(f"{scenario:48} {base * 1e3:9.2f}ms {reactive * 1e3:9.2f}ms "
-                  f"{reactive / base:7.3f} {fastest:9.3f}")
+            ratios = sorted(r / p for r, p in zip(times["reactive"], times["python3"]))
+            low, high = ratios[len(ratios) // 10], ratios[(9 * len(ratios)) // 10]
+            print(f"{scenario:42} {base * 1e3:9.2f}ms {reactive * 1e3:9.2f}ms "
+                  f"{reactive / base:7.3f} {low:11.3f} - {high:.3f}")
     finally:
         for km, kc in kernels.values():
             kc.stop_channels()

@@ -1,5 +1,5 @@
 """Every example of the specification's "Examples" section
-(/work/shared/reactive-semantics.md, version 2), run in process.
+(../shared/reactive-semantics.md, version 2), run in process.
 
 The ``ran`` lists are checked exactly (cell ids and roles, in order) where the
 spec says which cells run; values are checked as the spec states them.
