@@ -324,3 +324,43 @@ def _from_library(value: Any, namespace: Mapping) -> bool:
     if not isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type)):
         return False
     return not defined_here(value, namespace)
+
+
+def reachable(value: Any, depth: int = 3, limit: int = _CONTAINER_ELEMENTS) -> list[Any]:
+    """Mutable objects ``value`` holds, through containers and instance
+    attributes, a few levels deep (a pipeline holding a model in a list of
+    tuples): a change to one of them is a change to ``value``."""
+    found: list[Any] = []
+    seen = {id(value)}
+    level = [value]
+    for _ in range(depth):
+        following = []
+        for holder in level:
+            for item in _members(holder):
+                if id(item) in seen or isinstance(item, (types.ModuleType, type, types.FunctionType)):
+                    continue
+                seen.add(id(item))
+                if isinstance(item, tuple) or not is_immutable(item):
+                    following.append(item)
+                    if not isinstance(item, tuple):
+                        found.append(item)
+                if len(seen) > limit:
+                    return found
+        level = following
+    return found
+
+
+def _members(value: Any) -> list[Any]:
+    try:
+        if isinstance(value, (list, tuple, set, frozenset, collections.deque)):
+            return list(value)[:_CONTAINER_ELEMENTS]
+        if isinstance(value, dict):
+            return list(value.values())[:_CONTAINER_ELEMENTS]
+        if _is_ndarray(value) or isinstance(value, (types.ModuleType, type)):
+            return []
+        attributes = object.__getattribute__(value, "__dict__")
+        if isinstance(attributes, dict):
+            return list(attributes.values())[:_CONTAINER_ELEMENTS]
+    except Exception:
+        pass
+    return []

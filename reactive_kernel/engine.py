@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, MutableMapping, Protocol
 
 from .analysis import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze
-from .effects import Resolved, contained, is_immutable, resolve
+from .effects import Resolved, contained, is_immutable, reachable, resolve
 from .graph import DataflowGraph
 from .namespace import Snapshot, Stash, namespace_changes
 from .order import NotebookFile, page_order
@@ -122,7 +122,7 @@ class Engine:
         self.binder: dict[str, str] = {}
         #: id(object) -> (cell, name) that first bound it: aliases share it
         self.objects: dict[int, tuple[str, str]] = {}
-        #: id(object) -> names of containers that held it when bound
+        #: id(object) -> names whose values held it (a few levels deep) when bound
         self.holders: dict[int, set[str]] = {}
         self.notebook = NotebookFile()
         self._notebook_path: str | None = None
@@ -288,7 +288,7 @@ class Engine:
             if entry is not None and self._still_holds(entry[1], item):
                 names.append(entry[1])
         for holder in self.holders.get(id(value), ()):
-            if self._still_holds(holder, value):
+            if any(x is value for x in reachable(self.namespace.get(holder, None))):
                 names.append(holder)
         return names
 
@@ -522,11 +522,11 @@ class Engine:
             if not name.isidentifier():
                 continue
             value = self.namespace.get(name, None)
+            for item in reachable(value):
+                holders.setdefault(id(item), set()).add(name)
             for item in contained(value):
                 if is_immutable(item):
                     continue
-                if item is not value:
-                    holders.setdefault(id(item), set()).add(name)
                 entry = objects.get(id(item))
                 if entry is None or entry[0] not in self.cells or not self._still_holds(entry[1], item):
                     objects[id(item)] = (cell_id, name)

@@ -155,6 +155,10 @@ class Run:
         engine.stale.add(cell.id)
         self.cause[cell.id] = cause
         self.report.ran.append(RunEntry(cell.id, step.role, CANCELLED))
+        if step.role == TARGET:
+            self.report.error = (
+                {"kind": "interrupted", "message": "the run was interrupted"} if cause is None else
+                {"kind": "upstream", "message": f"not run: upstream cell {cause} failed", "cell_id": cause})
         if cell.id in engine.graph:
             for reader in downstream(engine.graph, [cell.id]):
                 self._cancelled.setdefault(reader, cause)

@@ -122,3 +122,20 @@ def test_reader_of_a_value_a_failed_cell_left_runs_as_under_ipykernel():
     e.run("c3", "x = 1 / 0\nz = 5")
     report = e.run("c4", "w = z + 1")
     assert [(r.cell_id, r.status) for r in report.ran] == [("c4", "cancelled")]
+
+
+def test_object_held_deep_inside_another_cells_object():
+    # corpus: scikit-learn plot_target_encoder_cross_val: a pipeline holds
+    # `ridge` in a list of tuples; a later cell refits ridge
+    e = Engine()
+    run_cells(e, [
+        ("c0", "class Pipe:\n    def __init__(self, *steps):\n        self.steps = [(str(i), s) for i, s in enumerate(steps)]\n"),
+        ("c1", "ridge = {'coef': 1}"),
+        ("c2", "pipe = Pipe('enc', ridge)"),
+        ("c3", "coef = pipe.steps[-1][1]['coef']"),
+        ("c4", "ridge['coef'] = 2"),
+    ])
+    report = e.run("c3", "coef = pipe.steps[-1][1]['coef']")
+    assert e.namespace["coef"] == 1  # run-all: c3 reads before c4 changes ridge
+    assert e.namespace["ridge"] == {"coef": 2}
+    assert ran(report) == ["c1", "c2", "c3", "c4"]

@@ -59,7 +59,7 @@ class KernelNotebook(RuleBasedStateMachine):
         self.counter += 1
         cell_id = f"c{self.counter}"
         report = self.request(cell_id, code)
-        if report["error"] is None:
+        if (report["error"] or {}).get("kind") != "syntax":
             self.cells[cell_id] = code
         self.settle(report)
 
@@ -69,7 +69,7 @@ class KernelNotebook(RuleBasedStateMachine):
         cell_id = data.draw(st.sampled_from(sorted(self.cells)))
         code = data.draw(cell_code(self.available_before(cell_id)))
         report = self.request(cell_id, code)
-        if report["error"] is None:
+        if (report["error"] or {}).get("kind") != "syntax":
             self.cells[cell_id] = code
         self.settle(report)
 
