@@ -121,6 +121,10 @@ class Run:
         engine, cell = self.engine, step.cell
         self._status[cell.id] = status
         hidden, self._hidden = self._hidden, None
+        # what depends on the cell as it was planned (a failed run may leave
+        # bindings undone that its readers still wait for)
+        waiting = downstream(engine.graph, [cell.id]) if status not in (OK, INTERRUPTED) and \
+            cell.id in engine.graph else set()
         engine._record(cell, self._before or Snapshot({}), ok=status == OK, hidden=hidden)
         self._before = None
         self._changed[cell.id] = engine._changed_names(cell, self._old)
@@ -129,9 +133,8 @@ class Run:
         self.report.ran.append(RunEntry(cell.id, step.role, OK if status == OK else ERROR))
         if status == INTERRUPTED:
             self._stopped = True
-        elif status != OK and cell.id in engine.graph:
-            for reader in downstream(engine.graph, [cell.id]):
-                self._cancelled.setdefault(reader, cell.id)
+        for reader in waiting:
+            self._cancelled.setdefault(reader, cell.id)
 
     def _must_run(self, cell: Cell) -> bool:
         """Whether a descendant's result may differ: it is stale, or a cell

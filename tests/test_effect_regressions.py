@@ -139,3 +139,12 @@ def test_object_held_deep_inside_another_cells_object():
     assert e.namespace["coef"] == 1  # run-all: c3 reads before c4 changes ridge
     assert e.namespace["ridge"] == {"coef": 2}
     assert ran(report) == ["c1", "c2", "c3", "c4"]
+
+
+def test_readers_of_a_binding_a_failed_rerun_did_not_make_are_cancelled():
+    # corpus: learn-python3 03_conditionals_exercise (`if ____: x = ...` fails)
+    e = Engine()
+    run_cells(e, [("c2", "if undefined_guard:\n    size = 'long'"), ("c3", "ok = size == 'long'")])
+    report = e.run("c2", "if undefined_guard:\n    size = 'long'")
+    assert [(r["cell_id"], r["status"]) for r in report.to_json()["ran"]] == [
+        ("c2", "error"), ("c3", "cancelled")]
