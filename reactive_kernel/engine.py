@@ -138,7 +138,11 @@ class Engine:
         (or the same line typed again in a console) is not parsed again."""
         names = self._analyses.get(code)
         if names is None:
-            names = analyze(self.transform(code), magics=self.magics)
+            try:
+                transformed = self.transform(code)
+            except (SyntaxError, MemoryError, RecursionError) as error:  # IPython's transformer
+                raise CellSyntaxError(error) from None
+            names = analyze(transformed, magics=self.magics)
             if len(self._analyses) >= _ANALYSES_KEPT:
                 del self._analyses[next(iter(self._analyses))]
             self._analyses[code] = names

@@ -86,3 +86,13 @@ def test_deleting_a_name_is_its_cells_value_readers_do_not_rerun_providers():
         report = e.run("c4", "x = 1\ntry:\n    tmp\nexcept NameError:\n    x = 2")
         assert [r.cell_id for r in report.ran] == ["c4"]
     assert e.namespace["x"] == 2
+
+
+@pytest.mark.parametrize("code", ["-" * 100_000 + "1", "x = " + "(" * 300 + "1" + ")" * 300, "if True:\nx = 1"])
+def test_code_the_parser_cannot_handle_is_shown_as_ipython_shows_it(kernel, code):
+    kernel.execute("kept = 42", "kept")
+    result = kernel.execute(code, "odd", timeout=60)
+    assert result.status == "error"
+    assert result.reactive["error"]["kind"] == "syntax"
+    assert "reactive_kernel" not in result.text()
+    assert kernel.value("kept") == "42"
