@@ -31,6 +31,12 @@ class Resolved:
     mutations: frozenset
 
 
+def kind_of(value: Any, types_: type | tuple) -> bool:
+    """``isinstance`` by the real type only: user objects can make
+    ``isinstance`` run their code (``__class__`` through ``__getattribute__``)."""
+    return issubclass(type(value), types_)
+
+
 def type_name(cls: type) -> str:
     try:
         return f"{cls.__module__}.{cls.__qualname__}"
@@ -46,7 +52,7 @@ def _mro_names(value: Any) -> list[str]:
 
 
 def is_immutable(value: Any) -> bool:
-    if value is None or isinstance(value, types.ModuleType):
+    if value is None or kind_of(value, types.ModuleType):
         return True
     return any(name in table.IMMUTABLE_TYPES for name in _mro_names(value))
 
@@ -61,9 +67,9 @@ def is_iterator(value: Any) -> bool:
 def defined_here(value: Any, namespace: Mapping) -> bool:
     """Whether a function or class was defined by the notebook's own cells."""
     try:
-        if isinstance(value, types.FunctionType):
+        if kind_of(value, types.FunctionType):
             return value.__globals__ is namespace
-        if isinstance(value, type):
+        if kind_of(value, type):
             return value.__module__ == namespace.get("__name__", "builtins")
     except Exception:
         pass
@@ -73,7 +79,7 @@ def defined_here(value: Any, namespace: Mapping) -> bool:
 def notebook_class(value: Any, namespace: Mapping) -> str | None:
     """The name of the notebook class ``value`` is an instance of, if any."""
     cls = type(value)
-    if not isinstance(value, type) and defined_here(cls, namespace):
+    if not kind_of(value, type) and defined_here(cls, namespace):
         try:
             return cls.__name__
         except Exception:
@@ -109,7 +115,7 @@ def callee_path(callee: tuple[str, ...], namespace: Mapping) -> str | None:
     head = namespace.get(callee[0], _MISSING)
     if head is _MISSING:
         return "builtins." + callee[0] if len(callee) == 1 else None
-    if isinstance(head, types.ModuleType):
+    if kind_of(head, types.ModuleType):
         return ".".join([getattr(head, "__name__", callee[0]), *callee[1:]])
     if len(callee) == 1:
         try:
@@ -189,7 +195,7 @@ def resolve(
         if root in local:
             return
         value = namespace.get(root, _MISSING)
-        if isinstance(value, types.ModuleType):
+        if kind_of(value, types.ModuleType):
             return
         if _mutates(effect, value) and (value is _MISSING or not is_immutable(value)):
             mutated.add(root)
@@ -300,9 +306,9 @@ def contained(value: Any) -> list[Any]:
         if _is_ndarray(value):
             base = value.base
             return found if base is None else [value, base]
-        if isinstance(value, (list, tuple, set, frozenset, collections.deque)):
+        if kind_of(value, (list, tuple, set, frozenset, collections.deque)):
             items = value
-        elif isinstance(value, dict):
+        elif kind_of(value, dict):
             items = value.values()
         else:
             return found
@@ -321,7 +327,7 @@ def _is_ndarray(value: Any) -> bool:
 
 def _from_library(value: Any, namespace: Mapping) -> bool:
     """A function or class that the notebook did not define."""
-    if not isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type)):
+    if not kind_of(value, (types.FunctionType, types.BuiltinFunctionType, type)):
         return False
     return not defined_here(value, namespace)
 
@@ -337,12 +343,12 @@ def reachable(value: Any, depth: int = 3, limit: int = _CONTAINER_ELEMENTS) -> l
         following = []
         for holder in level:
             for item in _members(holder):
-                if id(item) in seen or isinstance(item, (types.ModuleType, type, types.FunctionType)):
+                if id(item) in seen or kind_of(item, (types.ModuleType, type, types.FunctionType)):
                     continue
                 seen.add(id(item))
-                if isinstance(item, tuple) or not is_immutable(item):
+                if kind_of(item, tuple) or not is_immutable(item):
                     following.append(item)
-                    if not isinstance(item, tuple):
+                    if not kind_of(item, tuple):
                         found.append(item)
                 if len(seen) > limit:
                     return found
@@ -352,11 +358,11 @@ def reachable(value: Any, depth: int = 3, limit: int = _CONTAINER_ELEMENTS) -> l
 
 def _members(value: Any) -> list[Any]:
     try:
-        if isinstance(value, (list, tuple, set, frozenset, collections.deque)):
+        if kind_of(value, (list, tuple, set, frozenset, collections.deque)):
             return list(value)[:_CONTAINER_ELEMENTS]
-        if isinstance(value, dict):
+        if kind_of(value, dict):
             return list(value.values())[:_CONTAINER_ELEMENTS]
-        if _is_ndarray(value) or isinstance(value, (types.ModuleType, type)):
+        if _is_ndarray(value) or kind_of(value, (types.ModuleType, type)):
             return []
         attributes = object.__getattribute__(value, "__dict__")
         if isinstance(attributes, dict):

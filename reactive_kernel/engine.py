@@ -31,7 +31,7 @@ _SCALARS = (int, float, complex, str, bytes, bool, type(None))
 
 
 def _comparable(value: Any) -> bool:
-    return isinstance(value, types.ModuleType) or type(value) in _SCALARS
+    return issubclass(type(value), types.ModuleType) or type(value) in _SCALARS
 
 
 def _same(old: Any, new: Any) -> bool:

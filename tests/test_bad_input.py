@@ -96,3 +96,40 @@ def test_code_the_parser_cannot_handle_is_shown_as_ipython_shows_it(kernel, code
     assert result.reactive["error"]["kind"] == "syntax"
     assert "reactive_kernel" not in result.text()
     assert kernel.value("kept") == "42"
+
+
+HOSTILE = '''class Hostile:
+    def __getattribute__(self, name):
+        raise RuntimeError('no ' + name)
+    def __eq__(self, other):
+        raise RuntimeError('eq')
+    def __hash__(self):
+        raise RuntimeError('hash')
+    def __bool__(self):
+        raise RuntimeError('bool')
+    def __repr__(self):
+        raise RuntimeError('repr')
+    def __iter__(self):
+        raise RuntimeError('iter')
+'''
+
+
+def test_hostile_objects_change_nothing_but_their_own_cells():
+    e = Engine()
+    e.run("c1", HOSTILE)
+    e.run("c2", "h = Hostile()\nbox = [h]\nplain = [1, 2]")
+    e.run("c3", "box.append(1)")
+    e.run("c4", "n = len(box) + len(plain)")
+    assert e.namespace["n"] == 4
+    report = e.run("c2", "h = Hostile()\nbox = [h]\nplain = [1, 2]")
+    assert [r.status for r in report.ran] == ["ok", "ok", "ok"]
+    assert e.namespace["n"] == 4
+
+
+def test_hostile_object_in_the_real_kernel(kernel):
+    kernel.execute(HOSTILE, "hostile-class")
+    made = kernel.execute("h = Hostile()\nitems = [h]", "hostile-make")
+    used = kernel.execute("items.append(2)\ncount = len(items)", "hostile-use")
+    assert made.status == used.status == "ok"
+    assert "reactive" in used.reply["metadata"]
+    assert kernel.value("count") == "2"
