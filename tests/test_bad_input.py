@@ -3,7 +3,10 @@ text the wire cannot carry, aborted requests; every execute_request gets
 exactly one reply, with ``metadata.reactive``."""
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from reactive_kernel.engine import Engine
 from reactive_kernel.request import MetadataReader
@@ -133,3 +136,31 @@ def test_hostile_object_in_the_real_kernel(kernel):
     assert made.status == used.status == "ok"
     assert "reactive" in used.reply["metadata"]
     assert kernel.value("count") == "2"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=12,
+)
+odd_text = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["print('\\ud800')", "x = '\\x00'", "\x00", "'\\udfff'", "(" * 400 + ")" * 400,
+                     "y = 1\n" * 2000, "  indented = 1", "%%cell\n", "%%keep\nk = 1", "del print",
+                     "del tmp_not_there"]),
+)
+
+
+@settings(max_examples=int(os.environ.get("BAD_INPUT_EXAMPLES", "60")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(cell_id=json_values, deleted=json_values, options=json_values, code=odd_text)
+def test_any_metadata_and_text_get_one_reply_with_reactive_metadata(kernel, cell_id, deleted, options, code):
+    kernel.execute("sentinel = 'intact'", "sentinel")
+    metadata = {"cellId": cell_id, "deletedCells": deleted, "reactive": options}
+    msg_id = kernel.send(code, None, metadata=metadata, stop_on_error=False)
+    result = kernel.collect([msg_id], timeout=60)[0]
+    assert result.status in ("ok", "error")
+    assert "reactive" in result.reply["metadata"]
+    assert "reactive_kernel" not in result.text()
+    if deleted != ["sentinel"]:
+        assert kernel.value("sentinel") == "'intact'"
