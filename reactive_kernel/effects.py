@@ -151,7 +151,9 @@ def resolve(
 
     reads = set(names.reads)
     binds = set(names.bindings)
-    mutated = set(names.mutations)
+    # a module's state (pd.options..., plt.rcParams[...]) is not a value the
+    # rules follow, as method calls on modules are not (np.random.seed)
+    mutated = {n for n in names.mutations if not kind_of(namespace.get(n), types.ModuleType)}
     local = names.bindings
     effects: list[Effect] = list(names.effects)
 

@@ -150,3 +150,13 @@ def test_a_deliberately_failing_cell_runs_once_in_a_run_all():
         e.run(cell_id, code)
     assert runs == ["c1"]
     assert e.namespace["w"] == 5
+
+
+def test_setting_a_modules_options_is_not_a_mutation_of_the_module():
+    # corpus: pydata-book sets pd.options.display.max_rows in its first cell and
+    # resets it at the end; every pandas cell depended on both, and rerunning
+    # any one cell reran 99 (ch11) to 140 (ch05) cells
+    e = notebook(("c1", "import json\njson.custom_option = 20"), ("c2", "s = json.dumps([1])"),
+                 ("c3", "json.custom_option = 10"))
+    assert e.cells["c1"].names.mutations == frozenset()
+    assert ran(e.run("c2", "s = json.dumps([1])")) == ["c2"]
