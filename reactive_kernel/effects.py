@@ -251,21 +251,10 @@ def resolve(
             return False
         seen_calls.add(key)
         try:
-            for inner in target.effects:
-                if inner.root != param:
-                    continue
-                if inner.kind == "store":
-                    return True
-                if inner.kind == "method":
-                    if value is _MISSING or inner.chained:
-                        if inner.method in table.CHAINED_MUTATORS or inner.inplace:
-                            return True
-                    elif inner.inplace or method_mutates(value, inner.method, summary, namespace):
-                        return True
-                elif inner.kind == "iter" and value is not _MISSING and is_iterator(value):
-                    return True
-                elif inner.kind == "arg" and _mutates(inner, value):
-                    return True
+            # the callee's effects on its parameter, judged with the caller's value
+            # (whether that value is immutable is checked once, in ``decide``)
+            if any(inner.root == param and _mutates(inner, value) for inner in target.effects):
+                return True
             return False
         finally:
             seen_calls.discard(key)
