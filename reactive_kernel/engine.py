@@ -18,7 +18,7 @@ from .effects import Resolved, contained, is_immutable, reachable, resolve
 from .graph import DataflowGraph
 from .namespace import Snapshot, Stash, namespace_changes
 from .order import NotebookFile, page_order
-from .planner import downstream, later_values, needed_ancestors, outside_values
+from .planner import downstream, later_values, needed_ancestors, outside_values, upstream
 from .report import Report
 from .run import ANCESTOR, CLEAN, DESCENDANT, ERROR, INTERRUPTED, KEEP, OK, TARGET, Run, Step
 
@@ -92,6 +92,9 @@ class Cell:
     #: after a failure, the versions of its providers then: while they and
     #: the code stay the same, rerunning it for a reader would fail again
     failed: dict | None = None
+    #: known from the notebook file but not run in this session (after a
+    #: restart): an ancestor to run when a cell needs it, never a descendant
+    unrun: bool = False
 
 
 class Engine:
@@ -126,6 +129,11 @@ class Engine:
         self.holders: dict[int, set[str]] = {}
         self.notebook = NotebookFile()
         self._notebook_path: str | None = None
+        #: whether the file's cell ids are the requests' ids, so its cells can
+        #: be registered before they run
+        self._register_file = False
+        #: the live page order a frontend reported (the companion), if any
+        self._page: list[str] | None = None
         self._analyses: dict[str, Names] = {}
         self._anonymous = itertools.count(1)
         self._pending_ancestors: set[str] = set()
@@ -155,7 +163,17 @@ class Engine:
         """Cells that read a value ``cell_id`` writes."""
         return self.graph.readers(cell_id) if cell_id in self.graph else set()
 
+    def upstream(self, cell_id: str) -> set[str]:
+        """Cells whose values ``cell_id`` reads, directly or through others."""
+        return upstream(self.graph, [cell_id]) if cell_id in self.graph else set()
+
+    def downstream(self, cell_id: str) -> set[str]:
+        """Cells that read what ``cell_id`` writes, directly or through others."""
+        return downstream(self.graph, [cell_id]) if cell_id in self.graph else set()
+
     def order_source(self) -> str:
+        if self._page is not None:
+            return "page"
         return "notebook" if self.notebook.path else "registration"
 
     def present(self, name: str) -> bool:
@@ -204,18 +222,42 @@ class Engine:
         return message
 
     # -- notebook order ------------------------------------------------------
-    def set_notebook(self, path: str | None) -> None:
+    def set_notebook(self, path: str | None, register: bool = False) -> None:
         """The session's notebook file (or None): its saved page order is the
-        notebook order from now on, reread whenever the file changes."""
+        notebook order from now on, reread whenever the file changes.  With
+        ``register`` (the file's cell ids are the frontend's), its code cells
+        are known before they run: after a restart, running a cell runs the
+        ancestors it needs."""
         self._notebook_path = path
+        self._register_file = register
+
+    def set_page_order(self, cell_ids: list[str] | None) -> None:
+        """The live page order a frontend reports (None: no longer known).
+        It is the notebook order until then, unsaved cells included."""
+        page = [c for c in dict.fromkeys(cell_ids)] if cell_ids is not None else None
+        if page == self._page:
+            return
+        self._page = page
+        self._sync_order(force=True)
+
+    def sync_notebook(self) -> None:
+        """Reread the notebook file if it changed (order, registered cells)."""
+        self._sync_order()
 
     def _sync_order(self, force: bool = False) -> None:
         changed = self.notebook.refresh(self._notebook_path)
-        if not (changed or force) or not self.notebook.path or not self.graph.pos:
+        if changed and self._register_file:
+            self._register_file_cells()
+        if not (changed or force) or not self.graph.pos:
             return
         current = self.graph.sequence()
-        codes = {c: self.cells[c].code for c in current if c in self.cells}
-        wanted = page_order(current, codes, self.notebook.cells)
+        if self._page is not None:
+            wanted = page_order(current, {}, [(c, "") for c in self._page], by_code=False)
+        elif self.notebook.path:
+            codes = {c: self.cells[c].code for c in current if c in self.cells}
+            wanted = page_order(current, codes, self.notebook.cells)
+        else:
+            return
         if wanted == current:
             return
         graph = self.graph
@@ -229,6 +271,25 @@ class Engine:
             last = graph.last_writer(name)
             if last is not None and last != owner:
                 self.stale.add(last)
+
+    def _register_file_cells(self) -> None:
+        """Know the file's code cells without running them.  A cell not run
+        yet takes the file's code; one that ran keeps the code it ran."""
+        for cell_id, code in self.notebook.cells:
+            cell = self.cells.get(cell_id)
+            if cell is not None and (not cell.unrun or cell.code == code):
+                continue
+            try:
+                static = self.analyze(code)
+            except CellSyntaxError:
+                continue  # it fails when run; nothing can need it before
+            if cell is None:
+                cell = Cell(cell_id, code, static, unrun=True)
+                self.cells[cell_id] = cell
+                self.graph.place(cell_id)
+            cell.code, cell.static = code, static
+            self.stale.add(cell_id)
+            self._refresh(cell, running=True)
 
     # -- requests ----------------------------------------------------------
     def request(self, cell_id: str | None, code: str, mode: str = CLEAN) -> Run:
@@ -252,7 +313,8 @@ class Engine:
         previous_writes: set[str] = set()
         if previous is not None:
             followers = graph.readers(cell_id)
-            previous_writes = set(previous.bound | previous.names.writes)
+            # a cell known only from the file never wrote anything
+            previous_writes = set() if previous.unrun else set(previous.bound | previous.names.writes)
             if previous.code != code:
                 previous.failed = None
             cell = previous
@@ -260,7 +322,7 @@ class Engine:
             cell = Cell(cell_id, code, static, anonymous=cell_id.startswith("anonymous-"))
             self.cells[cell_id] = cell
             graph.place(cell_id)
-            if self.notebook.path:
+            if self.notebook.path or self._page is not None:
                 self._sync_order(force=True)
         cell.code, cell.static = code, static
         self._refresh(cell, running=True)
@@ -326,6 +388,11 @@ class Engine:
         for cell_id in graph.order(doomed):
             cell = self.cells.pop(cell_id)
             readers = graph.readers(cell_id)
+            if cell.unrun:  # it changed nothing: only its readers' providers change
+                self.stale |= readers
+                graph.remove(cell_id)
+                self.stale.discard(cell_id)
+                continue
             self._pending_descendants |= readers
             self.stale |= readers
             earlier = {name: graph.provider(cell_id, name) for name in cell.bound | cell.names.writes}
@@ -357,7 +424,12 @@ class Engine:
               followers: set[str] = frozenset()) -> Run:
         graph, cells = self.graph, self.cells
         restore = {c for c in (*restore, *self._pending_ancestors) if c in cells}
-        followers = {c for c in (*followers, *self._pending_descendants) if c in cells}
+        # a cell not run in this session shows nothing to update: it runs
+        # only when a cell needs it (or is requested)
+        followers = {c for c in (*followers, *self._pending_descendants) if c in cells and not cells[c].unrun}
+
+        def unrun(cell_id: str) -> bool:
+            return cells[cell_id].unrun and cell_id != target
         cleared = self._pending_cleared
         self._pending_ancestors, self._pending_descendants, self._pending_cleared = set(), set(), []
         self.stale |= restore  # their values are gone: they must run
@@ -370,7 +442,7 @@ class Engine:
         starts = ancestors | ({target} if target else set())
         if self.autorun:
             starts |= followers
-            below = downstream(graph, starts)
+            below = downstream(graph, starts, unrun)
             # every cell that runs must read current values: a cell pulled in
             # as a descendant may read a provider outside the plan whose value
             # was overwritten (e.g. by a mutation); that provider runs too
@@ -388,7 +460,7 @@ class Engine:
                     break
                 ancestors |= extra
                 starts |= extra
-                below = downstream(graph, starts)
+                below = downstream(graph, starts, unrun)
         else:  # without autorun, cells that would follow only become stale
             below = set()
             self.stale |= (followers | downstream(graph, starts | followers)) - starts
@@ -489,6 +561,7 @@ class Engine:
         cell.bound = changed | {n for n in cell.bound if self.owner.get(n) == cell.id}
         cell.deleted = deleted
         cell.runs += 1
+        cell.unrun = False
         if ok:
             # a binding that may not have happened (in an if, a loop, an
             # except) is the cell's only if the run changed the name

@@ -278,7 +278,9 @@ class ReactiveKernel(IPythonKernel):
             self.displayed.difference_update(deleted)
             for cell in deleted:
                 self.prompts.pop(cell, None)
-        self.engine.set_notebook(self._notebook_file())
+        # VS Code's cell ids are not the file's: its cells cannot be known before they run
+        self.engine.set_notebook(self._notebook_file(),
+                                 register="__vsc_ipynb_file__" not in self.shell.user_ns)
         directives = parse_directives(code)
         if directives.cell_name:
             self.cell_names.add(directives.cell_name)

@@ -74,12 +74,13 @@ def find_notebook(session: object, cwd: str) -> str | None:
     return None
 
 
-def page_order(known: list[str], codes: dict[str, str], file_cells: list[tuple[str, str]]) -> list[str]:
+def page_order(known: list[str], codes: dict[str, str], file_cells: list[tuple[str, str]],
+               by_code: bool = True) -> list[str]:
     """The known cells in page order.
 
     Cells in the file take their place in it, matched by id or, where the
-    frontend's ids are not the file's (VS Code), by code when exactly one
-    file cell has it.  A cell the file does not show yet stays right after the
+    frontend's ids are not the file's (VS Code) and ``by_code``, by code when
+    exactly one file cell has it.  A cell the file does not show yet stays right after the
     cell it followed before.
     """
     file_ids = [cell_id for cell_id, _ in file_cells]
@@ -95,7 +96,7 @@ def page_order(known: list[str], codes: dict[str, str], file_cells: list[tuple[s
             taken.add(cell)
     # ids that are not the file's (VS Code's URIs): match by code instead;
     # where the ids are the file's, a cell missing from it is just not saved yet
-    for cell in known if not taken else ():
+    for cell in known if by_code and not taken else ():
         matches = [m for m in by_code.get(codes.get(cell, "").strip(), []) if m not in taken]
         if len(matches) == 1:
             where[cell] = rank[matches[0]]

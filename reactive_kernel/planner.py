@@ -38,16 +38,30 @@ def needed_ancestors(
     return taken, stopped
 
 
-def downstream(graph: DataflowGraph, cells: Iterable[str]) -> set[str]:
+def downstream(graph: DataflowGraph, cells: Iterable[str],
+               skip: Callable[[str], bool] | None = None) -> set[str]:
     """Every cell that reads, directly or transitively, a value ``cells`` write
-    (not including them unless reached)."""
+    (not including them unless reached).  Cells ``skip`` rejects are neither
+    taken nor passed through."""
     seen: set[str] = set()
     stack = list(cells)
     while stack:
         for reader in graph.readers(stack.pop()):
-            if reader not in seen:
+            if reader not in seen and not (skip and skip(reader)):
                 seen.add(reader)
                 stack.append(reader)
+    return seen
+
+
+def upstream(graph: DataflowGraph, cells: Iterable[str]) -> set[str]:
+    """Every cell whose value ``cells`` read, directly or transitively."""
+    seen: set[str] = set()
+    stack = list(cells)
+    while stack:
+        for provider in graph.providers(stack.pop()).values():
+            if provider is not None and provider not in seen:
+                seen.add(provider)
+                stack.append(provider)
     return seen
 
 

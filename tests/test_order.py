@@ -147,3 +147,21 @@ def test_kernel_reads_page_order_from_the_session_notebook(tmp_path):
         assert "defined only in a later cell" in failed.reply["content"]["evalue"]
         assert "save the notebook" not in failed.reply["content"]["evalue"]
         assert kernel.value("w") == "3"
+
+
+def test_live_page_order_from_a_frontend_wins_over_the_saved_file(tmp_path):
+    """The companion reports the page order, unsaved inserted cells included."""
+    path = tmp_path / "nb.ipynb"
+    write_notebook(path, [("c1", "x = 1"), ("c3", "y = x * 10")])
+    e = Engine()
+    e.set_notebook(str(path))
+    e.run("c1", "x = 1")
+    e.run("c3", "y = x * 10")
+    e.set_page_order(["c1", "c2", "c3"])  # c2 inserted between, not saved
+    report = e.run("c2", "x = 2")
+    assert report.order == "page"
+    assert ran(report) == [("c2", "ok"), ("c3", "ok")]
+    assert e.namespace["y"] == 20
+    assert e.upstream("c3") == {"c2"} and e.downstream("c1") == set() and e.downstream("c2") == {"c3"}
+    e.set_page_order(None)
+    assert e.order_source() == "notebook"
