@@ -17,14 +17,22 @@ from traitlets import Bool, Enum, Int, Type
 
 from . import __version__
 from .directives import parse as parse_directives
+from .companion import Companion
 from .engine import Engine
+from .explain import is_query
+from .magic import ReactiveMagics
 from .run import CANCELLED, CLEAN, ERROR, INTERRUPTED, KEEP, OK, TARGET, Run, Step
 from .order import find_notebook
-from .outputs import Recording, display_id, labelled
+from .marks import cancelled_mark, rerun_mark, stale_mark
+from .outputs import Recording, anchor, display_id, labelled, with_mark
 from .report import Report
 from .request import MetadataReader
 from .sql import SqlCells
 from .summary import label, summarize
+from .widgets import OutputCapture, holding
+
+#: the largest output kept to repeat under a stale mark (characters)
+_BUNDLE_KEPT = 2_000_000
 
 _OUTPUT_TYPES = frozenset(
     {"stream", "display_data", "execute_result", "error", "clear_output", "update_display_data"}
@@ -46,6 +54,8 @@ class OutputRouter:
         self.held: frozenset = frozenset()
         #: whether any output of the current recording reached the frontend
         self.shown = False
+        #: Output widgets capturing output: what they capture is theirs
+        self.capture = OutputCapture()
 
     def send(self, stream, msg_or_type, content=None, *args, **kwargs):
         recording = self.recording
@@ -54,7 +64,11 @@ class OutputRouter:
                 msg_type, body = msg_or_type["header"]["msg_type"], msg_or_type["content"]
             else:
                 msg_type, body = msg_or_type, content or {}
-            if msg_type == "update_display_data" and not recording.owns(
+            if msg_type in ("comm_msg", "comm_close"):
+                self.capture.see(msg_type, body)
+            elif self.capture:
+                pass  # the frontend routes it into an Output widget
+            elif msg_type == "update_display_data" and not recording.owns(
                 body.get("transient", {}).get("display_id")
             ):
                 pass  # updates a display of another cell (a handle kept in a variable)
@@ -76,6 +90,7 @@ class OutputRouter:
         _flush()
         recording = Recording()
         self.recording, self.held, self.shown = recording, frozenset(held), False
+        self.capture.reset()
         try:
             yield recording
         finally:
@@ -187,15 +202,19 @@ class ReactiveKernel(IPythonKernel):
         False,
         config=True,
         help="Let clean reruns drop tables a SQL cell created on an external database "
-        "(the embedded SQLite database always is; without this only `%%sql --drop` cells are).",
+        "(the embedded DuckDB database always is; without this only `%%sql --drop` cells are).",
     )
     sql_display_rows = Int(20, config=True, help="Rows of a SQL result shown in the cell.")
+    sql_fetch_rows = Int(
+        0, config=True, help="At most this many rows of a SQL result fetched into its DataFrame (0: all)."
+    )
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         shell = self.shell
         self.sql = SqlCells(shell, drop_external=self.sql_drop_external)
         self.sql.display_rows = self.sql_display_rows
+        self.sql.fetch_rows = self.sql_fetch_rows or None
         self.sql.register_magics()
         self.engine = Engine(
             shell.user_ns,
@@ -209,12 +228,24 @@ class ReactiveKernel(IPythonKernel):
         self.displayed: set[str] = set()
         #: the execution count each cell showed when it last ran as requested
         self.prompts: dict[str, int] = {}
+        #: each displayed cell's own output, unmarked, to mark it stale later
+        #: (None: too large to keep)
+        self.bundles: dict[str, tuple[dict, dict] | None] = {}
+        #: displayed cells now showing a stale mark
+        self.marked_stale: set[str] = set()
+        self._count: int | None = None
+        self._deleted = False
         #: execute requests received but not yet dispatched: msg_id -> cell id
         self.queued: dict[str, str] = {}
         #: ids given by ``%%cell NAME``: readable, so notes show them
         self.cell_names: set[str] = set()
         self.metadata_reader = MetadataReader(self.log)
         self._report = None
+        #: the last request's report but for `%reactive` queries: what `%reactive` shows
+        self.last_report: Report | None = None
+        shell.register_magics(ReactiveMagics(shell, self))
+        #: the ``reactive`` comm: live page order and cell states for a frontend companion
+        self.companion = Companion(self)
 
     # -- requests waiting behind the running one -----------------------------------
     async def shell_channel_thread_main(self, msg):
@@ -242,6 +273,8 @@ class ReactiveKernel(IPythonKernel):
         """Every execute_reply says what happened, an aborted one included."""
         metadata = super().finish_metadata(parent, metadata, reply_content)
         report, self._report = self._report, None
+        if report is not None and not is_query(parse_directives(parent.get("content", {}).get("code", "")).code):
+            self.last_report = report
         if report is None and parent.get("header", {}).get("msg_type") == "execute_request":
             request = self.metadata_reader.read(parent.get("metadata"))
             report = Report(cell_id=request.cell_id, mode=request.mode or self.rerun_mode,
@@ -276,8 +309,10 @@ class ReactiveKernel(IPythonKernel):
         if deleted:
             self.engine.forget(deleted)
             self.displayed.difference_update(deleted)
+            self.marked_stale.difference_update(deleted)
             for cell in deleted:
                 self.prompts.pop(cell, None)
+                self.bundles.pop(cell, None)
         # VS Code's cell ids are not the file's: its cells cannot be known before they run
         self.engine.set_notebook(self._notebook_file(),
                                  register="__vsc_ipynb_file__" not in self.shell.user_ns)
@@ -307,6 +342,9 @@ class ReactiveKernel(IPythonKernel):
 
         reply = None
         run.queued = lambda: set(self.queued.values()) - {target}
+        #: the request's execution count: what rerun marks say they ran for
+        self._count = self.shell.execution_count
+        self._deleted = bool(deleted)
         try:
             for step in run:
                 self.shell.explain_missing = (
@@ -328,8 +366,10 @@ class ReactiveKernel(IPythonKernel):
         if reply is None:  # an ancestor failed or the cascade was interrupted
             reply = self._cancelled_reply(run, replaceable)
         self._mark_cancelled(run)
+        self._mark_stale(run)
         self._show_summary(run)
         self._report = run.report
+        self.companion.finished(run)
         return reply
 
     async def _run_target(self, step: Step, run: Run, base, store_history, user_expressions,
@@ -343,20 +383,27 @@ class ReactiveKernel(IPythonKernel):
             reply = await base(step.cell.code, False, store_history, user_expressions,
                                allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
         run.finish(step, _status(None if reply["status"] == "ok" else reply.get("ename", "")))
-        # A cell that shows nothing gets no display: an empty one would still
-        # take a row in the frontend under every assignment cell.  If such a
-        # cell ever shows something when rerun for another, that goes to the
-        # requesting cell, labelled.
-        if replaceable and recording:
-            data, metadata = recording.bundle()
-            if not recording.foldable:  # keep the live widget; reruns show below it
-                data, metadata = {}, {}
-            elif self.router.shown:
+        # Every cell with an id gets one display, so a later rerun can replace
+        # its output in place; a cell that shows nothing gets an invisible one.
+        if replaceable:
+            data, metadata = recording.bundle() if recording else anchor()
+            shown = self.router.shown
+            if not recording.foldable:  # widgets next to other output: one Output widget
+                held = holding(recording.parts, data.get("text/plain", ""))
+                # without ipywidgets' Output, the live widget stays; reruns show below it
+                (data, metadata), shown = (held, shown) if held else (anchor(), False)
+            if shown:
                 self._send("clear_output", {"wait": True})
             self._send("display_data", {"data": data, "metadata": metadata,
                                         "transient": {"display_id": display_id(step.cell.id)}})
-            self.displayed.add(step.cell.id)
+            self._own_display(step.cell.id, data, metadata)
         return reply
+
+    def _own_display(self, cell_id: str, data: dict, metadata: dict) -> None:
+        self.displayed.add(cell_id)
+        self.marked_stale.discard(cell_id)
+        size = sum(len(v) for v in data.values() if isinstance(v, str))
+        self.bundles[cell_id] = (data, metadata) if size <= _BUNDLE_KEPT else None
 
     async def _run_other(self, step: Step, run: Run) -> None:
         with self.router.record() as recording:
@@ -365,7 +412,12 @@ class ReactiveKernel(IPythonKernel):
         run.finish(step, _status(None if error is None else type(error).__name__))
         tag = {"reactive": {"cell_id": step.cell.id, "role": step.role}}
         if step.cell.id in self.displayed:
-            data, metadata = recording.bundle()
+            data, metadata = recording.bundle() if recording else anchor()
+            if not recording.foldable:
+                data, metadata = holding(recording.parts, data.get("text/plain", "")) or (data, metadata)
+            self._own_display(step.cell.id, data, metadata)
+            mark = rerun_mark(self.engine, run, step.cell, step.role, self._count, self._deleted)
+            data, metadata = with_mark(data, metadata, mark)
             self._send("update_display_data", {
                 "data": data, "metadata": {**metadata, **tag},
                 "transient": {"display_id": display_id(step.cell.id)}}, metadata=tag)
@@ -400,20 +452,36 @@ class ReactiveKernel(IPythonKernel):
         return "the run was interrupted"
 
     def _mark_cancelled(self, run: Run) -> None:
-        """A cancelled cell's old output would pass for current: replace it."""
+        """A cancelled cell's old output would pass for current: say it is not."""
         for entry in run.report.ran:
-            if entry.status == CANCELLED and entry.cell_id in self.displayed:
-                tag = {"reactive": {"cell_id": entry.cell_id, "role": entry.role}}
-                note = f"(not run: {self._why_cancelled(run, entry.cell_id)}; this cell is stale)"
-                self._send("update_display_data", {
-                    "data": {"text/plain": note}, "metadata": tag,
-                    "transient": {"display_id": display_id(entry.cell_id)}}, metadata=tag)
+            if entry.status == CANCELLED and entry.role != TARGET and entry.cell_id in self.displayed:
+                self._mark(entry.cell_id, cancelled_mark(self._why_cancelled(run, entry.cell_id)), entry.role)
+
+    def _mark_stale(self, run: Run) -> None:
+        """Cells left stale by this request (autorun off, a move, a deferred
+        descendant whose own request is not queued) say so under their output."""
+        ran = {e.cell_id for e in run.report.ran}
+        waiting = set(self.queued.values())
+        for cell_id in run.report.stale:
+            if cell_id in self.displayed and cell_id not in ran | waiting | self.marked_stale:
+                self._mark(cell_id, stale_mark(self._count), "stale")
+                self.marked_stale.add(cell_id)
+
+    def _mark(self, cell_id: str, mark: str, role: str) -> None:
+        kept = self.bundles.get(cell_id)
+        if kept is None and cell_id in self.bundles:
+            return  # too large to repeat: the requesting cell's note tells
+        data, metadata = with_mark(*(kept or ({}, {})), mark)
+        tag = {"reactive": {"cell_id": cell_id, "role": role}}
+        self._send("update_display_data", {"data": data, "metadata": {**metadata, **tag},
+                                           "transient": {"display_id": display_id(cell_id)}},
+                   metadata=tag)
 
     def _label(self, step: Step) -> str:
         return f"{label(step.cell, self.cell_names)} ({step.role})"
 
     def _show_summary(self, run: Run) -> None:
-        text = summarize(run.report, self.engine, self.cell_names)
+        text = summarize(run.report, self.engine, self.cell_names, deleted=self._deleted)
         if text is not None:
             data, metadata = text
             tag = {"reactive": {"summary": True}}
@@ -439,9 +507,10 @@ class ReactiveKernel(IPythonKernel):
             "traceback": [f"\x1b[0;31mThis cell did not run: {why}.\x1b[0m"],
         }
         if replaceable and run.report.cell_id:  # shown as the cell's display, so a later rerun replaces it
-            self._send("display_data", {"data": {"text/plain": content["traceback"][0]}, "metadata": {},
+            data = {"text/plain": content["traceback"][0]}
+            self._send("display_data", {"data": data, "metadata": {},
                                         "transient": {"display_id": display_id(run.report.cell_id)}})
-            self.displayed.add(run.report.cell_id)
+            self._own_display(run.report.cell_id, data, {})
         else:
             self._publish_error(content)
         return {**content, "execution_count": self.shell.execution_count - 1,

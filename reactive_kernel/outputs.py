@@ -143,6 +143,53 @@ def compose(parts: list[tuple]) -> tuple[dict, dict]:
     return data, {}
 
 
+#: hides the output row of an anchor (and the cell's output wrapper when the
+#: anchor is all it shows) in JupyterLab and Notebook 7, which give every
+#: output a row, even an empty one
+_HIDE_ANCHOR = (".jp-OutputArea-child:has(.reactive-anchor),"
+                ".jp-Cell-outputWrapper:has(.reactive-anchor)"
+                ":not(:has(.jp-OutputArea-child:not(:has(.reactive-anchor)))){display:none}")
+ANCHOR_HTML = f'<style>{_HIDE_ANCHOR}</style><div class="reactive-anchor"></div>'
+
+
+def anchor() -> tuple[dict, dict]:
+    """The display of a cell that shows nothing: invisible, yet a rerun that
+    shows something (an error) can replace it in the cell's own area."""
+    return {"text/html": ANCHOR_HTML}, {}
+
+
+def is_anchor(data: dict) -> bool:
+    return data.get("text/html") == ANCHOR_HTML
+
+
+#: how a rerun, stale or cancelled mark starts (its line is the display's last)
+MARK_PREFIXES = ("↻ ", "⚠ ")
+
+
+def note_markup(text: str) -> str:
+    """Muted, small, legible in JupyterLab's light and dark themes alike."""
+    return ('<div style="color:var(--jp-ui-font-color2,#888);font-size:var(--jp-ui-font-size0,85%)">'
+            f"{html.escape(text)}</div>")
+
+
+def with_mark(data: dict, metadata: dict, mark: str) -> tuple[dict, dict]:
+    """A display with a one-line note under it (a rerun or stale mark).
+
+    Where the note cannot be shown next to the display (a widget, a plot a
+    renderer draws from JSON), the display is left as it is: live output
+    matters more than the note, which the requesting cell repeats."""
+    markup = note_markup(mark)
+    if not data or is_anchor(data):
+        return {"text/plain": mark, "text/html": markup}, {}
+    plain = data.get("text/plain", "")
+    plain = "".join(plain) if isinstance(plain, list) else plain
+    marked_plain = f"{plain.rstrip(chr(10))}\n{mark}" if plain else mark
+    drawable = {"text/html", "text/plain", "image/svg+xml", *_IMAGES}
+    if not set(data) <= drawable:
+        return {**data, "text/plain": marked_plain}, metadata
+    return {**data, "text/plain": marked_plain, "text/html": _html(("data", data, metadata, None)) + markup}, metadata
+
+
 def labelled(label: str, parts: list[tuple]) -> tuple[dict, dict]:
     """A cell's outputs shown under a header in another cell's output area,
     for frontends (jupyter console) or cells that have no display of their own."""

@@ -65,6 +65,11 @@ class Run:
     def steps(self) -> list[Step]:
         return list(self._plan)
 
+    @property
+    def changed(self) -> dict[str, set[str]]:
+        """Names each cell that ran so far changed (what its readers see anew)."""
+        return self._changed
+
     def defer(self, cells) -> set[str]:
         """Leave descendants that have a request of their own already queued
         (JupyterLab's *Run All*) to that request, with what depends on them:

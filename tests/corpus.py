@@ -32,6 +32,9 @@ import nbformat
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
+from reactive_kernel.outputs import is_anchor
+from tests.support.client import unmarked
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("CORPUS_DIR", ROOT.parent / "shared" / "corpus"))
 NOTEBOOKS = CORPUS / "notebooks"
@@ -287,9 +290,11 @@ class Frontend:
                 texts.append(o["text"])
             elif o["output_type"] == "error":
                 errors.append(o["ename"])
+            elif is_anchor(o.get("data") or {}):
+                continue  # a silent cell's invisible display
             elif not (o.get("metadata") or {}).get("reactive", {}).get("summary"):
                 text = (o.get("data") or {}).get("text/plain", "")
-                plain.append("".join(text) if isinstance(text, list) else text)
+                plain.append(unmarked("".join(text) if isinstance(text, list) else text))
                 texts.append(plain[-1] + "\n")
         return {"stream": normalize("".join(streams), self.scratch),
                 "plain": [normalize(t, self.scratch) for t in plain], "errors": errors,

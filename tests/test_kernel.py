@@ -1,6 +1,6 @@
 """The reactive kernel over the real Jupyter protocol."""
-from reactive_kernel.outputs import display_id
-from tests.support.client import plain
+from reactive_kernel.outputs import display_id, is_anchor
+from tests.support.client import plain, unmarked
 
 
 def test_edit_reruns_descendant_in_its_own_display(kernel):
@@ -17,7 +17,11 @@ def test_edit_reruns_descendant_in_its_own_display(kernel):
         {"cell_id": "c2", "role": "descendant", "status": "ok"},
     ]
     (update,) = edit.updates(display_id("c2"))
-    assert update["content"]["data"]["text/plain"] == "11"
+    shown = update["content"]["data"]["text/plain"]
+    assert unmarked(shown) == "11"
+    # it says, under its output, that it reran, for which request and why
+    assert shown.endswith("↻ reran for [3]: x changed")
+    assert "reran for [3]" in update["content"]["data"]["text/html"]
     assert update["content"]["metadata"]["reactive"] == {"cell_id": "c2", "role": "descendant"}
     # never a second display_data carrying c2's display id under c1
     assert not [m for m in edit.of_type("display_data")
@@ -40,16 +44,20 @@ def test_rename_removes_old_name_and_reader_fails(kernel):
     assert kernel.value("'b' in globals()") == "False"
 
 
-def test_silent_cell_shows_a_later_error_in_the_requesting_cell(kernel):
+def test_silent_cell_shows_a_later_error_in_its_own_output_area(kernel):
+    """A cell that showed nothing has an invisible display of its own, so its
+    error in a rerun appears in it, and nowhere else."""
     kernel.execute("a = 1", "c1")
-    assert kernel.execute("b = a * 2", "c2").messages == []  # no output, so no display
+    (anchor,) = kernel.execute("b = a * 2", "c2").messages
+    assert anchor["msg_type"] == "display_data" and is_anchor(anchor["content"]["data"])
+    assert anchor["content"]["transient"]["display_id"] == display_id("c2")
     edit = kernel.execute("w = 1", "c1")
-    assert not edit.updates(display_id("c2"))
-    (shown,) = [m for m in edit.of_type("display_data")
-                if m["content"]["metadata"].get("reactive", {}).get("cell_id") == "c2"]
-    text = plain(shown["content"]["data"]["text/plain"])
-    assert text.startswith("── b = a * 2 (descendant) ──") and "NameError" in text
-    assert "transient" not in shown["content"] or not shown["content"]["transient"]
+    (update,) = edit.updates(display_id("c2"))
+    text = plain(update["content"]["data"]["text/plain"])
+    assert "NameError" in text and text.endswith("↻ reran for [3]")
+    assert update["content"]["metadata"]["reactive"] == {"cell_id": "c2", "role": "descendant"}
+    assert not [m for m in edit.of_type("display_data", "error", "stream")
+                if "NameError" in str(m["content"])]  # nowhere else
 
 
 def test_rerun_does_not_grow(kernel):
@@ -183,9 +191,10 @@ def test_target_output_streams_then_becomes_replaceable(kernel):
     # a bare result needs no clearing: it goes out once, as the cell's display
     result = kernel.execute("6 * 7", "c2")
     assert [m["msg_type"] for m in result.messages] == ["display_data"]
-    # a cell that shows nothing gets no (empty) display
-    assert kernel.execute("k = 1", "c3").messages == []
-    assert kernel.execute("j = k + 1", "c4").messages == []
+    # a cell that shows nothing gets an invisible display of its own
+    for code, cell in (("k = 1", "c3"), ("j = k + 1", "c4")):
+        (only,) = kernel.execute(code, cell).messages
+        assert is_anchor(only["content"]["data"]) and only["content"]["transient"]["display_id"] == display_id(cell)
     # without a cell id (console, nbclient) outputs are exactly ipykernel's
     plain_run = kernel.execute("print('hello')\n40 + 2")
     assert [m["msg_type"] for m in plain_run.messages] == ["stream", "execute_result"]
@@ -197,7 +206,7 @@ def test_descendant_rich_display_is_updated(kernel):
     edit = kernel.execute("import pandas as pd\nn = 3", "c1")
     (update,) = edit.updates(display_id("c2"))
     assert "<table" in update["content"]["data"]["text/html"]
-    assert update["content"]["data"]["text/plain"].count("\n") == 3
+    assert unmarked(update["content"]["data"]["text/plain"]).count("\n") == 3
 
 
 def test_kernel_adds_no_user_names(kernel):
@@ -215,7 +224,7 @@ def test_vscode_cell_uris(kernel):
     kernel.execute("x * 10", c2, stop_on_error=False)
     edit = kernel.execute("x = 2", c1, stop_on_error=False)
     (update,) = edit.updates(display_id(c2))
-    assert update["content"]["data"]["text/plain"] == "20"
+    assert unmarked(update["content"]["data"]["text/plain"]) == "20"
 
 
 def test_cancelled_descendant_output_is_marked_stale(kernel):
@@ -237,7 +246,7 @@ def test_descendant_matplotlib_figure_and_await(kernel):
     (figure,) = edit.updates(display_id("c2"))
     assert "image/png" in figure["content"]["data"]
     (awaited,) = edit.updates(display_id("c3"))
-    assert awaited["content"]["data"]["text/plain"] == "10"
+    assert unmarked(awaited["content"]["data"]["text/plain"]) == "10"
 
 
 def test_ipython_features_keep_working(kernel):
@@ -260,7 +269,7 @@ def test_stale_reader_of_shell_output_reruns(kernel):
     kernel.execute("count = len(words)\ncount", "c2")
     edit = kernel.execute("words = 'a b'.split()", "c1")
     (update,) = edit.updates(display_id("c2"))
-    assert update["content"]["data"]["text/plain"] == "2"
+    assert unmarked(update["content"]["data"]["text/plain"]) == "2"
 
 
 def test_interrupt_stops_the_cascade(kernel):
@@ -323,7 +332,7 @@ def test_progress_output_and_own_display_updates_fold_to_their_last_state(kernel
     assert own["content"]["data"]["text/plain"] == "'done 3'\nstep 3/3"
     edit = kernel.execute("n = 4", "c1")
     (update,) = edit.updates(display_id("c2"))
-    assert update["content"]["data"]["text/plain"] == "'done 4'\nstep 4/4"
+    assert unmarked(update["content"]["data"]["text/plain"]) == "'done 4'\nstep 4/4"
 
 
 def test_display_handle_of_another_cell_is_updated_in_place(kernel):
@@ -333,20 +342,3 @@ def test_display_handle_of_another_cell_is_updated_in_place(kernel):
     edit = kernel.execute("label = 'second'", "c2")
     handle_id = kernel.value("h.display_id")
     assert [m["content"]["data"]["text/plain"] for m in edit.updates(handle_id.strip("'"))] == ["'second'"]
-
-
-def test_widget_outputs_stay_live_and_reruns_show_below(kernel):
-    kernel.execute("n = 1", "c1")
-    widget = ("from IPython.display import display\n"
-              "display({'application/vnd.jupyter.widget-view+json': "
-              "{'model_id': 'abc', 'version_major': 2, 'version_minor': 0}, "
-              "'text/plain': 'IntSlider()'}, raw=True)\nprint('n is', n)")
-    run = kernel.execute(widget, "c2")
-    types = [m["msg_type"] for m in run.messages]
-    assert "clear_output" not in types  # the live widget is not replaced by a copy
-    assert types == ["display_data", "stream", "display_data"]
-    placeholder = run.messages[-1]["content"]
-    assert placeholder["data"] == {} and placeholder["transient"]["display_id"] == display_id("c2")
-    edit = kernel.execute("n = 2", "c1")
-    (update,) = edit.updates(display_id("c2"))
-    assert "n is 2" in update["content"]["data"]["text/plain"]

@@ -1,5 +1,5 @@
 """SQL cells (``%%sql`` / ``%sql``): analysis, execution on the embedded
-SQLite database and on SQLite files through ``--engine``, table dependencies,
+DuckDB database and on SQLite files through ``--engine``, table dependencies,
 clean reruns, errors and password masking.
 
 Most tests run a real IPython InteractiveShell with the reactive Engine in
@@ -7,6 +7,7 @@ process; the last ones go through the real kernel over jupyter_client.
 """
 from __future__ import annotations
 
+import datetime
 import sqlite3
 import uuid
 
@@ -17,7 +18,9 @@ from IPython.core.displaypub import CapturingDisplayPublisher
 from IPython.utils.capture import capture_output
 
 from reactive_kernel.engine import ERROR, OK, Engine
-from reactive_kernel.sql import SqlCells, mask_url_text, split_statements, tokenize
+from reactive_kernel.sql import SqlCells, mask_url_text
+from reactive_kernel.sql.parameters import placeholders
+from reactive_kernel.sql.tables import split_statements
 from tests.support.client import Execution, KernelSession
 
 
@@ -78,10 +81,16 @@ class Notebook:
             return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
 
     def tables(self):
-        return {r[0] for r in self.query("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        """Tables and views of the embedded DuckDB database (its catalog)."""
+        return {r[0] for r in self.query(
+            "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views() "
+            "WHERE NOT internal AND NOT temporary")}
 
     def temp_tables(self):
-        return {r[0] for r in self.query("SELECT name FROM sqlite_temp_master")}
+        """Temporary tables and views: the frames registered for a cell."""
+        return {r[0] for r in self.query(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary "
+            "UNION SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal")}
 
 
 @pytest.fixture
@@ -123,8 +132,10 @@ ANALYSIS = [
     ("frame-param", "", "SELECT * FROM {frame} f JOIN users u ON u.id = f.id", S("frame", T("users")), S(), S()),
     ("strings-comments", "", "SELECT 'FROM x {a}', $$ JOIN y $$ -- FROM z {b}\n/* JOIN w {c} */ FROM real",
      S(T("real")), S(), S()),
-    ("quoted-ident", "", 'SELECT * FROM "My Table" JOIN Mixed ON 1=1', S(T("My Table"), T("mixed")), S(), S()),
-    ("qualified", "", "SELECT * FROM main.users", S(T("main.users")), S(), S()),
+    # DuckDB's names are case-insensitive, quoted or not; main is its search path
+    ("quoted-ident", "", 'SELECT * FROM "My Table" JOIN Mixed ON 1=1', S(T("my table"), T("mixed")), S(), S()),
+    ("qualified", "", "SELECT * FROM main.users JOIN memory.main.x ON true JOIN other.y ON true",
+     S(T("users"), T("x"), T("other.y")), S(), S()),
     ("from-in-functions", "", "SELECT EXTRACT(YEAR FROM d), a IS DISTINCT FROM b, substring(s FROM 2) FROM t",
      S(T("t")), S(), S()),
     ("table-function", "", "SELECT * FROM generate_series(1, 3) g, LATERAL (SELECT 1) x", S(), S(), S()),
@@ -189,13 +200,15 @@ def test_statement_splitting_respects_strings_comments_and_trigger_bodies():
         "CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO log VALUES (1); END;\n"
         "SELECT $$x;y$$"
     )
-    statements = [s.text for s in split_statements(sql)]
+    statements = [s.text for s in split_statements(sql, "duckdb")]
     assert statements == [
         "INSERT INTO t VALUES ('a;b')",
         "CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO log VALUES (1); END",
         "SELECT $$x;y$$",
     ]
-    assert [t.kind for t in tokenize("{a} '{b}' \"{c}\"")] == ["param", "string", "qident"]
+    [statement] = split_statements("SELECT {a}, '{b}', \"{c}\", :d, x::int, arr[1:n], {{e}} -- {f}", "duckdb")
+    assert [(p.text, p.template) for p in placeholders(statement)] == [
+        ("{a}", False), (":d", False), ("{{e}}", True)]
 
 
 def test_table_and_variable_of_the_same_name_do_not_collide(nb):
@@ -242,7 +255,7 @@ def test_parameters_are_bound_never_pasted(nb):
     nb.run("ins", "%%sql\nINSERT INTO people VALUES ({name}, {born}, {score})")
     assert nb.ran() == [("ins", OK)]
     assert nb.query("SELECT name, born, score FROM people") == [
-        ("O'Brien\"); DROP TABLE people; --", "1999-12-31", 2.5)
+        ("O'Brien\"); DROP TABLE people; --", datetime.date(1999, 12, 31), 2.5)
     ]
     nb.run("sel", "%%sql -o hit\nSELECT name FROM people WHERE name = {name} AND born = {born} "
                   "AND '{name}' = '{' || 'name}'")
@@ -355,7 +368,7 @@ def test_renamed_table_is_dropped_and_its_readers_fail(nb):
     assert nb.tables() == {"new_name"}
     assert T("old_name") in report.cleared
     assert nb.ran(report) == [("mk", OK), ("rd", ERROR)]
-    assert "no such table: old_name" in nb.out["rd"]
+    assert "Table with name old_name does not exist" in nb.out["rd"]
     assert "r" not in nb.ns
 
 
@@ -388,7 +401,7 @@ def test_failing_statement_shows_message_and_statement_and_rolls_back(nb):
     report = nb.run("bad", "%%sql\nCREATE TABLE fresh (a int);\nINSERT INTO keep VALUES (2);\nSELECT nonsense FROM keep")
     assert nb.ran(report) == [("bad", ERROR)]
     shown = nb.out["bad"]
-    assert "no such column: nonsense" in shown
+    assert 'Referenced column "nonsense" not found' in shown
     assert "statement 3 of 3" in shown and "SELECT nonsense FROM keep" in shown
     assert "Traceback" not in shown and "sqlalchemy" not in shown.lower()
     assert len(shown.strip().splitlines()) < 8
@@ -563,8 +576,9 @@ def test_kernel_sql_error_is_short_and_masked(sql_kernel):
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "SqlError"
     shown = text_of(outputs)
-    assert "no such table: no_such_table_here" in shown
-    assert "Traceback" not in shown and len(shown.splitlines()) < 8
+    assert "Table with name no_such_table_here does not exist" in shown
+    # the error and its display (the output router shows it in the cell): a few distinct lines
+    assert "Traceback" not in shown and len(set(shown.splitlines())) < 8
     reply, outputs = execute(
         sql_kernel, "%%sql --engine postgresql+psycopg2://eve:topsecret99@127.0.0.1:9/x\nSELECT 1", f"{p}-conn"
     )

@@ -191,3 +191,65 @@ def test_wrong_password_is_a_clear_error_without_the_password(nb, pg):
     assert f"cannot connect to the postgresql database at 127.0.0.1:{pg.port}" in shown
     assert "password authentication failed" in shown
     assert wrong not in shown and PASSWORD not in shown
+
+
+# ---------------------------------------------------------------------------
+# Frames loaded in bulk (COPY), schema-qualified names
+# ---------------------------------------------------------------------------
+
+
+def test_frame_is_copied_in_bulk_once_per_run_with_its_types_and_nulls(nb, pg):
+    nb.run("conn", f"pg = {pg.url('alpha')!r}")
+    nb.run("frame", "import datetime, decimal\nimport numpy as np\nimport pandas as pd\n"
+                    "frame = pd.DataFrame({\n"
+                    "    'n': [1, 2, 3],\n"
+                    "    'x': [0.5, np.nan, -1e300],\n"
+                    "    'label': ['plain', 'comma, \"quote\"\\nnewline', None],\n"
+                    "    'empty': ['', None, 'NULL'],\n"
+                    "    'at': pd.to_datetime(['2024-02-29 13:45:10.250', None, '1999-12-31'], format='ISO8601'),\n"
+                    "    'flag': [True, False, True],\n"
+                    "    'day': [datetime.date(2024, 1, 1), None, datetime.date(2024, 1, 3)],\n"
+                    "    'price': [decimal.Decimal('1.25'), None, decimal.Decimal('3')],\n"
+                    "}).set_index(pd.Index(['a', 'b', 'c'], name='key'))")
+    report = nb.run("q", "%%sql --engine pg -o r\n"
+                         "CREATE TABLE kept AS SELECT * FROM {frame};\n"
+                         "SELECT (SELECT count(*) FROM pg_tables WHERE tablename LIKE '\\_reactive%') AS temps,\n"
+                         "       (SELECT count(*) FROM {frame} WHERE flag) AS flagged")
+    assert nb.ran(report) == [("q", OK)], nb.out
+    assert nb.ns["r"].values.tolist() == [[1, 2]]  # one temporary table for both uses
+    assert rows(pg, "SELECT key, n, x, label, empty, at, flag, day, price FROM kept ORDER BY n") == [
+        ("a", 1, 0.5, "plain", "", dt.datetime(2024, 2, 29, 13, 45, 10, 250000), True, dt.date(2024, 1, 1),
+         __import__("decimal").Decimal("1.25")),
+        ("b", 2, None, 'comma, "quote"\nnewline', None, None, False, None, None),
+        ("c", 3, -1e300, None, "NULL", dt.datetime(1999, 12, 31), True, dt.date(2024, 1, 3),
+         __import__("decimal").Decimal("3")),
+    ]
+    assert rows(pg, "SELECT count(*) FROM pg_tables WHERE tablename LIKE '\\_reactive%'") == [(0,)]
+
+
+def test_empty_frame_and_a_failing_cell_leave_no_temporary_table(nb, pg):
+    nb.run("conn", f"pg = {pg.url('alpha')!r}")
+    nb.run("frame", "import pandas as pd\nnone = pd.DataFrame({'a': pd.Series([], dtype='int64')})")
+    nb.run("q", "n = %sql --engine pg SELECT count(*) AS n FROM {none}")
+    assert nb.ns["n"].n[0] == 0
+    report = nb.run("bad", "%%sql --engine pg\nSELECT nonsense FROM {none}")
+    assert nb.ran(report) == [("bad", ERROR)] and 'column "nonsense" does not exist' in nb.out["bad"]
+    nb.run("check", "%%sql --engine pg -o t\nSELECT count(*) AS n FROM pg_tables WHERE tablename LIKE '\\_reactive%'")
+    assert nb.ns["t"].n[0] == 0
+
+
+def test_schema_qualified_and_bare_names_follow_the_search_path(nb, pg):
+    nb.run("conn", f"pg = {pg.url('alpha')!r}")
+    nb.run("mk", "%%sql --engine pg --drop\nCREATE TABLE public.items AS SELECT 1 AS a")
+    nb.run("other", "%%sql --engine pg --drop\nCREATE SCHEMA IF NOT EXISTS sales;\n"
+                    "DROP TABLE IF EXISTS sales.items; CREATE TABLE sales.items AS SELECT 10 AS a")
+    nb.run("rd", "%%sql --engine pg -o r\nSELECT (SELECT sum(a) FROM items) AS bare, (SELECT sum(a) FROM sales.items) AS s")
+    assert nb.ns["r"].values.tolist() == [[1, 10]]
+    assert {T("items", "pg"), T("sales.items", "pg")} <= nb.engine.graph.names["rd"].reads
+    report = nb.run("mk", "%%sql --engine pg --drop\nCREATE TABLE public.items AS SELECT 2 AS a")
+    assert T("items", "pg") in report.cleared
+    assert nb.ran(report) == [("mk", OK), ("rd", OK)]
+    assert nb.ns["r"].values.tolist() == [[2, 10]]
+    nb.run("ins", "%%sql --engine pg\nINSERT INTO public.items VALUES (5)")
+    assert "ins" in nb.engine.readers("mk")
+    assert rows(pg, "SELECT sum(a) FROM items") == [(7,)]

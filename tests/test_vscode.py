@@ -114,7 +114,9 @@ def test_vscode_session_edits_update_the_right_displays(vscode):
     statuses = {e["cell_id"]: e["status"] for e in broken.reactive["ran"]}
     assert statuses[uri(front.cell("x"))] == "error"
     assert "ZeroDivisionError" in front.text("x")
-    assert "y is 11" not in front.text("y")
+    # y did not run: its old output stays, saying it is stale and why
+    shown = "".join(o["data"]["text/plain"] for o in front.cell("y").outputs if "data" in o)
+    assert shown.startswith("y is 11") and "⚠ not run: upstream cell x failed" in shown
     assert set(broken.reactive["stale"]) >= {uri(front.cell(c)) for c in ("y", "z", "w")}
 
     fixed = front.run("x", "x = 2")
@@ -140,13 +142,10 @@ def test_vscode_cell_ids_are_opaque_uris(vscode):
     assert len(set(ids)) == len(SOURCES)
     assert len({display_id(i) for i in ids}) == len(SOURCES)
     # each cell's output area holds exactly one display, under its own id (none in
-    # others); a silent cell that depends on nothing (imports, constants) needs none
+    # others); a silent cell's is invisible, so a rerun can still show its error
     mapping = front.applier._display_id_map
     for i, cell in enumerate(front.nb.cells):
         did = display_id(uri(cell))
-        if cell.id in ("imports", "x"):
-            assert did not in mapping and cell.outputs == []
-            continue
         assert {j: idx for j, idx in mapping[did].items() if idx} == {i: [0]}
         assert [o["output_type"] for o in cell.outputs] == ["display_data"]
     check_session_invariants(front)

@@ -18,6 +18,14 @@ def plain(text: str) -> str:
     return _ANSI.sub("", text)
 
 
+_MARK = re.compile(r"\n?(↻|⚠) [^\n]*$")
+
+
+def unmarked(text: str) -> str:
+    """A cell's output without the rerun, stale or cancelled mark under it."""
+    return _MARK.sub("", text)
+
+
 @dataclass
 class Execution:
     reply: dict

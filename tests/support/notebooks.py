@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from tests.support.client import Execution, KernelSession
+from tests.support.client import Execution, KernelSession, unmarked
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -39,7 +39,8 @@ def output_text(output: dict) -> str:
         return output["text"]
     if kind in ("display_data", "execute_result"):
         text = output.get("data", {}).get("text/plain", "")
-        return "".join(text) if isinstance(text, list) else text
+        text = "".join(text) if isinstance(text, list) else text
+        return text if is_summary(output) else unmarked(text)
     if kind == "error":
         return "\n".join(output["traceback"])
     return ""

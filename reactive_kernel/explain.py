@@ -1,0 +1,342 @@
+"""What ``%reactive`` tells a person: stale cells, the last plan, why a cell runs.
+
+Pure functions over the engine and the last request's Report (no IPython
+here, so they are tested in-process).  Each answer is a :class:`Text`: lines
+of spans of a kind (a cell, a name, a state), written once and rendered twice,
+as plain text for jupyter console and as HTML coloured with JupyterLab's theme
+variables, so light and dark themes both read well.
+"""
+from __future__ import annotations
+
+import builtins
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # networkx is imported when a graph is asked for, not at kernel start
+    import networkx as nx
+
+from .engine import Engine
+from .names import is_graph_name
+from .report import Report
+from .summary import label
+
+#: a request whose only code is ``%reactive ...``: it asks, it is no step of
+#: the work, so it neither replaces the last plan nor shows in the graph
+_QUERY = re.compile(r"\A(\s*%reactive\b[^\n]*\n?)+\s*\Z")
+
+_WHY_ROLE = {"target": "requested", "ancestor": "stale input", "descendant": "reads what changed"}
+
+
+def is_query(code: str) -> bool:
+    return bool(_QUERY.match(code))
+
+
+# -- the text model ------------------------------------------------------------
+
+#: how each kind of span looks in HTML (theme variables, with fallbacks that
+#: suit both light and dark backgrounds)
+_STYLE = {
+    "head": "font-weight:bold",
+    "cell": "color:var(--jp-content-link-color, inherit)",
+    "name": "font-weight:bold",
+    "muted": "opacity:0.65",
+    "ok": "color:var(--jp-success-color1, #4caf50)",
+    "stale": "color:var(--jp-warn-color1, #f0a030)",
+    "failed": "color:var(--jp-error-color1, #e05050)",
+}
+_BOX = ("font-family:var(--jp-code-font-family, monospace);font-size:var(--jp-code-font-size, 13px);"
+        "color:var(--jp-ui-font-color1, inherit);line-height:1.45;white-space:pre;overflow-x:auto")
+
+
+@dataclass
+class Text:
+    """Lines of ``(kind, text)`` spans, each line with an indent level."""
+
+    lines: list[tuple[int, list[tuple[str, str]]]] = field(default_factory=list)
+
+    def add(self, indent: int, *spans: tuple[str, str] | str) -> None:
+        self.lines.append((indent, [s if isinstance(s, tuple) else ("", s) for s in spans]))
+
+    def plain(self) -> str:
+        return "\n".join("  " * indent + "".join(t for _, t in spans) for indent, spans in self.lines)
+
+    def html(self) -> str:
+        rows = []
+        for indent, spans in self.lines:
+            body = "".join(
+                f'<span style="{_STYLE[kind]}">{html.escape(text)}</span>' if kind else html.escape(text)
+                for kind, text in spans)
+            rows.append(f'<div style="padding-left:{1.5 * indent}em">{body or "&nbsp;"}</div>')
+        return f'<div class="reactive-explain" style="{_BOX}">{"".join(rows)}</div>'
+
+    def bundle(self) -> dict:
+        return {"text/plain": self.plain(), "text/html": self.html()}
+
+
+# -- how a person names cells ----------------------------------------------------------
+
+class UnknownCell(LookupError):
+    """Nothing in the notebook answers to what the person typed."""
+
+
+@dataclass
+class Notebook:
+    """The engine's cells as a person knows them: by label, ``%%cell`` name,
+    prompt number or cell id."""
+
+    engine: Engine
+    names: Iterable[str] = frozenset()
+    prompts: Mapping[str, int] = field(default_factory=dict)
+
+    def label(self, cell_id: str) -> str:
+        cell = self.engine.cells.get(cell_id)
+        if cell is None:
+            return "(deleted cell)" if cell_id else "(this request's code)"
+        return label(cell, self.names)
+
+    def prompt(self, cell_id: str) -> str:
+        count = self.prompts.get(cell_id)
+        return f"[{count}]" if count is not None else "[ ]"
+
+    def cell(self, cell_id: str) -> list[tuple[str, str]]:
+        """Spans naming a cell: its prompt and label, and its state if not current."""
+        spans = [("muted", self.prompt(cell_id) + " "), ("cell", self.label(cell_id))]
+        state = self.state(cell_id)
+        if state:
+            spans.append(("failed" if state == "failed" else "stale", f"  ({state})"))
+        return spans
+
+    def state(self, cell_id: str) -> str:
+        """'' when current, else 'stale', 'failed' or 'never run'."""
+        engine = self.engine
+        cell = engine.cells.get(cell_id)
+        if cell is None or cell_id not in engine.stale:
+            return ""
+        if cell.failed is not None:
+            return "failed"
+        return "never run" if cell.runs == 0 else "stale"
+
+    def shown(self) -> list[str]:
+        """Cells in notebook order, ``%reactive`` queries left out."""
+        cells = self.engine.cells
+        return [c for c in self.engine.graph.sequence() if c in cells and not is_query(cells[c].code)]
+
+    def find(self, query: str) -> str:
+        """The cell a person means by ``query``: a cell id or ``%%cell`` name,
+        a prompt number (``[3]`` or ``3``) or a name the cell binds."""
+        engine, query = self.engine, query.strip()
+        if query in engine.cells:
+            return query
+        number = re.fullmatch(r"\[?\s*(\d+)\s*\]?", query)
+        if number:
+            count = int(number.group(1))
+            for cell_id, shown in self.prompts.items():
+                if shown == count and cell_id in engine.cells:
+                    return cell_id
+            raise UnknownCell(f"no cell shows the prompt [{count}] (prompts are the numbers cells "
+                              "showed when they last ran as requested)")
+        provider = engine.graph.last_writer(query)
+        if provider is not None and provider in engine.cells:
+            return provider
+        raise UnknownCell(f"no cell or variable named {query!r}: name a variable a cell binds, "
+                          "a %%cell name, a cell id, or a prompt number like [3]")
+
+
+# -- %reactive -------------------------------------------------------------------
+
+def status(notebook: Notebook, report: Report | None) -> Text:
+    """The stale cells, and what the last request ran and why."""
+    text = Text()
+    stale = [c for c in notebook.engine.stale_cells() if c in notebook.engine.cells
+             and not is_query(notebook.engine.cells[c].code)]
+    if stale:
+        text.add(0, ("head", f"Stale cells ({len(stale)})"),
+                 ("muted", ": their results may be outdated"))
+        for cell_id in stale:
+            text.add(1, *notebook.cell(cell_id))
+    else:
+        text.add(0, ("head", "No stale cells"), ("muted", ": every cell's result is current"))
+    text.add(0)
+    _plan(text, notebook, report)
+    return text
+
+
+def _plan(text: Text, notebook: Notebook, report: Report | None) -> None:
+    if report is None:
+        text.add(0, ("head", "Last run: "), "nothing has run yet")
+        return
+    target = report.cell_id
+    head = [("head", "Last run: ")]
+    head += notebook.cell(target)[:2] if target else [("", "a cell without id that binds nothing")]
+    order = "notebook order" if report.order == "notebook" else "the order cells were first run"
+    head.append(("muted", f"  ({report.mode} run, {order})"))
+    text.add(0, *head)
+    if report.error is not None:
+        kind = report.error.get("kind", "error")
+        text.add(1, ("failed", f"not run ({kind}): "), str(report.error.get("message", "")))
+    planned = {e.cell_id for e in report.ran}
+    width = max((len(notebook.label(e.cell_id)) for e in report.ran), default=0)
+    for entry in report.ran:
+        mark = {"ok": "ok", "error": "failed", "cancelled": "stale"}.get(entry.status, "")
+        why = _why_ran(notebook, entry.cell_id, entry.role, planned)
+        text.add(1, ("muted", f"{entry.role:<11}"), ("muted", notebook.prompt(entry.cell_id) + " "),
+                 ("cell", notebook.label(entry.cell_id).ljust(width)), "  ",
+                 (mark, f"{entry.status:<9}"), ("muted", f"  {why}"))
+    if report.cleared:
+        gone = sorted(n for n in set(report.cleared) if not notebook.engine.present(n))
+        text.add(1, ("muted", "cleared:  "), *_names(sorted(set(report.cleared))),
+                 ("muted", "  (removed before the clean reruns"),
+                 *([("muted", "; not defined now: "), *_names(gone)] if gone else []), ("muted", ")"))
+    if report.restored:
+        text.add(1, ("muted", "restored: "), *_names(sorted(set(report.restored))),
+                 ("muted", "  (put back to a later cell's value)"))
+
+
+def _why_ran(notebook: Notebook, cell_id: str, role: str, planned: set[str]) -> str:
+    """The names that tie a cell of the plan to the rest of it."""
+    graph = notebook.engine.graph
+    if role == "target" or cell_id not in graph.names:
+        return _WHY_ROLE.get(role, "")
+    if role == "descendant":
+        found = sorted({n for n, p in graph.providers(cell_id).items() if p in planned and p != cell_id})
+        return f"reads {', '.join(found)}" if found else _WHY_ROLE[role]
+    found = sorted({n for reader in graph.readers(cell_id) & planned
+                    for n, p in graph.providers(reader).items() if p == cell_id})
+    return f"stale, gives {', '.join(found)}" if found else "restores its values"
+
+
+def _names(names: Iterable[str]) -> list[tuple[str, str]]:
+    spans: list[tuple[str, str]] = []
+    for name in names:
+        if spans:
+            spans.append(("", ", "))
+        spans.append(("name", name))
+    return spans
+
+
+# -- %reactive why ---------------------------------------------------------------
+
+def why(notebook: Notebook, query: str) -> Text:
+    """A cell's providers and readers, name by name.  ``query`` names a cell
+    or a variable (then the cell whose value of it Run All leaves)."""
+    engine = notebook.engine
+    cell_id = notebook.find(query)
+    graph, cell = engine.graph, engine.cells[cell_id]
+    text = Text()
+    if cell_id != query.strip() and query.strip().isidentifier() and query.strip() in cell.names.writes:
+        name = query.strip()
+        others = [w for w in graph.writers(name) if w != cell_id]
+        text.add(0, ("name", name), " gets its value from ", *notebook.cell(cell_id)[:2])
+        if others:
+            text.add(1, ("muted", "also bound by "), *_cells(notebook, others),
+                     ("muted", ": a reader takes the nearest one above it"))
+        if not engine.present(name):
+            text.add(1, ("stale", f"{name} is not defined now"), ("muted", ": run that cell"))
+        text.add(0)
+    state = notebook.state(cell_id) or "up to date"
+    text.add(0, *notebook.cell(cell_id)[:2], "  ", ("failed" if state == "failed" else
+                                                      "ok" if state == "up to date" else "stale", state))
+    first = next((line.strip() for line in cell.code.splitlines() if line.strip()), "")
+    if first and first != notebook.label(cell_id):
+        text.add(1, ("muted", "code: "), ("cell", first if len(first) <= 60 else first[:59] + "…"))
+    if notebook.label(cell_id) != cell_id:
+        text.add(1, ("muted", f"cell id: {cell_id}"))
+    writes = sorted(cell.names.writes - cell.names.mutations)
+    mutations = sorted(cell.names.mutations)
+    if writes:
+        text.add(1, ("muted", "defines: "), *_names(writes))
+    if mutations:
+        text.add(1, ("muted", "changes in place: "), *_names(mutations))
+    reads = graph.providers(cell_id) if cell_id in graph.names else {}
+    rows = []
+    for name in sorted(reads):
+        provider = reads[name]
+        if provider is not None:
+            rows.append([("name", name), ("muted", "  from "), *notebook.cell(provider)])
+        elif not hasattr(builtins, name) and is_graph_name(name):
+            later = graph.later_writer(cell_id, name)
+            where = [("muted", "  only a later cell binds it: "), *notebook.cell(later)] if later else (
+                [("muted", "  from outside any cell")] if engine.present(name) else
+                [("failed", "  undefined: no cell binds it")])
+            rows.append([("name", name), *where])
+    text.add(1, ("muted", "reads:" if rows else "reads nothing other cells define"))
+    for row in rows:
+        text.add(2, *row)
+    readers = _readers(engine, cell_id)
+    text.add(1, ("muted", "read by:" if readers else "read by no later cell"))
+    for name, cells in readers.items():
+        text.add(2, ("name", name), ("muted", "  by "), *_cells(notebook, cells))
+    return text
+
+
+def _readers(engine: Engine, cell_id: str) -> dict[str, list[str]]:
+    graph = engine.graph
+    found: dict[str, list[str]] = {}
+    for reader in graph.order(engine.readers(cell_id)):
+        for name in sorted(graph.names[reader].reads):
+            if graph.provider(reader, name) == cell_id:
+                found.setdefault(name, []).append(reader)
+    return dict(sorted(found.items()))
+
+
+def _cells(notebook: Notebook, cells: Iterable[str]) -> list[tuple[str, str]]:
+    spans: list[tuple[str, str]] = []
+    for cell_id in cells:
+        if spans:
+            spans.append(("", ", "))
+        spans += notebook.cell(cell_id)
+    return spans
+
+
+# -- %reactive graph -------------------------------------------------------------
+
+def dependency_graph(notebook: Notebook, around: str | None = None) -> nx.DiGraph:
+    """Data edges between the shown cells, each node with its prompt, label
+    and state, each edge with its names; ``around`` keeps one cell's
+    ancestors and descendants only."""
+    import networkx as nx
+
+    full = notebook.engine.graph.to_networkx()
+    keep = notebook.shown()
+    if around is not None:
+        cell_id = notebook.find(around)
+        near = nx.ancestors(full, cell_id) | nx.descendants(full, cell_id) | {cell_id}
+        keep = [c for c in keep if c in near]
+    graph = full.subgraph(keep).copy()
+    for cell_id in graph:
+        graph.nodes[cell_id].update(
+            prompt=notebook.prompt(cell_id), label=notebook.label(cell_id), state=notebook.state(cell_id))
+    return graph
+
+
+def graph_listing(graph: nx.DiGraph) -> Text:
+    """The graph as indented text: each cell, then the cells reading from it."""
+    text = Text()
+    linked = [c for c in graph if graph.degree(c)]
+    if not linked:
+        text.add(0, ("head", "No data edges"), ("muted", ": no cell reads a name another cell defines"))
+    else:
+        text.add(0, ("head", f"Dependency graph: {len(linked)} cells, {graph.number_of_edges()} edges"),
+                 ("muted", "  (provider, then the cells that read from it)"))
+    for cell_id in linked:
+        text.add(1, *_node(graph, cell_id))
+        for reader in sorted(graph.successors(cell_id), key=lambda c: graph.nodes[c]["position"]):
+            names = ", ".join(sorted(graph.edges[cell_id, reader]["names"]))
+            text.add(2, ("muted", "─ "), ("name", names), ("muted", " → "), *_node(graph, reader))
+    alone = [c for c in graph if not graph.degree(c)]
+    if alone:
+        text.add(0, ("muted", f"{len(alone)} cells without data edges: "),
+                 *[s for i, c in enumerate(alone) for s in ([("", ", ")] if i else []) + _node(graph, c)])
+    return text
+
+
+def _node(graph: nx.DiGraph, cell_id: str) -> list[tuple[str, str]]:
+    data = graph.nodes[cell_id]
+    spans = [("muted", data["prompt"] + " "), ("cell", data["label"])]
+    if data["state"]:
+        spans.append(("failed" if data["state"] == "failed" else "stale", f" ({data['state']})"))
+    return spans

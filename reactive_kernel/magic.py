@@ -1,0 +1,75 @@
+"""``%reactive``: ask the kernel what is stale, what ran and why, and how cells depend.
+
+A thin IPython layer over :mod:`reactive_kernel.explain`: it parses the
+arguments, finds the kernel's state and displays the answer as a rich bundle
+(HTML and SVG for notebooks, plain text for jupyter console).
+"""
+from __future__ import annotations
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+
+from . import drawing
+from .explain import Notebook, Text, UnknownCell, dependency_graph, graph_listing, status, why
+
+
+@magics_class
+class ReactiveMagics(Magics):
+    def __init__(self, shell, kernel):
+        super().__init__(shell)
+        #: the ReactiveKernel: its engine, cell names, prompts and last report
+        self.kernel = kernel
+
+    @magic_arguments()
+    @argument("command", nargs="?", choices=["why", "graph"],
+              help="why: a cell's providers and readers; graph: the dependency graph. "
+              "Without a command: the stale cells and what the last request ran, and why.")
+    @argument("target", nargs="?", metavar="NAME_OR_CELL",
+              help="a variable, a %%%%cell name, a cell id or a prompt number like [3] "
+              "(for graph: draw only that cell's ancestors and descendants)")
+    @line_magic
+    def reactive(self, line: str = "") -> None:
+        """Show what the reactive kernel knows.
+
+        %reactive                       the stale cells and the last run plan
+        %reactive why NAME_OR_CELL      what a cell reads, from which cells, who reads it
+        %reactive graph [NAME_OR_CELL]  the dependency graph (SVG; text in consoles)
+        """
+        args = parse_argstring(self.reactive, line)
+        kernel = self.kernel
+        notebook = Notebook(kernel.engine, kernel.cell_names, kernel.prompts)
+        if args.command == "why" and args.target is None:
+            raise UsageError("%reactive why: name a variable or a cell, e.g. %reactive why df")
+        try:
+            if args.command is None:
+                bundle = status(notebook, kernel.last_report).bundle()
+            elif args.command == "why":
+                bundle = why(notebook, args.target).bundle()
+            else:
+                bundle = _picture(notebook, args.target)
+        except UnknownCell as error:
+            raise UsageError(f"%reactive: {error}") from None
+        except Exception as error:  # a bug of ours: say so without our frames
+            kernel.log.exception("%reactive failed")
+            raise UsageError(f"%reactive failed ({type(error).__name__}: {error}); "
+                             "this is a reactive-kernel bug, please report it") from None
+        display(bundle, raw=True)
+
+
+def _picture(notebook: Notebook, around: str | None) -> dict:
+    graph = dependency_graph(notebook, around)
+    listing = graph_listing(graph)
+    linked = graph.subgraph([c for c in graph if graph.degree(c)])
+    title = f"around {notebook.label(notebook.find(around))}" if around else ""
+    picture = drawing.svg(linked, title)
+    if picture is not None:
+        return {"text/plain": listing.plain(), "image/svg+xml": picture}
+    if len(linked) > drawing.MAX_CELLS:
+        note = Text()
+        note.add(0, ("stale", f"{len(linked)} connected cells: too many to draw legibly."),
+                 ("muted", " Draw one cell's neighbourhood with %reactive graph NAME_OR_CELL."))
+        note.lines += listing.lines
+        listing = note
+    return listing.bundle()

@@ -1,0 +1,98 @@
+"""What a person reads about a cell that ran, or did not, for another one.
+
+A frontend cannot change another cell's execution count, so a cell that reran
+says so in its own output, in one line: for which request (that request's
+execution count) and why (what changed that it reads).  Cells are named by
+what they define, as a person thinks of them, not by opaque ids.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:  # the engine's types, for reading only
+    from .engine import Cell, Engine
+    from .run import Run
+
+#: names shown before the rest are counted (``a, b, c +4``)
+SHOWN_NAMES = 3
+
+
+def names_text(names: Iterable[str]) -> str:
+    """``a, b, c +2``: graph names as a person reads them (tables by name)."""
+    shown = sorted({_readable(n) for n in names})
+    rest = len(shown) - SHOWN_NAMES
+    text = ", ".join(shown[:SHOWN_NAMES])
+    return f"{text} +{rest}" if rest > 0 else text
+
+
+def _readable(name: str) -> str:
+    if name.startswith("table:"):
+        return "table " + name.rsplit(":", 1)[-1]
+    return name
+
+
+def label(cell: "Cell | None", names=frozenset()) -> str:
+    """How a person recognises a cell: its ``%%cell`` name, else what it
+    defines (``x, y``), else what it changes, else its first line of code."""
+    if cell is None:
+        return "?"
+    if cell.id in names:
+        return cell.id
+    resolved = cell.names if cell.names.writes or cell.names.reads else cell.static
+    defined = resolved.writes - resolved.mutations
+    if defined:
+        return names_text(defined)
+    if resolved.mutations:
+        return "changes " + names_text(resolved.mutations)
+    first = next((line.strip() for line in cell.code.splitlines() if line.strip()), "")
+    return first if len(first) <= 40 else first[:39] + "…"
+
+
+def changed_reads(engine: "Engine", run: "Run", cell: "Cell") -> set[str]:
+    """Names ``cell`` reads whose provider changed them earlier in ``run``."""
+    graph, changed = engine.graph, run.changed
+    found = set()
+    for name in cell.names.reads:
+        provider = graph.provider(cell.id, name)
+        if provider in changed and name in changed[provider]:
+            found.add(name)
+    return found
+
+
+def rerun_mark(engine: "Engine", run: "Run", cell: "Cell", role: str, count: int | None,
+               deleted: bool = False) -> str:
+    """One line under a cell that ran for request ``[count]``."""
+    when = f"[{count}]" if count is not None else "this request"
+    if role == "ancestor":
+        needs = _needed_names(engine, run, cell)
+        why = f", which needs {names_text(needs)}" if needs else ""
+        return f"↻ ran before {when}{why}"
+    reads = changed_reads(engine, run, cell)
+    if reads:
+        return f"↻ reran for {when}: {names_text(reads)} changed"
+    if deleted:
+        return f"↻ reran for {when}: a cell it read from was deleted"
+    return f"↻ reran for {when}"
+
+
+def _needed_names(engine: "Engine", run: "Run", cell: "Cell") -> set[str]:
+    """What later cells of the plan read from ``cell``."""
+    graph = engine.graph
+    needed = set()
+    for step in run.steps:
+        other = step.cell
+        if other.id == cell.id or not other.id or other.id not in graph:
+            continue
+        for name in other.names.reads:
+            if graph.provider(other.id, name) == cell.id:
+                needed.add(name)
+    return needed
+
+
+def stale_mark(count: int | None) -> str:
+    when = f" since [{count}]" if count is not None else ""
+    return f"⚠ stale{when}: what it reads changed; run it to update"
+
+
+def cancelled_mark(why: str) -> str:
+    return f"⚠ not run: {why}; this output is stale"

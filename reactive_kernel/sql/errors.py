@@ -1,0 +1,48 @@
+"""What a failing SQL cell shows: one short message, never a Python traceback."""
+from __future__ import annotations
+
+import re
+
+_QUOTED_STATEMENT = re.compile(r"^(LINE \d+:|\s*\^+\s*$)")
+
+
+class SqlError(Exception):
+    """A SQL cell failed: shown briefly, without a Python traceback."""
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+    def _render_traceback_(self) -> list[str]:
+        lines = [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self.message}"]
+        if self.detail:
+            lines.extend(self.detail.splitlines())
+        return lines
+
+
+class SqlUsageError(SqlError):
+    """The magic's options are wrong."""
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def database_message(error: BaseException) -> str:
+    """The database's own message, without SQLAlchemy's decorations."""
+    orig = getattr(error, "orig", None)
+    text = str(orig if orig is not None else error).strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    # SQLAlchemy appends "[SQL: ...]" and a background link; the database may
+    # quote the statement with a caret under the error (the cell shows the statement)
+    lines = [line for line in lines if not line.startswith(("[SQL:", "[parameters:", "(Background on"))
+             and not _QUOTED_STATEMENT.match(line)]
+    name = type(orig).__name__ if orig is not None else type(error).__name__
+    message = "\n".join(lines[:6]) or name
+    return f"{name}: {message}" if orig is not None else message
+
+
+def indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
