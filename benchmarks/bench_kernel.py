@@ -1,86 +1,232 @@
-"""Round-trip cost of the reactive kernel next to plain ipykernel, same interpreter.
+"""Cost of the reactive kernel next to plain ipykernel, same interpreter, same run.
 
-Both kernels run side by side; requests alternate between them in rounds so
+Kernels run side by side; requests alternate between them in rounds so
 machine noise hits both alike.  A round trip is execute_request sent until
 the kernel reports idle for it (all outputs delivered).  Reported: medians and
 their ratio, and the spread of the per-round ratios (10th to 90th percentile).
+Each scenario also reports the kernel process's CPU time per round (read in
+the kernel with ``time.process_time()`` as a user expression, so ns
+resolution): on a shared machine it is far less noisy than wall time.
 
-"edit with one dependent" compares what a person does in each kernel: with
-the reactive kernel, run the edited cell (its dependent reruns by itself);
-with plain ipykernel, run the edited cell and then the dependent.
+Parts (issue 13's targets in brackets):
 
-    python benchmarks/bench_kernel.py [--rounds 300]
+- start: start_new_kernel until the kernel answers kernel_info [<= 1.05x];
+- per-cell cost, with 0, 10,000 and 100,000 names in the namespace (the
+  names are added by a cell without id, which the reactive kernel does not
+  keep) [trivial cell <= 1.03x]; "edit with one dependent" compares what a
+  person does in each kernel: with the reactive kernel, run the edited cell
+  (its dependent reruns by itself); with plain ipykernel, run the edited cell
+  and then the dependent;
+- a 3-million-step loop, in the kernel process's CPU time [<= 1.02x];
+- session length: the same edit in a notebook of 20 and of 2,000 cells (four
+  kernels in one round) [reactive 2,000 / 20 within 1.05x].
+
+    python benchmarks/bench_kernel.py [--rounds 300] [--starts 12] [--only start,cells,loop,session]
 """
 from __future__ import annotations
 
 import argparse
+import compileall
+import os
 import statistics
 import time
-
 from jupyter_client.manager import start_new_kernel
+
+from bench_engine import edited_cell, notebook
+
+KERNELS = ("python3", "reactive")
+
+
+def names(n: int) -> tuple[str, None]:
+    return (f"globals().update({{f'v{{i}}': i for i in range({n})}})", None)
+
 
 SCENARIOS = {
     # name: (setup cells, cells run per round by plain ipykernel, by the reactive
-    # kernel, rounds divisor); a cell is (code, cell id or None)
+    # kernel, rounds divisor); a cell is (code, cell id or None).  Setup cells
+    # are run once, in order, so the namespace grows from scenario to scenario.
     "trivial cell, no cell id (console/nbclient)": ([], [("x = 1", None)], None, 1),
     "trivial cell, with cell id (JupyterLab)": ([], [("x = 1", "t")], None, 1),
     "trivial expression, with cell id": ([], [("1 + 1", "e")], None, 1),
     "edit with one dependent, with cell ids": (
         [("a = 0", "ea"), ("b = a + 1", "eb")], [("a = 1", "ea"), ("b = a + 1", "eb")], [("a = 1", "ea")], 1),
-    "loop-heavy cell, with cell id": ([], [("s = 0\nfor i in range(3_000_000):\n    s += i", "l")], None, 8),
+    "trivial cell, 10,000 names": ([names(10_000)], [("x = 1", "t")], None, 1),
+    "edit with one dependent, 10,000 names": ([], [("a = 1", "ea"), ("b = a + 1", "eb")], [("a = 1", "ea")], 1),
+    "trivial cell, 100,000 names": ([names(100_000)], [("x = 1", "t")], None, 1),
+    "edit with one dependent, 100,000 names": ([], [("a = 1", "ea"), ("b = a + 1", "eb")], [("a = 1", "ea")], 1),
 }
+LOOP = "s = 0\nfor i in range(3_000_000):\n    s += i"
 
 
-def round_trip(kc, code: str, cell_id: str | None) -> float:
+_CLOCK = {"cpu": "__import__('time').process_time()"}
+
+
+def execute(kc, code: str, cell_id: str | None, clock: bool = False) -> float | None:
+    """Run a cell and wait until its outputs are delivered; with ``clock``,
+    the kernel process's CPU time (all threads, ns resolution) read right
+    after the cell (a user expression)."""
     msg = kc.session.msg("execute_request", {
         "code": code, "silent": False, "store_history": True,
-        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+        "user_expressions": _CLOCK if clock else {}, "allow_stdin": False, "stop_on_error": True})
     if cell_id:
         msg["metadata"]["cellId"] = cell_id
-    start = time.perf_counter()
     kc.shell_channel.send(msg)
     msg_id = msg["header"]["msg_id"]
     while True:
-        m = kc.get_iopub_msg(timeout=60)
+        m = kc.get_iopub_msg(timeout=120)
         if (m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "status"
                 and m["content"]["execution_state"] == "idle"):
             break
-    elapsed = time.perf_counter() - start
     while True:  # drain the reply
-        r = kc.get_shell_msg(timeout=60)
+        r = kc.get_shell_msg(timeout=120)
         if r["parent_header"].get("msg_id") == msg_id:
-            return elapsed
+            if not clock:
+                return None
+            return float(r["content"]["user_expressions"]["cpu"]["data"]["text/plain"])
+
+
+class Kernel:
+    """A running kernel and the CPU clock reading of its last round."""
+
+    def __init__(self, name: str):
+        self.manager, self.client = start_new_kernel(kernel_name=name)
+        self.clock: float | None = None
+
+    def round(self, cells) -> tuple[float, float | None]:
+        """(wall seconds, kernel CPU seconds since the previous round's end)."""
+        start = time.perf_counter()
+        for i, (code, cell_id) in enumerate(cells):
+            now = execute(self.client, code, cell_id, clock=i == len(cells) - 1)
+        wall = time.perf_counter() - start
+        cpu = None if self.clock is None else now - self.clock
+        self.clock = now
+        return wall, cpu
+
+    def stop(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+def compare(kernels: dict, cells: dict, rounds: int, warmup: int = 5) -> tuple[dict, dict]:
+    """Per kernel, wall and CPU times of each round, rounds alternating."""
+    walls: dict = {name: [] for name in kernels}
+    cpus: dict = {name: [] for name in kernels}
+    for i in range(rounds + warmup):
+        for name, kernel in kernels.items():
+            wall, cpu = kernel.round(cells[name])
+            if i >= warmup:
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+    return walls, cpus
+
+
+def line(label: str, base: list[float], other: list[float], unit: str = "ms") -> str:
+    b, o = statistics.median(base), statistics.median(other)
+    ratios = sorted(r / p for r, p in zip(other, base))
+    low, high = ratios[len(ratios) // 10], ratios[(9 * len(ratios)) // 10]
+    scale = 1e3 if unit == "ms" else 1.0
+    return (f"{label:44} {b * scale:9.2f}{unit} {o * scale:9.2f}{unit} "
+            f"{o / b:7.3f} {low:11.3f} - {high:.3f}")
+
+
+HEADER = f"{'scenario':44} {'baseline':>11} {'reactive':>11} {'ratio':>7} {'p10-p90 of round ratios':>24}"
+
+
+def stop(kernels) -> None:
+    for kernel in kernels.values():
+        kernel.stop()
+
+
+def bench_start(starts: int) -> None:
+    """Kernel start: start_new_kernel returns once kernel_info is answered.
+
+    The package is byte-compiled first, as an install does: ipykernel's
+    modules load from .pyc files, and with PYTHONDONTWRITEBYTECODE set (or a
+    read-only checkout) ours would otherwise be compiled at every start."""
+    import reactive_kernel
+
+    compileall.compile_dir(os.path.dirname(reactive_kernel.__file__), quiet=1)
+    times: dict[str, list[float]] = {name: [] for name in KERNELS}
+    for i in range(starts + 1):
+        for name in KERNELS:
+            t0 = time.perf_counter()
+            km, kc = start_new_kernel(kernel_name=name)
+            elapsed = time.perf_counter() - t0
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+            if i >= 1:
+                times[name].append(elapsed)
+    print(line(f"kernel start ({starts} starts each)", times["python3"], times["reactive"]))
+
+
+def bench_cells(rounds: int) -> None:
+    kernels = {name: Kernel(name) for name in KERNELS}
+    try:
+        for scenario, (setup, plain_cells, reactive_cells, divisor) in SCENARIOS.items():
+            cells = {"python3": plain_cells, "reactive": reactive_cells or plain_cells}
+            for kernel in kernels.values():
+                for code, cell_id in setup:
+                    execute(kernel.client, code, cell_id)
+                kernel.clock = None
+            walls, cpus = compare(kernels, cells, max(10, rounds // divisor))
+            print(line(scenario, walls["python3"], walls["reactive"]))
+            print(line("  kernel CPU time", cpus["python3"], cpus["reactive"]))
+    finally:
+        stop(kernels)
+
+
+def bench_loop(rounds: int) -> None:
+    kernels = {name: Kernel(name) for name in KERNELS}
+    try:
+        cells = {name: [(LOOP, "l")] for name in KERNELS}
+        walls, cpus = compare(kernels, cells, max(10, rounds // 8), warmup=2)
+        print(line("3-million-step loop, kernel CPU time", cpus["python3"], cpus["reactive"]))
+        print(line("  wall time", walls["python3"], walls["reactive"]))
+    finally:
+        stop(kernels)
+
+
+def bench_session(rounds: int) -> None:
+    """The same edit (one dependent) in a short and a long notebook."""
+    sizes = (20, 2000)
+    kernels = {(name, n): Kernel(name) for name in KERNELS for n in sizes}
+    try:
+        cells = {}
+        for (name, n), kernel in kernels.items():
+            book = notebook(n)
+            for cell_id, code in book:
+                execute(kernel.client, code, cell_id)
+            target = edited_cell(book)
+            k = target[1:]
+            dependent = next(code for cell_id, code in book if cell_id == f"y{k}")
+            edit = [(f"x{k} = [{k}, 7]", target)]
+            cells[(name, n)] = edit + ([(dependent, f"y{k}")] if name == "python3" else [])
+        walls, cpus = compare(kernels, cells, rounds)
+        for label, times in (("", walls), (", kernel CPU", cpus)):
+            for n in sizes:
+                print(line(f"edit, one dependent, {n} cells{label}", times[("python3", n)], times[("reactive", n)]))
+            print(line(f"ipykernel 2000 / 20 cells{label}", times[("python3", 20)], times[("python3", 2000)]))
+            print(line(f"reactive 2000 / 20 cells{label}", times[("reactive", 20)], times[("reactive", 2000)]))
+    finally:
+        stop(kernels)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--starts", type=int, default=12)
+    parser.add_argument("--only", default="start,cells,loop,session")
     args = parser.parse_args()
-    kernels = {name: start_new_kernel(kernel_name=name) for name in ("python3", "reactive")}
-    try:
-        print(f"{'scenario':42} {'ipykernel':>11} {'reactive':>11} {'ratio':>7} {'p10-p90 of round ratios':>24}")
-        for scenario, (setup, plain_cells, reactive_cells, divisor) in SCENARIOS.items():
-            cells = {"python3": plain_cells, "reactive": reactive_cells or plain_cells}
-            for name, (_, kc) in kernels.items():
-                for code, cell_id in setup:
-                    round_trip(kc, code, cell_id)
-            rounds = max(10, args.rounds // divisor)
-            times: dict[str, list[float]] = {name: [] for name in kernels}
-            for i in range(rounds + 5):
-                for name, (_, kc) in kernels.items():
-                    t = sum(round_trip(kc, code, cell_id) for code, cell_id in cells[name])
-                    if i >= 5:  # warm-up
-                        times[name].append(t)
-            base = statistics.median(times["python3"])
-            reactive = statistics.median(times["reactive"])
-            ratios = sorted(r / p for r, p in zip(times["reactive"], times["python3"]))
-            low, high = ratios[len(ratios) // 10], ratios[(9 * len(ratios)) // 10]
-            print(f"{scenario:42} {base * 1e3:9.2f}ms {reactive * 1e3:9.2f}ms "
-                  f"{reactive / base:7.3f} {low:11.3f} - {high:.3f}")
-    finally:
-        for km, kc in kernels.values():
-            kc.stop_channels()
-            km.shutdown_kernel(now=True)
+    parts = args.only.split(",")
+    print(HEADER)
+    if "start" in parts:
+        bench_start(args.starts)
+    if "cells" in parts:
+        bench_cells(args.rounds)
+    if "loop" in parts:
+        bench_loop(args.rounds)
+    if "session" in parts:
+        bench_session(args.rounds)
 
 
 if __name__ == "__main__":

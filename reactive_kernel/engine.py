@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping, MutableMapping, Protocol
 from .analysis import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze
 from .effects import Resolved, contained, is_immutable, reachable, resolve
 from .graph import DataflowGraph
-from .namespace import Snapshot, Stash, namespace_changes
+from .namespace import Snapshot, Stash, Watch, learn_dynamic
 from .order import NotebookFile, page_order
 from .planner import downstream, later_values, needed_ancestors, outside_values, upstream
 from .report import Report
@@ -550,11 +550,18 @@ class Engine:
             return True
         return name in cell.bound and self.binder.get(name) == cell.id
 
-    def _record(self, cell: Cell, before: Snapshot, ok: bool, hidden: Stash | None = None) -> None:
+    def _known_names(self) -> list[str]:
+        """Names the engine believes cells' runs left bound."""
+        cells = self.cells
+        return [n for n, c in self.owner.items() if c not in cells or n not in cells[c].deleted]
+
+    def _record(self, cell: Cell, before: Snapshot | Watch, ok: bool, hidden: Stash | None = None) -> None:
         if not cell.id:
             return  # an unkept cell: nothing to own or remove later
         namespace = self.namespace
-        changed, deleted = namespace_changes(before, namespace)
+        changed, deleted = before.changes(namespace, self._known_names)
+        if before.surprised:  # it wrote names it does not name after all
+            learn_dynamic(cell.code)
         if hidden is not None:  # a hidden later value is not the cell's to own
             changed -= hidden.names - cell.names.writes
         present = self.present

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from typing import Iterable, Protocol
+from typing import TYPE_CHECKING, Iterable, Protocol
 
-import networkx as nx
+if TYPE_CHECKING:  # imported when asked for: it costs more than the whole kernel start
+    import networkx as nx
 
 _NOWHERE = float("inf")
 
@@ -132,8 +133,10 @@ class DataflowGraph:
                 found.add(reader)
         return found
 
-    def to_networkx(self) -> nx.DiGraph:
+    def to_networkx(self) -> "nx.DiGraph":
         """Data edges provider -> reader, labelled with the names they carry."""
+        import networkx as nx
+
         graph = nx.DiGraph()
         for cell in self.sequence():
             graph.add_node(cell, position=self.pos[cell])

@@ -85,9 +85,9 @@ def page_order(known: list[str], codes: dict[str, str], file_cells: list[tuple[s
     """
     file_ids = [cell_id for cell_id, _ in file_cells]
     rank = {cell_id: i for i, cell_id in enumerate(file_ids)}
-    by_code: dict[str, list[str]] = {}
+    with_code: dict[str, list[str]] = {}
     for cell_id, source in file_cells:
-        by_code.setdefault(source.strip(), []).append(cell_id)
+        with_code.setdefault(source.strip(), []).append(cell_id)
     taken: set[str] = set()
     where: dict[str, int] = {}
     for cell in known:
@@ -97,7 +97,7 @@ def page_order(known: list[str], codes: dict[str, str], file_cells: list[tuple[s
     # ids that are not the file's (VS Code's URIs): match by code instead;
     # where the ids are the file's, a cell missing from it is just not saved yet
     for cell in known if by_code and not taken else ():
-        matches = [m for m in by_code.get(codes.get(cell, "").strip(), []) if m not in taken]
+        matches = [m for m in with_code.get(codes.get(cell, "").strip(), []) if m not in taken]
         if len(matches) == 1:
             where[cell] = rank[matches[0]]
             taken.add(matches[0])

@@ -9,10 +9,11 @@ overwritten by the plan go back when the walk ends.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-from .namespace import Snapshot, Stash
+from .namespace import Snapshot, Stash, Watch, reach
 from .planner import downstream
 from .report import Report, RunEntry
 
@@ -113,7 +114,7 @@ class Run:
                 before.put_back(engine._outside_values(cell, planned, before))
                 self._hidden = Stash(engine.namespace, engine._later_names(cell))
                 self._hidden.take()
-                self._before = Snapshot(engine.namespace)
+                self._before = self._watch(cell)
                 yield step
                 if cell.id not in self._status:
                     raise RuntimeError(f"step {cell.id} was not finished")
@@ -140,6 +141,19 @@ class Run:
             self._stopped = True
         for reader in waiting:
             self._cancelled.setdefault(reader, cell.id)
+
+    def _watch(self, cell: Cell) -> Watch | Snapshot | None:
+        """What the step's run may change, found at the cost of what the cell
+        names; a whole-namespace snapshot only for code that can bind names
+        it does not name (see :mod:`.namespace`)."""
+        if not cell.id:
+            return None  # an unkept cell: nothing is recorded
+        engine = self.engine
+        dynamic, global_writes = reach(cell.code, engine.transform, engine.namespace)
+        if dynamic:
+            return Snapshot(engine.namespace)
+        return Watch(engine.namespace, itertools.chain(
+            cell.names.writes, cell.static.writes, cell.dynamic, global_writes))
 
     def _must_run(self, cell: Cell) -> bool:
         """Whether a descendant's result may differ: it is stale, or a cell

@@ -154,8 +154,10 @@ def test_edit_updates_dependent_output_then_delete_shows_name_error(app, browser
         # edit cell 1 and run only it: cell 2 updates in place
         nb.type_into(0, "x = 10")
         nb.run(0)
-        expect(nb.output(1)).to_have_text(re.compile(r"^\s*11\s*$"), timeout=TIMEOUT)
-        expect(nb.output(0)).to_contain_text("(descendant) ✓", timeout=TIMEOUT)
+        # its new value, and under it the one-line mark saying it reran and why
+        expect(nb.output(1)).to_have_text(re.compile(r"^\s*11\s*↻ reran for \[\d+\]: x changed\s*$"),
+                                          timeout=TIMEOUT)
+        expect(nb.output(0)).to_contain_text("reran: y ✓", timeout=TIMEOUT)
         assert nb.prompt(1).inner_text() == prompt_before
         edited = nb.shot("2-edited-x")
 

@@ -165,3 +165,12 @@ def test_live_page_order_from_a_frontend_wins_over_the_saved_file(tmp_path):
     assert e.upstream("c3") == {"c2"} and e.downstream("c1") == set() and e.downstream("c2") == {"c3"}
     e.set_page_order(None)
     assert e.order_source() == "notebook"
+
+
+def test_page_order_without_code_matching_never_matches_by_code():
+    """A frontend's page (ids only) must not match unknown cells by (empty) code."""
+    known = ["a", "b"]
+    codes = {"a": "", "b": "z"}
+    page = [("w", "z"), ("y", "")]
+    assert page_order(known, codes, page) == ["b", "a"]  # a file: matched by code
+    assert page_order(known, codes, page, by_code=False) == known

@@ -1,0 +1,293 @@
+"""The ``reactive`` comm (docs/companion.md), spoken by a real client to the
+real kernel, without a browser: what the JupyterLab companion relies on, and
+what any other frontend may implement.  Also: the wheel carries the prebuilt
+companion extension."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support.client import Execution, KernelSession
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Companion:
+    """A comm opened to the kernel's ``reactive`` target, as a frontend opens it."""
+
+    def __init__(self, session: KernelSession, order: list[str] | None = None):
+        self.session = session
+        self.comm_id = uuid.uuid4().hex
+        data = {} if order is None else {"order": order}
+        self.opened = self._request("comm_open", {"comm_id": self.comm_id, "target_name": "reactive",
+                                                  "data": data})
+
+    def send(self, data) -> str:
+        """Send without waiting (what a frontend does before an execute_request)."""
+        kc = self.session.client
+        msg = kc.session.msg("comm_msg", {"comm_id": self.comm_id, "data": data})
+        kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    def ask(self, data) -> list[dict]:
+        return self.collect(self.send(data))
+
+    def close(self) -> list[dict]:
+        return self._request("comm_close", {"comm_id": self.comm_id, "data": {}})
+
+    def _request(self, msg_type: str, content: dict) -> list[dict]:
+        kc = self.session.client
+        msg = kc.session.msg(msg_type, content)
+        kc.shell_channel.send(msg)
+        return self.collect(msg["header"]["msg_id"])
+
+    def collect(self, msg_id: str) -> list[dict]:
+        """The comm data the kernel sent while handling ``msg_id``."""
+        kc, found = self.session.client, []
+        while True:
+            m = kc.get_iopub_msg(timeout=30)
+            if m["parent_header"].get("msg_id") != msg_id:
+                continue
+            if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                return found
+            if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == self.comm_id:
+                found.append(m["content"]["data"])
+
+
+def comm_data(execution: Execution) -> list[dict]:
+    return [m["content"]["data"] for m in execution.of_type("comm_msg")]
+
+
+def state_of(execution: Execution) -> dict:
+    [state] = [d for d in comm_data(execution) if d["type"] == "state"]
+    return state
+
+
+def engine_value(session: KernelSession, expression: str):
+    return session.value(f"get_ipython().kernel.engine.{expression}")
+
+
+@pytest.fixture
+def session():
+    with KernelSession("reactive") as s:
+        yield s
+
+
+def test_open_says_hello_and_sends_the_state(session):
+    session.execute("x = 1", "a")
+    companion = Companion(session)
+    hello, state = companion.opened
+    assert hello == {"type": "hello", "version": 1}
+    assert state["type"] == "state"
+    assert state["cells"]["a"]["state"] == "ran"
+    assert state["cells"]["a"]["label"] == "x"
+
+
+def test_without_a_companion_no_comm_message_is_sent(session):
+    session.execute("x = 1", "a")
+    run = session.execute("y = x + 1", "b")
+    assert run.of_type("comm_msg") == []
+    assert engine_value(session, "order_source()") == "'registration'"
+
+
+def test_page_order_sent_before_an_execute_request_is_used_by_it(session):
+    """An unsaved cell inserted between two others: a later reader reruns."""
+    session.execute("x = 1", "a")
+    session.execute("y = x + 1", "b")
+    companion = Companion(session, order=["a", "b"])
+    # the user inserts c between a and b and runs it at once: the order goes
+    # out first, the execute_request right behind it, neither waited for
+    companion.send({"type": "order", "cells": ["a", "c", "b"]})
+    run = session.execute("x = 10", "c")
+    assert [(e["cell_id"], e["role"]) for e in run.reactive["ran"]] == [("c", "target"), ("b", "descendant")]
+    assert run.reactive["order"] == "page"
+    assert session.value("y") == "11"
+    state = state_of(run)
+    assert state["request"] == {"count": run.reply["content"]["execution_count"], "cell_id": "c"}
+    assert state["cells"]["b"]["state"] == "reran"
+    assert state["cells"]["b"]["by"] == "c"
+    assert state["cells"]["b"]["count"] == run.reply["content"]["execution_count"]
+    assert "x changed" in state["cells"]["b"]["why"]
+    assert list(state["cells"]) == ["a", "c", "b"]
+
+
+def test_without_the_order_the_same_cell_counts_as_last(session):
+    """The control for the test above: registration order puts c after b."""
+    session.execute("x = 1", "a")
+    session.execute("y = x + 1", "b")
+    run = session.execute("x = 10", "c")
+    assert [e["cell_id"] for e in run.reactive["ran"]] == ["c"]
+    assert session.value("y") == "2"
+
+
+def test_moving_cells_makes_readers_stale_and_says_so(session):
+    session.execute("x = 1", "a")
+    session.execute("y = x", "b")
+    companion = Companion(session, order=["a", "b"])
+    [state] = companion.ask({"type": "order", "cells": ["b", "a"]})  # b moved above a
+    assert state["order"] == "page"
+    assert list(state["cells"]) == ["b", "a"]
+    assert state["cells"]["b"]["state"] == "stale"  # its x no longer comes from a
+    assert state["cells"]["a"]["state"] == "ran"
+
+
+def test_badges_through_a_failure_and_its_fix(session):
+    session.execute("x = 1", "a")
+    session.execute("y = x + 1", "b")
+    session.execute("z = y + 1", "c")
+    Companion(session, order=["a", "b", "c"])
+    failed = session.execute("x = 1 / 0", "a")
+    state = state_of(failed)["cells"]
+    assert state["a"]["state"] == "failed"
+    assert state["b"]["state"] == "failed-upstream" and state["b"]["upstream"] == "a"
+    assert state["c"]["state"] == "failed-upstream" and state["c"]["upstream"] == "a"
+
+    fixed = session.execute("x = 5", "a")
+    count = fixed.reply["content"]["execution_count"]
+    state = state_of(fixed)["cells"]
+    assert state["a"] == {**state["a"], "state": "ran", "role": "target", "count": count}
+    assert state["b"]["state"] == state["c"]["state"] == "reran"
+    assert state["b"]["count"] == state["c"]["count"] == count
+    assert "upstream" not in state["b"]
+
+    again = session.execute("y = x + 1", "b")
+    state = state_of(again)["cells"]
+    assert state["b"]["state"] == "ran"
+
+
+def test_stale_cells_when_autorun_is_off(session):
+    session.execute("x = 1", "a")
+    session.execute("y = x + 1", "b")
+    session.execute("get_ipython().kernel.engine.autorun = False", None)
+    Companion(session)
+    run = session.execute("x = 2", "a")
+    state = state_of(run)["cells"]
+    assert state["b"]["state"] == "stale"
+    assert "why" not in state["b"]
+
+
+def test_related_cells_upstream_and_downstream(session):
+    for code, cell in [("x = 1", "a"), ("y = x + 1", "b"), ("z = y * 2", "c"), ("w = 3", "d")]:
+        session.execute(code, cell)
+    companion = Companion(session)
+    [reply] = companion.ask({"type": "related", "cell_id": "b", "id": 7})
+    assert reply == {"type": "related", "id": 7, "cell_id": "b", "known": True,
+                     "upstream": ["a"], "downstream": ["c"]}
+    [reply] = companion.ask({"type": "related", "cell_id": "c"})
+    assert reply["upstream"] == ["a", "b"] and reply["downstream"] == []
+    [reply] = companion.ask({"type": "related", "cell_id": "never-ran"})
+    assert reply["known"] is False and reply["upstream"] == reply["downstream"] == []
+
+
+def test_graph_has_cells_as_nodes_and_names_on_edges(session):
+    for code, cell in [("x = 1\ny = 2", "a"), ("z = x + y", "b"), ("print(z, x)", "c")]:
+        session.execute(code, cell)
+    companion = Companion(session)
+    [graph] = companion.ask({"type": "graph", "id": "g"})
+    assert graph["id"] == "g"
+    assert [(n["id"], n["label"], n["state"], n["prompt"]) for n in graph["nodes"]] == [
+        ("a", "x, y", "ran", 1), ("b", "z", "ran", 2), ("c", "print(z, x)", "ran", 3)]
+    edges = {(e["source"], e["target"]): e["names"] for e in graph["edges"]}
+    assert edges == {("a", "b"): ["x", "y"], ("b", "c"): ["z"], ("a", "c"): ["x"]}
+
+
+@pytest.mark.parametrize("data, complaint", [
+    ("order", "an object with a string 'type'"),
+    ({"cells": []}, "an object with a string 'type'"),
+    ({"type": "order", "cells": "a,b"}, "a list of cell ids"),
+    ({"type": "order", "cells": ["a", 3]}, "a list of cell ids"),
+    ({"type": "related"}, "'related' needs 'cell_id'"),
+    ({"type": "rerun-everything"}, "unknown message type 'rerun-everything'"),
+])
+def test_bad_messages_get_a_clear_error_and_change_nothing(session, data, complaint):
+    session.execute("x = 1", "a")
+    session.execute("y = x + 1", "b")
+    companion = Companion(session, order=["a", "b"])
+    [error] = companion.ask(data)
+    assert error["type"] == "error" and complaint in error["message"]
+    assert engine_value(session, "graph.sequence()") == "['a', 'b']"
+    run = session.execute("x = 2", "a")
+    assert [e["cell_id"] for e in run.reactive["ran"]] == ["a", "b"]
+
+
+def test_closing_the_last_comm_gives_the_order_back_to_the_file(session):
+    session.execute("x = 1", "a")
+    companion = Companion(session, order=["a"])
+    assert engine_value(session, "order_source()") == "'page'"
+    companion.close()
+    assert engine_value(session, "order_source()") == "'registration'"
+    assert session.execute("y = x", "b").of_type("comm_msg") == []
+
+
+def test_an_order_arriving_while_a_cell_awaits_waits_for_the_request_to_end(session):
+    """A cell with a top-level await lets comm messages through while it runs:
+    the order must not change under the running plan, only after it."""
+    session.execute("x = 1", "a")
+    session.execute("y = x + 1", "b")
+    companion = Companion(session, order=["a", "b"])
+    code = ("import asyncio\nawait asyncio.sleep(1)\n"
+            "seen = get_ipython().kernel.companion.pending, get_ipython().kernel.engine.order_source()")
+    msg_id = session.send(code, "s")
+    companion.send({"type": "order", "cells": ["s", "a", "c", "b"]})
+    [run] = session.collect([msg_id])
+    assert run.status == "ok"
+    # while the cell ran the order waited; when the request ended it applied
+    assert session.value("seen") == "((['s', 'a', 'c', 'b'],), 'page')"
+    assert engine_value(session, "graph.sequence()") == "['s', 'a', 'b']"
+    assert state_of(run)["order"] == "page"
+    after = session.execute("x = 10", "c")
+    assert [e["cell_id"] for e in after.reactive["ran"]] == ["c", "b"]
+
+
+# -- the wheel ------------------------------------------------------------------------
+
+def _clean_copy(dest: Path) -> None:
+    """The working tree as a clean clone would have it (what git tracks or
+    would add), without node_modules or build outputs."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                           check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="building the companion needs Node.js")
+def test_wheel_from_a_clean_tree_carries_the_enabled_extension(tmp_path):
+    source, dist, prefix = tmp_path / "src", tmp_path / "dist", tmp_path / "prefix"
+    _clean_copy(source)
+    assert not (source / "companion" / "labextension").exists()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
+                   check=True, timeout=600)
+    [wheel] = dist.glob("reactive_kernel-*.whl")
+    # --ignore-installed: without it pip uninstalls this venv's own install first
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--ignore-installed", "-q",
+                    "--prefix", str(prefix),
+                    str(wheel)], check=True, timeout=300)
+    extension = prefix / "share" / "jupyter" / "labextensions" / "reactive-kernel-companion"
+    assert (extension / "package.json").is_file() and (extension / "install.json").is_file()
+    assert list((extension / "static").glob("remoteEntry.*.js"))
+    env = {**os.environ, "JUPYTER_PATH": str(prefix / "share" / "jupyter"), "NO_COLOR": "1"}
+    listing = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    text = listing.stdout + listing.stderr
+    section = text.split(str(prefix / "share" / "jupyter" / "labextensions"), 1)[1]
+    line = next(line for line in section.splitlines() if "reactive-kernel-companion" in line)
+    assert "enabled" in line and "OK" in line and "(python, reactive-kernel)" in line
+
+
+def test_the_installed_environment_has_the_extension_enabled():
+    """``pip install`` (editable, as CI installs) made it available here."""
+    listing = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
+                             env={**os.environ, "NO_COLOR": "1"}, capture_output=True, text=True,
+                             timeout=120)
+    line = next(line for line in (listing.stdout + listing.stderr).splitlines()
+                if "reactive-kernel-companion" in line)
+    assert "enabled" in line and "OK" in line

@@ -1,0 +1,173 @@
+"""The companion extension in the real JupyterLab and Notebook 7, in headless Chromium.
+
+A person runs ``x = 1`` and ``y = x * 2; y``, inserts ``x = 5`` between them
+and runs it without saving: the kernel uses the page order, so the reader
+below reruns and its prompt area says so.  Selecting a cell marks what it
+reads from and what reads it; a failure upstream and its fix show and clear
+badges; moving a reader above another writer makes it stale at once, and
+"Run stale cells" brings it up to date; the graph panel draws the notebook.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.support.jupyter_server import JupyterServer
+from tests.test_jupyterlab import ARTIFACTS, TIMEOUT, NotebookPage, browser, make_notebook  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOT = ROOT / "docs" / "companion-jupyterlab.png"
+
+
+def no_autosave(base: Path) -> None:
+    """The notebook must stay unsaved: the order can only come from the page."""
+    folder = base / "settings" / "@jupyterlab" / "docmanager-extension"
+    folder.mkdir(parents=True)
+    (folder / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
+
+
+class CompanionPage(NotebookPage):
+    def badge(self, i: int):
+        return self.cell(i).locator(".rk-Badge")
+
+    def select(self, i: int):
+        self.cell(i).locator(".jp-InputPrompt").click()
+        self.page.keyboard.press("Escape")
+
+    def insert_below(self, i: int):
+        self.select(i)
+        self.page.keyboard.press("b")
+
+    def move_up(self, i: int):
+        self.select(i)
+        self.page.keyboard.press("Control+Shift+ArrowUp")
+
+    def toolbar_button(self, command: str):
+        return self.page.locator(f".jp-NotebookPanel:visible .jp-Toolbar [data-command='{command}']").first
+
+    def expect_output(self, i: int, text: str):
+        from playwright.sync_api import expect
+        expect(self.output(i)).to_contain_text(text, timeout=TIMEOUT)
+
+
+def change_theme(page, name: str):
+    page.locator(".lm-MenuBar-itemLabel", has_text="Settings").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-itemLabel", has_text=name).first.click()
+
+
+@pytest.mark.parametrize("app", ["lab", "notebook"])
+def test_companion_page_order_badges_highlight_run_stale_and_graph(app, browser, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    no_autosave(tmp_path)
+    server = JupyterServer(app, tmp_path)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    file = server.root / "companion.ipynb"
+    try:
+        make_notebook(file)
+        page.goto(server.page_url("companion.ipynb"), timeout=TIMEOUT)
+        nb = CompanionPage(page, f"{app}-companion")
+        expect(nb.cells()).to_have_count(3, timeout=TIMEOUT)
+        expect(page.get_by_text("Python 3 (reactive)").first).to_be_visible(timeout=TIMEOUT)
+        nb.wait_idle()
+        expect(nb.toolbar_button("reactive-kernel:run-stale")).to_be_visible(timeout=TIMEOUT)
+
+        nb.type_into(0, "x = 1")
+        nb.run(0)
+        nb.type_into(1, "y = x * 2; y")
+        nb.run(1)
+        nb.expect_output(1, "2")
+
+        # insert x = 5 between them and run it, unsaved: y's cell reruns
+        nb.insert_below(0)
+        expect(nb.cells()).to_have_count(4, timeout=TIMEOUT)
+        nb.type_into(1, "x = 5")
+        nb.run(1)
+        nb.expect_output(2, "10")
+        count = re.search(r"\d+", nb.prompt(1).inner_text()).group()
+        expect(nb.badge(2)).to_have_text(f"↻ [{count}]", timeout=TIMEOUT)
+        assert "x changed" in nb.badge(2).get_attribute("title")
+        saved = nbformat.read(file, as_version=4)
+        assert [c.source for c in saved.cells] == ["", "", ""], "the notebook must not have been saved"
+
+        # the active cell (x = 5) feeds the cell below; selecting that cell
+        # marks x = 5 as its upstream and not x = 1 (shadowed)
+        expect(nb.cell(2)).to_have_class(re.compile(r"\brk-downstream\b"), timeout=TIMEOUT)
+        nb.select(2)
+        expect(nb.cell(1)).to_have_class(re.compile(r"\brk-upstream\b"), timeout=TIMEOUT)
+        expect(nb.cell(0)).not_to_have_class(re.compile(r"\brk-upstream\b"))
+        nb.shot("1-inserted-and-highlighted")
+
+        # a failure upstream, then its fix
+        nb.type_into(1, "x = 1 / 0")
+        nb.run(1)
+        expect(nb.badge(2)).to_have_text("✗ upstream", timeout=TIMEOUT)
+        nb.shot("2-failed-upstream")
+        nb.type_into(1, "x = 3")
+        nb.run(1)
+        nb.expect_output(2, "6")
+        count = re.search(r"\d+", nb.prompt(1).inner_text()).group()
+        expect(nb.badge(2)).to_have_text(f"↻ [{count}]", timeout=TIMEOUT)
+
+        # a writer and a reader at the end; moving the reader above the
+        # writer makes it stale at once, before anything runs
+        nb.type_into(3, "x = 50")
+        nb.run(3)
+        nb.insert_below(3)
+        nb.type_into(4, "w = x + 0; w")
+        nb.run(4)
+        nb.expect_output(4, "50")
+        expect(nb.badge(4)).to_have_count(0)
+        nb.move_up(4)
+        expect(nb.cell(3).locator(".cm-content")).to_have_text("w = x + 0; w", timeout=TIMEOUT)
+        expect(nb.badge(3)).to_have_text("stale", timeout=TIMEOUT)
+        nb.shot("3-moved-stale")
+
+        # Run stale cells: w reads x = 3 now, and nothing is stale after
+        run_stale = nb.toolbar_button("reactive-kernel:run-stale")
+        expect(run_stale).not_to_have_attribute("aria-disabled", "true", timeout=TIMEOUT)
+        run_stale.click()
+        nb.expect_output(3, "3")
+        nb.wait_idle()
+        expect(nb.badge(3)).to_have_count(0, timeout=TIMEOUT)  # it ran as requested: no badge
+        expect(run_stale).to_have_attribute("aria-disabled", "true", timeout=TIMEOUT)  # nothing stale
+        expect(page.locator(".jp-NotebookPanel:visible .rk-Badge", has_text="stale")).to_have_count(0,
+                                                                                                   timeout=TIMEOUT)
+
+        # the dependency graph: one node per cell that ran
+        nb.toolbar_button("reactive-kernel:show-graph").click()
+        panel = page.locator("#reactive-kernel-graph")
+        expect(panel).to_be_visible(timeout=TIMEOUT)
+        expect(panel).to_have_attribute("data-cells", "5", timeout=TIMEOUT)
+        expect(panel.locator("canvas").first).to_be_visible(timeout=TIMEOUT)
+        nb.select(2)
+        page.wait_for_timeout(500)  # the layout settles
+        light = nb.shot("4-graph")
+        if app == "lab" and (not SCREENSHOT.exists() or os.environ.get("REACTIVE_UPDATE_SCREENSHOT")):
+            shutil.copyfile(light, SCREENSHOT)
+
+        change_theme(page, "JupyterLab Dark")
+        expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false", timeout=TIMEOUT)
+        nb.select(3)
+        expect(panel).to_have_attribute("data-cells", "5", timeout=TIMEOUT)
+        page.wait_for_timeout(500)
+        nb.shot("5-graph-dark")
+    except Exception:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{app}-companion-failure.png"))
+        (ARTIFACTS / f"{app}-companion-server.log").write_text(server.log())
+        raise
+    finally:
+        context.close()
+        server.stop()
