@@ -143,12 +143,13 @@ def compose(parts: list[tuple]) -> tuple[dict, dict]:
     return data, {}
 
 
-#: hides the output row of an anchor (and the cell's output wrapper when the
-#: anchor is all it shows) in JupyterLab and Notebook 7, which give every
-#: output a row, even an empty one
-_HIDE_ANCHOR = (".jp-OutputArea-child:has(.reactive-anchor),"
-                ".jp-Cell-outputWrapper:has(.reactive-anchor)"
-                ":not(:has(.jp-OutputArea-child:not(:has(.reactive-anchor)))){display:none}")
+#: hides the output row of an anchor, and the cell's output wrapper when the
+#: anchor is all the cell shows, in JupyterLab and Notebook 7, which give
+#: every output a row, even an empty one (separate rules: one invalid
+#: selector voids its whole rule, and ``:has()`` cannot nest)
+_HIDE_ANCHOR = (".jp-OutputArea-child:has(.reactive-anchor){display:none}"
+                ".jp-Cell-outputWrapper:has(.jp-OutputArea-child:first-child .reactive-anchor)"
+                ":not(:has(.jp-OutputArea-child + .jp-OutputArea-child)){display:none}")
 ANCHOR_HTML = f'<style>{_HIDE_ANCHOR}</style><div class="reactive-anchor"></div>'
 
 
@@ -162,32 +163,38 @@ def is_anchor(data: dict) -> bool:
     return data.get("text/html") == ANCHOR_HTML
 
 
-#: how a rerun, stale or cancelled mark starts (its line is the display's last)
-MARK_PREFIXES = ("↻ ", "⚠ ")
-
-
 def note_markup(text: str) -> str:
     """Muted, small, legible in JupyterLab's light and dark themes alike."""
     return ('<div style="color:var(--jp-ui-font-color2,#888);font-size:var(--jp-ui-font-size0,85%)">'
             f"{html.escape(text)}</div>")
 
 
+def grey(text: str) -> str:
+    """Plain text in grey: readable on light and dark backgrounds, in
+    JupyterLab's text renderer and in terminals alike."""
+    return f"\x1b[90m{text}\x1b[0m"
+
+
 def with_mark(data: dict, metadata: dict, mark: str) -> tuple[dict, dict]:
     """A display with a one-line note under it (a rerun or stale mark).
 
-    Where the note cannot be shown next to the display (a widget, a plot a
-    renderer draws from JSON), the display is left as it is: live output
-    matters more than the note, which the requesting cell repeats."""
-    markup = note_markup(mark)
+    Text stays text (a traceback keeps its colours) with the note in grey;
+    HTML and pictures get the note as muted HTML.  Where the note cannot be
+    shown next to the display (a widget, a plot a renderer draws from JSON),
+    the display is left as it is: live output matters more than the note,
+    which the requesting cell repeats."""
     if not data or is_anchor(data):
-        return {"text/plain": mark, "text/html": markup}, {}
+        return {"text/plain": mark, "text/html": note_markup(mark)}, {}
     plain = data.get("text/plain", "")
     plain = "".join(plain) if isinstance(plain, list) else plain
-    marked_plain = f"{plain.rstrip(chr(10))}\n{mark}" if plain else mark
-    drawable = {"text/html", "text/plain", "image/svg+xml", *_IMAGES}
-    if not set(data) <= drawable:
+    plain = plain.rstrip("\n")
+    if set(data) <= {"text/plain"}:
+        return {"text/plain": f"{plain}\n{grey(mark)}" if plain else grey(mark)}, metadata
+    marked_plain = f"{plain}\n{mark}" if plain else mark
+    if not set(data) <= {"text/html", "text/plain", "image/svg+xml", *_IMAGES}:
         return {**data, "text/plain": marked_plain}, metadata
-    return {**data, "text/plain": marked_plain, "text/html": _html(("data", data, metadata, None)) + markup}, metadata
+    html_with_note = _html(("data", data, metadata, None)) + note_markup(mark)
+    return {**data, "text/plain": marked_plain, "text/html": html_with_note}, metadata
 
 
 def labelled(label: str, parts: list[tuple]) -> tuple[dict, dict]:

@@ -18,7 +18,7 @@ def plain(text: str) -> str:
     return _ANSI.sub("", text)
 
 
-_MARK = re.compile(r"\n?(↻|⚠) [^\n]*$")
+_MARK = re.compile(r"\n?(\x1b\[90m)?(↻|⚠) [^\n]*$")
 
 
 def unmarked(text: str) -> str:
