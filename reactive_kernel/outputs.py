@@ -169,17 +169,12 @@ def note_markup(text: str) -> str:
             f"{html.escape(text)}</div>")
 
 
-def grey(text: str) -> str:
-    """Plain text in grey: readable on light and dark backgrounds, in
-    JupyterLab's text renderer and in terminals alike."""
-    return f"\x1b[90m{text}\x1b[0m"
-
-
 def with_mark(data: dict, metadata: dict, mark: str) -> tuple[dict, dict]:
     """A display with a one-line note under it (a rerun or stale mark).
 
-    Text stays text (a traceback keeps its colours) with the note in grey;
-    HTML and pictures get the note as muted HTML.  Where the note cannot be
+    Text stays text (a traceback keeps its colours) with the note in the
+    text's own colour: ANSI grey is near invisible in JupyterLab's dark
+    theme.  HTML and pictures get the note as muted HTML.  Where the note cannot be
     shown next to the display (a widget, a plot a renderer draws from JSON),
     the display is left as it is: live output matters more than the note,
     which the requesting cell repeats."""
@@ -189,7 +184,7 @@ def with_mark(data: dict, metadata: dict, mark: str) -> tuple[dict, dict]:
     plain = "".join(plain) if isinstance(plain, list) else plain
     plain = plain.rstrip("\n")
     if set(data) <= {"text/plain"}:
-        return {"text/plain": f"{plain}\n{grey(mark)}" if plain else grey(mark)}, metadata
+        return {"text/plain": f"{plain}\n{mark}" if plain else mark}, metadata
     marked_plain = f"{plain}\n{mark}" if plain else mark
     if not set(data) <= {"text/html", "text/plain", "image/svg+xml", *_IMAGES}:
         return {**data, "text/plain": marked_plain}, metadata
