@@ -16,7 +16,8 @@ from typing import Any, Callable, Mapping, MutableMapping, Protocol
 from .analysis import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze
 from .effects import Resolved, contained, is_immutable, reachable, resolve
 from .graph import DataflowGraph
-from .namespace import Snapshot, Stash, Watch, learn_dynamic
+from .dynamic import learn_dynamic
+from .namespace import Snapshot, Stash, Watch
 from .order import NotebookFile, page_order
 from .planner import downstream, later_values, needed_ancestors, outside_values, upstream
 from .report import Report

@@ -13,7 +13,8 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-from .namespace import Snapshot, Stash, Watch, reach
+from .dynamic import reach
+from .namespace import Snapshot, Stash, Watch
 from .planner import downstream
 from .report import Report, RunEntry
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from IPython.core.inputtransformer2 import TransformerManager
 
 from reactive_kernel.engine import Engine
-from reactive_kernel.namespace import Snapshot, Watch, namespace_changes, reach
+from reactive_kernel.dynamic import reach
+from reactive_kernel.namespace import Snapshot, Watch, namespace_changes
 
 
 def ran_ids(report):

@@ -1,0 +1,147 @@
+"""Which code can write names it does not name.
+
+A cell's run-time writes are found from the names it binds (see
+:class:`.namespace.Watch`) unless its code can bind or delete other names:
+``exec``, ``globals()``, magics, ``import *``, frames, ``__main__``, directly
+or through the notebook functions and classes it uses.  This module reads a
+cell's code, and the code objects of what it calls, for those; what counts is
+the data at the top.
+"""
+from __future__ import annotations
+
+import ast
+import dis
+import functools
+import types
+import weakref
+from typing import Callable, Mapping
+
+#: names whose use may bind or delete names the code does not name
+DYNAMIC_NAMES = frozenset({
+    "exec", "eval", "globals", "vars", "locals", "get_ipython", "__import__", "__main__",
+    "__builtins__", "execfile", "runpy",
+})
+#: attributes that reach a namespace (a shell's, a module's, a frame's, a function's)
+DYNAMIC_ATTRIBUTES = frozenset({
+    "user_ns", "user_global_ns", "push", "del_var", "drop_by_id", "run_cell",
+    "run_line_magic", "run_cell_magic", "magic", "ex", "ev", "safe_execfile", "__dict__",
+    "__globals__", "f_globals", "f_locals", "_getframe", "currentframe",
+})
+#: an attribute that reaches a namespace only off a given module (``sys.modules``)
+DYNAMIC_MODULE_ATTRIBUTES = frozenset({("sys", "modules")})
+_STORES = frozenset({"STORE_GLOBAL", "DELETE_GLOBAL"})
+
+
+
+def reach(code: str, transform: Callable[[str], str], namespace: Mapping) -> tuple[bool, set[str]]:
+    """(whether running ``code`` may bind or delete names it does not name,
+    the names the notebook functions it uses bind with ``global``).
+
+    Dynamic: it uses one of :data:`DYNAMIC_NAMES` or :data:`DYNAMIC_ATTRIBUTES`
+    or ``import *``, or a notebook function or class (one whose globals are
+    the namespace) that does, however deep the calls go.  The ``global``
+    writes count also for a function only passed along (``df.apply(f)``),
+    which the engine's call analysis does not follow.  Code that does not
+    parse gets the safe answer."""
+    if code in _LEARNED:
+        return True, set()
+    loaded = _scan_cell(code, transform)
+    if loaded is None:
+        return True, set()
+    writes: set[str] = set()
+    seen: set[int] = set()
+    pending = [namespace[n] for n in loaded if n in namespace]
+    while pending:
+        for code_object in _notebook_code(pending.pop(), namespace, seen):
+            dynamic, names, stores = _scan_code(code_object)
+            if dynamic:
+                return True, set()
+            writes |= stores
+            pending.extend(namespace[n] for n in names if n in namespace)
+    return False, writes
+
+
+def learn_dynamic(code: str) -> None:
+    """A cell judged static wrote names it does not name: snapshot it from now on."""
+    if len(_LEARNED) >= 1024:
+        del _LEARNED[next(iter(_LEARNED))]
+    _LEARNED[code] = None
+
+
+_LEARNED: dict[str, None] = {}
+
+
+@functools.lru_cache(maxsize=1024)
+def _scan_cell(code: str, transform: Callable[[str], str]) -> frozenset[str] | None:
+    """The names ``code`` loads, or None when it may bind names it does not
+    name (or cannot be read)."""
+    try:
+        tree = ast.parse(transform(code))
+    except Exception:  # IPython shows the error
+        return None
+    loaded = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if node.id in DYNAMIC_NAMES:
+                return None
+            loaded.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            if node.attr in DYNAMIC_ATTRIBUTES or (
+                    isinstance(node.value, ast.Name) and (node.value.id, node.attr) in DYNAMIC_MODULE_ATTRIBUTES):
+                return None
+        elif isinstance(node, ast.ImportFrom):
+            if any(alias.name == "*" for alias in node.names) or node.module in DYNAMIC_NAMES:
+                return None
+        elif isinstance(node, ast.Import):
+            if any(alias.name.split(".")[0] in DYNAMIC_NAMES for alias in node.names):
+                return None
+    return frozenset(loaded)
+
+
+def _notebook_code(value, namespace: Mapping, seen: set[int]) -> list[types.CodeType]:
+    """Code objects not yet seen of a notebook function (or what it wraps),
+    of a notebook class's methods, or of the class of a notebook object."""
+    if isinstance(value, types.MethodType):
+        value = value.__func__
+    if isinstance(value, types.FunctionType):
+        functions = [value]
+        wrapped = getattr(value, "__wrapped__", None)
+        if isinstance(wrapped, types.FunctionType):
+            functions.append(wrapped)
+    else:
+        cls = value if isinstance(value, type) else type(value)
+        # classes made by the notebook's code are in its module (``__main__``)
+        if getattr(cls, "__module__", None) != namespace.get("__name__", "builtins") or id(cls) in seen:
+            return []
+        seen.add(id(cls))
+        members = [m.__func__ if isinstance(m, (staticmethod, classmethod)) else m
+                   for m in vars(cls).values()]
+        functions = [m for m in members if isinstance(m, types.FunctionType)]
+    found = []
+    for function in functions:
+        if function.__globals__ is namespace and id(function.__code__) not in seen:
+            seen.add(id(function.__code__))
+            found.append(function.__code__)
+    return found
+
+
+_CODE_SCANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _scan_code(code: types.CodeType) -> tuple[bool, frozenset[str], frozenset[str]]:
+    """(may bind names it does not name, global and attribute names it uses,
+    globals it binds or deletes), nested functions and comprehensions included."""
+    result = _CODE_SCANS.get(code)
+    if result is None:
+        names = set(code.co_names)
+        dynamic = bool(names & (DYNAMIC_NAMES | DYNAMIC_ATTRIBUTES)) or any(
+            set(pair) <= names for pair in DYNAMIC_MODULE_ATTRIBUTES)
+        stores = {i.argval for i in dis.get_instructions(code) if i.opname in _STORES}
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                inner_dynamic, inner_names, inner_stores = _scan_code(const)
+                dynamic = dynamic or inner_dynamic
+                names |= inner_names
+                stores |= inner_stores
+        result = _CODE_SCANS[code] = (dynamic, frozenset(names), frozenset(stores))
+    return result
