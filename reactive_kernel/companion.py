@@ -156,6 +156,9 @@ class Companion:
         except ProtocolError as error:
             comm.send({"type": "error", "message": str(error)})
         comm.send({"type": "hello", "version": PROTOCOL_VERSION})
+        # the saved notebook's cells, known before any request (after a restart)
+        self.kernel.use_notebook_file()
+        self.engine.sync_notebook()
         comm.send(self.state())
 
     def _closed(self, comm) -> None:

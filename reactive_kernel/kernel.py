@@ -313,9 +313,7 @@ class ReactiveKernel(IPythonKernel):
             for cell in deleted:
                 self.prompts.pop(cell, None)
                 self.bundles.pop(cell, None)
-        # VS Code's cell ids are not the file's: its cells cannot be known before they run
-        self.engine.set_notebook(self._notebook_file(),
-                                 register="__vsc_ipynb_file__" not in self.shell.user_ns)
+        self.use_notebook_file()
         directives = parse_directives(code)
         if directives.cell_name:
             self.cell_names.add(directives.cell_name)
@@ -515,6 +513,13 @@ class ReactiveKernel(IPythonKernel):
             self._publish_error(content)
         return {**content, "execution_count": self.shell.execution_count - 1,
                 "user_expressions": {}, "payload": []}
+
+    def use_notebook_file(self) -> None:
+        """Tell the engine the session's notebook file: its page order, and
+        its cells before they run.  VS Code's cell ids are not the file's, so
+        there its cells cannot be known before they run."""
+        self.engine.set_notebook(self._notebook_file(),
+                                 register="__vsc_ipynb_file__" not in self.shell.user_ns)
 
     def _notebook_file(self) -> str | None:
         """The session's notebook file, when Jupyter Server or VS Code names it."""

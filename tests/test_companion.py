@@ -291,3 +291,16 @@ def test_the_installed_environment_has_the_extension_enabled():
     line = next(line for line in (listing.stdout + listing.stderr).splitlines()
                 if "reactive-kernel-companion" in line)
     assert "enabled" in line and "OK" in line
+
+
+def test_a_companion_opening_after_a_restart_sees_the_saved_cells_unrun(tmp_path):
+    """Before any request, the kernel already knows the saved notebook's cells."""
+    from tests.support.notebook_file import write_notebook
+
+    path = tmp_path / "saved.ipynb"
+    write_notebook(path, [("a", "x = 1"), ("b", "y = x + 1")])
+    env = {**os.environ, "JPY_SESSION_NAME": str(path)}
+    with KernelSession("reactive", env=env, cwd=str(tmp_path)) as kernel:
+        _, state = Companion(kernel).opened
+        assert {c: s["state"] for c, s in state["cells"].items()} == {"a": "unrun", "b": "unrun"}
+        assert state["order"] == "notebook"
