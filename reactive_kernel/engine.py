@@ -603,7 +603,7 @@ class Engine:
         holders = self.holders
         if len(holders) > _OBJECTS_KEPT:
             holders.clear()
-        for name in names:
+        for name in sorted(names):  # sorted: which alias is noted first must not depend on hashing
             if not name.isidentifier():
                 continue
             value = self.namespace.get(name, None)

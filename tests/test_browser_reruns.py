@@ -27,6 +27,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from tests.support.browser import keep_failure
 from tests.support.jupyter_server import JupyterServer
 from tests.test_jupyterlab import ARTIFACTS, TIMEOUT, NotebookPage, browser  # noqa: F401
 
@@ -172,9 +173,7 @@ def opened(server: JupyterServer, browser, name: str, cells: list[str]):  # noqa
         yield nb
         nb.publish()
     except BaseException:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{nb.app}-failure.png"))
-        (ARTIFACTS / f"{nb.app}-server.log").write_text(server.log())
+        keep_failure(page, server, nb.app)
         raise
     finally:
         context.close()

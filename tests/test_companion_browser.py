@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.support.browser import keep_failure
 from tests.support.jupyter_server import JupyterServer
 from tests.test_jupyterlab import ARTIFACTS, TIMEOUT, NotebookPage, browser, make_notebook  # noqa: F401
 
@@ -164,9 +165,7 @@ def test_companion_page_order_badges_highlight_run_stale_and_graph(app, browser,
         page.wait_for_timeout(500)
         nb.shot("5-graph-dark")
     except Exception:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{app}-companion-failure.png"))
-        (ARTIFACTS / f"{app}-companion-server.log").write_text(server.log())
+        keep_failure(page, server, f"{app}-companion")
         raise
     finally:
         context.close()

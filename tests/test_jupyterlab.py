@@ -19,6 +19,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from tests.support.browser import keep_failure
 from tests.support.jupyter_server import JupyterServer
 
 pytestmark = pytest.mark.browser
@@ -178,9 +179,7 @@ def test_edit_updates_dependent_output_then_delete_shows_name_error(app, browser
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(edited, SCREENSHOT)
     except Exception:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{app}-failure.png"))
-        (ARTIFACTS / f"{app}-server.log").write_text(server.log())
+        keep_failure(page, server, app)
         raise
     finally:
         context.close()
