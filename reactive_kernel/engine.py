@@ -483,7 +483,7 @@ class Engine:
             else:
                 role = DESCENDANT
             steps.append(Step(cells[cell_id], role, mode if cell_id == target else CLEAN))
-        later = later_values(graph, planned)
+        later = later_values(graph, planned, unrun)
         run = Run(self, target, mode, steps, blocked, later, later | outside_values(graph, planned))
         run.report.cleared.extend(cleared)
         return run

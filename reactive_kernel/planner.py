@@ -65,14 +65,17 @@ def upstream(graph: DataflowGraph, cells: Iterable[str]) -> set[str]:
     return seen
 
 
-def later_values(graph: DataflowGraph, plan: Iterable[str]) -> set[str]:
+def later_values(graph: DataflowGraph, plan: Iterable[str],
+                 skip: Callable[[str], bool] | None = None) -> set[str]:
     """Names a plan writes whose Run All value comes from a later cell outside
-    it: they must hold that cell's value again when the plan is done."""
+    it: they must hold that cell's value again when the plan is done.  Cells
+    ``skip`` rejects (never run: no value of theirs to keep) do not count."""
     plan = set(plan)
     names: set[str] = set()
     for cell in plan:
         for name in graph.names[cell].writes:
-            last = graph.last_writer(name)
+            writers = graph.writers(name)
+            last = next((w for w in reversed(writers) if not (skip and skip(w))), None)
             if last is not None and last not in plan:
                 names.add(name)
     return names

@@ -117,3 +117,16 @@ def test_kernel_registers_the_session_notebook_at_start_and_after_a_restart(tmp_
             assert kernel.value("e") == "38"
             kernel.manager.restart_kernel(now=True)
             kernel.client.wait_for_ready(timeout=60)
+
+
+def test_a_later_cell_not_run_yet_has_no_value_to_put_back(tmp_path):
+    """Run All after a restart, cell by cell: ``lst.append`` below ``lst = []``
+    is a later writer of ``lst``, but until it runs there is no value of its
+    to keep, so running ``lst = []`` must leave ``lst`` bound (found by the
+    JupyterLab Run All test: the first cell's names vanished, so the next
+    request reran it)."""
+    cells = [("c1", "import sys\nlst = []"), ("c2", "lst.append(1)"), ("c3", "n = len(lst)")]
+    e = engine_for(tmp_path / "nb.ipynb", cells)
+    for cell_id, code in cells:
+        assert ran(e.run(cell_id, code)) == [(cell_id, "target", "ok")]
+    assert e.namespace["lst"] == [1] and e.namespace["n"] == 1
