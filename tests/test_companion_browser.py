@@ -20,7 +20,7 @@ import pytest
 
 from tests.support.browser import keep_failure
 from tests.support.jupyter_server import JupyterServer
-from tests.test_jupyterlab import ARTIFACTS, TIMEOUT, NotebookPage, browser, make_notebook  # noqa: F401
+from tests.test_jupyterlab import TIMEOUT, NotebookPage, browser, make_notebook  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
