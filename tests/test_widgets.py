@@ -83,3 +83,20 @@ def test_widget_next_to_other_output_is_one_output_widget(kernel):
     (update,) = edit.updates(display_id("c2"))
     assert widget_view(update["content"]) not in (None, box)
     assert "n is 2" in update["content"]["data"]["text/plain"]
+
+
+def test_a_plot_drawn_by_interact_goes_to_the_widget_in_a_rerun(kernel):
+    """The plot an interact function draws is the widget's output: sent live
+    (the frontend routes it into the widget), never folded into the cell."""
+    kernel.execute("%matplotlib inline\nimport matplotlib.pyplot as plt\nfrom ipywidgets import interact\n"
+                   "scale = 1", "c1")
+    code = ("def draw(k):\n    plt.plot([0, k * scale])\n    plt.show()\n"
+            "_ = interact(draw, k=3)")
+    kernel.execute(code, "c2")
+    edit = kernel.execute("%matplotlib inline\nimport matplotlib.pyplot as plt\nfrom ipywidgets import interact\n"
+                          "scale = 2", "c1")
+    (update,) = edit.updates(display_id("c2"))
+    assert widget_view(update["content"]) and "image/png" not in update["content"]["data"]
+    pictures = [m for m in edit.of_type("display_data") if "image/png" in m["content"]["data"]]
+    assert pictures  # drawn for the widget's Output, while it captured
+    assert capture_states(edit) == [edit.reply["parent_header"]["msg_id"], ""]
