@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 _CELL = re.compile(r"^%%cell[ \t]+(\S+)[ \t]*$")
 _KEEP = re.compile(r"^%%keep[ \t]*$")
+#: a request whose only code is ``%reactive ...``: it asks, it is no step of
+#: the work, so it neither replaces the last plan nor shows in the graph
+_QUERY = re.compile(r"\A(\s*%reactive\b[^\n]*\n?)+\s*\Z")
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,11 @@ class Directives:
     code: str
     cell_name: str | None = None
     keep: bool = False
+
+
+def is_query(code: str) -> bool:
+    """Whether the code only asks the kernel (``%reactive ...`` lines)."""
+    return bool(_QUERY.match(code))
 
 
 def parse(code: str) -> Directives:

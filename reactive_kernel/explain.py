@@ -22,17 +22,10 @@ if TYPE_CHECKING:  # networkx is imported when a graph is asked for, not at kern
 from .engine import Engine
 from .names import is_graph_name
 from .report import Report
+from .directives import is_query
 from .summary import label
 
-#: a request whose only code is ``%reactive ...``: it asks, it is no step of
-#: the work, so it neither replaces the last plan nor shows in the graph
-_QUERY = re.compile(r"\A(\s*%reactive\b[^\n]*\n?)+\s*\Z")
-
 _WHY_ROLE = {"target": "requested", "ancestor": "stale input", "descendant": "reads what changed"}
-
-
-def is_query(code: str) -> bool:
-    return bool(_QUERY.match(code))
 
 
 # -- the text model ------------------------------------------------------------

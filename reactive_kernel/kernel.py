@@ -16,11 +16,9 @@ from ipykernel.zmqshell import ZMQInteractiveShell
 from traitlets import Bool, Enum, Int, Type
 
 from . import __version__
-from .directives import parse as parse_directives
+from .directives import is_query, parse as parse_directives
 from .companion import Companion
 from .engine import Engine
-from .explain import is_query
-from .magic import ReactiveMagics
 from .run import CANCELLED, CLEAN, ERROR, INTERRUPTED, KEEP, OK, TARGET, Run, Step
 from .order import find_notebook
 from .marks import cancelled_mark, rerun_mark, stale_mark
@@ -243,9 +241,19 @@ class ReactiveKernel(IPythonKernel):
         self._report = None
         #: the last request's report but for `%reactive` queries: what `%reactive` shows
         self.last_report: Report | None = None
-        shell.register_magics(ReactiveMagics(shell, self))
+        shell.register_magic_function(self._reactive_magic, "line", "reactive")
         #: the ``reactive`` comm: live page order and cell states for a frontend companion
         self.companion = Companion(self)
+
+    def _reactive_magic(self, line: str = ""):
+        """%reactive [why NAME_OR_CELL | graph [NAME_OR_CELL]]: what is stale, what ran and why.
+
+        Its module (and what it draws with) loads at first use, not at kernel start."""
+        from .magic import ReactiveMagics
+
+        magics = ReactiveMagics(self.shell, self)
+        self.shell.register_magics(magics)  # replaces this stand-in
+        return magics.reactive(line)
 
     # -- requests waiting behind the running one -----------------------------------
     async def shell_channel_thread_main(self, msg):
