@@ -392,18 +392,28 @@ class ReactiveKernel(IPythonKernel):
         # Every cell with an id gets one display, so a later rerun can replace
         # its output in place; a cell that shows nothing gets an invisible one.
         if replaceable:
-            data, metadata = recording.bundle() if recording else anchor()
-            shown = self.router.shown
-            if not recording.foldable:  # widgets next to other output: one Output widget
-                held = holding(recording.parts, data.get("text/plain", ""))
-                # without ipywidgets' Output, the live widget stays; reruns show below it
-                (data, metadata), shown = (held, shown) if held else (anchor(), False)
+            display, shown = self._display_of(recording), self.router.shown
+            if display is None:  # the live widget stays; reruns show below it
+                display, shown = anchor(), False
+            data, metadata = display
             if shown:
                 self._send("clear_output", {"wait": True})
             self._send("display_data", {"data": data, "metadata": metadata,
                                         "transient": {"display_id": display_id(step.cell.id)}})
             self._own_display(step.cell.id, data, metadata)
         return reply
+
+    @staticmethod
+    def _display_of(recording: Recording) -> tuple[dict, dict] | None:
+        """The one display showing all a cell recorded: an invisible anchor
+        for nothing, an Output widget around widgets next to other output
+        (None without ipywidgets' Output)."""
+        if not recording:
+            return anchor()
+        data, metadata = recording.bundle()
+        if recording.foldable:
+            return data, metadata
+        return holding(recording.parts, data.get("text/plain", ""))
 
     def _own_display(self, cell_id: str, data: dict, metadata: dict) -> None:
         self.displayed.add(cell_id)
@@ -418,9 +428,7 @@ class ReactiveKernel(IPythonKernel):
         run.finish(step, _status(None if error is None else type(error).__name__))
         tag = {"reactive": {"cell_id": step.cell.id, "role": step.role}}
         if step.cell.id in self.displayed:
-            data, metadata = recording.bundle() if recording else anchor()
-            if not recording.foldable:
-                data, metadata = holding(recording.parts, data.get("text/plain", "")) or (data, metadata)
+            data, metadata = self._display_of(recording) or recording.bundle()
             self._own_display(step.cell.id, data, metadata)
             mark = rerun_mark(self.engine, run, step.cell, step.role, self._count, self._deleted)
             data, metadata = with_mark(data, metadata, mark)
