@@ -48,17 +48,6 @@ def label(cell: "Cell | None", names=frozenset()) -> str:
     return first if len(first) <= 40 else first[:39] + "…"
 
 
-def changed_reads(engine: "Engine", run: "Run", cell: "Cell") -> set[str]:
-    """Names ``cell`` reads whose provider changed them earlier in ``run``."""
-    graph, changed = engine.graph, run.changed
-    found = set()
-    for name in cell.names.reads:
-        provider = graph.provider(cell.id, name)
-        if provider in changed and name in changed[provider]:
-            found.add(name)
-    return found
-
-
 def rerun_mark(engine: "Engine", run: "Run", cell: "Cell", role: str, count: int | None,
                deleted: bool = False) -> str:
     """One line under a cell that ran for request ``[count]``."""
@@ -67,7 +56,7 @@ def rerun_mark(engine: "Engine", run: "Run", cell: "Cell", role: str, count: int
         needs = _needed_names(engine, run, cell)
         why = f", which needs {names_text(needs)}" if needs else ""
         return f"↻ ran before {when}{why}"
-    reads = changed_reads(engine, run, cell)
+    reads = run.changed_reads(cell)
     if reads:
         return f"↻ reran for {when}: {names_text(reads)} changed"
     if deleted:

@@ -67,10 +67,11 @@ class Run:
     def steps(self) -> list[Step]:
         return list(self._plan)
 
-    @property
-    def changed(self) -> dict[str, set[str]]:
-        """Names each cell that ran so far changed (what its readers see anew)."""
-        return self._changed
+    def changed_reads(self, cell: Cell) -> set[str]:
+        """Names ``cell`` reads whose provider changed them earlier in this run."""
+        graph, changed = self.engine.graph, self._changed
+        return {name for name in cell.names.reads
+                if name in changed.get(graph.provider(cell.id, name), ())}
 
     def defer(self, cells) -> set[str]:
         """Leave descendants that have a request of their own already queued
@@ -161,16 +162,11 @@ class Run:
         that ran in this plan changed a value it reads (rebinding an import or
         a constant to the same value changes nothing)."""
         engine = self.engine
-        if cell.id in engine.stale:
+        if cell.id in engine.stale or self.changed_reads(cell):
             return True
-        graph, changed = engine.graph, self._changed
-        for name in cell.names.reads:
-            provider = graph.provider(cell.id, name)
-            if provider in changed and name in changed[provider]:
-                return True
         # an earlier cell of the plan replaced a value this cell gives
         writes = cell.names.writes
-        return any(not names.isdisjoint(writes) for names in changed.values())
+        return any(not names.isdisjoint(writes) for names in self._changed.values())
 
     def _cancel(self, step: Step, cause: str | None) -> None:
         engine, cell = self.engine, step.cell
