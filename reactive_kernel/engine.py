@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, MutableMapping, Protocol
 from .analysis import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze
 from .effects import Resolved, contained, is_immutable, reachable, resolve
 from .graph import DataflowGraph
+from .marks import first_line
 from .dynamic import learn_dynamic
 from .namespace import Snapshot, Stash, Watch
 from .order import NotebookFile, page_order
@@ -213,8 +214,7 @@ class Engine:
         later = self.graph.later_writer(cell_id, name)
         if later is None or self.graph.provider(cell_id, name) is not None:
             return None
-        code = next((line.strip() for line in self.cells[later].code.splitlines() if line.strip()), "")
-        code = code if len(code) <= 40 else code[:39] + "…"
+        code = first_line(self.cells[later].code)
         message = (f"name '{name}' is defined only in a later cell (cell \"{code}\"); "
                    "move that cell above this one")
         if self.order_source() == "registration":

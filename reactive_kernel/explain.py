@@ -23,6 +23,7 @@ from .engine import Engine
 from .names import is_graph_name
 from .report import Report
 from .directives import is_query
+from .marks import first_line
 from .summary import label
 
 _WHY_ROLE = {"target": "requested", "ancestor": "stale input", "descendant": "reads what changed"}
@@ -233,9 +234,9 @@ def why(notebook: Notebook, query: str) -> Text:
     state = notebook.state(cell_id) or "up to date"
     text.add(0, *notebook.cell(cell_id)[:2], "  ", ("failed" if state == "failed" else
                                                       "ok" if state == "up to date" else "stale", state))
-    first = next((line.strip() for line in cell.code.splitlines() if line.strip()), "")
+    first = first_line(cell.code, 60)
     if first and first != notebook.label(cell_id):
-        text.add(1, ("muted", "code: "), ("cell", first if len(first) <= 60 else first[:59] + "…"))
+        text.add(1, ("muted", "code: "), ("cell", first))
     if notebook.label(cell_id) != cell_id:
         text.add(1, ("muted", f"cell id: {cell_id}"))
     writes = sorted(cell.names.writes - cell.names.mutations)

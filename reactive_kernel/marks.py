@@ -44,8 +44,13 @@ def label(cell: "Cell | None", names=frozenset()) -> str:
         return names_text(defined)
     if resolved.mutations:
         return "changes " + names_text(resolved.mutations)
-    first = next((line.strip() for line in cell.code.splitlines() if line.strip()), "")
-    return first if len(first) <= 40 else first[:39] + "…"
+    return first_line(cell.code)
+
+
+def first_line(code: str, width: int = 40) -> str:
+    """A cell's first line of code, shortened to ``width`` characters."""
+    first = next((line.strip() for line in code.splitlines() if line.strip()), "")
+    return first if len(first) <= width else first[:width - 1] + "…"
 
 
 def rerun_mark(engine: "Engine", run: "Run", cell: "Cell", role: str, count: int | None,
