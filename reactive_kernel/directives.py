@@ -28,6 +28,9 @@ def is_query(code: str) -> bool:
 
 
 def parse(code: str) -> Directives:
+    end = code.find("\n")
+    if not (code if end < 0 else code[:end]).strip().startswith("%%"):
+        return Directives(code)  # most cells: no directive line
     lines = code.split("\n")
     name, keep, i = None, False, 0
     while i < len(lines):

@@ -144,6 +144,8 @@ def resolve(
     ``aliases(obj)`` the other names bound to ``obj`` or to an object that
     ``obj`` directly contains.
     """
+    if not (names.reads or names.effects or names.mutations):  # nothing to look up
+        return Resolved(reads=frozenset(), writes=frozenset(names.writes), mutations=frozenset())
     own = names.functions
 
     def summary(name: str) -> Summary | None:

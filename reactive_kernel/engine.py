@@ -27,6 +27,8 @@ from .run import ANCESTOR, CLEAN, DESCENDANT, ERROR, INTERRUPTED, KEEP, OK, TARG
 _MISSING = object()
 _ANALYSES_KEPT = 512
 _OBJECTS_KEPT = 200_000
+#: exact types of values that hold no object and cannot change
+_SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None)})
 
 
 _SCALARS = (int, float, complex, str, bytes, bool, type(None))
@@ -607,6 +609,8 @@ class Engine:
             if not name.isidentifier():
                 continue
             value = self.namespace.get(name, None)
+            if type(value) in _SCALARS:
+                continue  # holds nothing, and nothing can mutate it
             for item in reachable(value):
                 holders.setdefault(id(item), set()).add(name)
             for item in contained(value):

@@ -7,12 +7,13 @@ debugging hooks) is ipykernel's, untouched.
 """
 from __future__ import annotations
 
+import hmac
+import json
 import os
 import sys
 from contextlib import contextmanager
 
 from ipykernel.ipkernel import IPythonKernel
-from ipykernel.zmqshell import ZMQInteractiveShell
 from traitlets import Bool, Enum, Int, Type
 
 from . import __version__
@@ -21,10 +22,12 @@ from .companion import Companion
 from .engine import Engine
 from .run import CANCELLED, CLEAN, ERROR, INTERRUPTED, KEEP, OK, TARGET, Run, Step
 from .order import find_notebook
+from .publish import QueuedIOPub
 from .marks import cancelled_mark, rerun_mark, stale_mark
 from .outputs import Recording, anchor, display_id, labelled, with_mark
 from .report import Report
 from .request import MetadataReader
+from .shell import ReactiveShell
 from .sql import SqlCells
 from .summary import label, summarize
 from .widgets import OutputCapture, holding
@@ -129,50 +132,6 @@ def _status(error_name: str | None) -> str:
     return INTERRUPTED if error_name == "KeyboardInterrupt" else ERROR
 
 
-class ReactiveShell(ZMQInteractiveShell):
-    """ipykernel's shell, transforming a cell's text once per request.
-
-    Its class is named ``ZMQInteractiveShell`` (below): libraries tell a
-    notebook from a terminal by that name (pandas' display width, plotly,
-    tqdm), and a drop-in kernel must look the same to them.
-
-    The engine, ipykernel and IPython each transform the same cell (magics,
-    ``!cmd``); tokenizing it three times costs more than the engine itself.
-    The memo holds one cell and is cleared at every request, so state changes
-    between requests (a new alias) are always seen.
-    """
-
-    _transformed: tuple[str, str] | None = None
-    #: while a planned cell runs: why a name it reads is undefined, if the
-    #: engine knows (only a later cell binds it)
-    explain_missing = None
-
-    def transform_cell(self, raw_cell: str) -> str:
-        memo = self._transformed
-        if memo is not None and memo[0] == raw_cell:
-            return memo[1]
-        result = super().transform_cell(raw_cell)
-        self._transformed = (raw_cell, result)
-        return result
-
-    def forget_transform(self) -> None:
-        self._transformed = None
-
-    def showtraceback(self, exc_tuple=None, *args, **kwargs):
-        """A NameError for a name only a later cell binds says so."""
-        explain = self.explain_missing
-        if explain is not None:
-            error = (exc_tuple or sys.exc_info())[1]
-            if isinstance(error, NameError) and isinstance(getattr(error, "name", None), str):
-                message = explain(error.name)
-                if message:
-                    error.args = (message,)
-        return super().showtraceback(exc_tuple, *args, **kwargs)
-
-
-ReactiveShell.__name__ = ReactiveShell.__qualname__ = "ZMQInteractiveShell"
-
-
 class ReactiveKernel(IPythonKernel):
     shell_class = Type(ReactiveShell)
     implementation = "reactive_kernel"
@@ -222,6 +181,7 @@ class ReactiveKernel(IPythonKernel):
             autorun=self.autorun,
         )
         self.router = OutputRouter(self.session)
+        self.queued_iopub = QueuedIOPub(self.iopub_socket)
         #: cells whose output area holds their display (so updates can reach it)
         self.displayed: set[str] = set()
         #: the execution count each cell showed when it last ran as requested
@@ -239,6 +199,8 @@ class ReactiveKernel(IPythonKernel):
         self.cell_names: set[str] = set()
         self.metadata_reader = MetadataReader(self.log)
         self._report = None
+        #: the code the pending report is about (without directive lines)
+        self._report_code = ""
         #: the last request's report but for `%reactive` queries: what `%reactive` shows
         self.last_report: Report | None = None
         shell.register_magic_function(self._reactive_magic, "line", "reactive")
@@ -258,14 +220,19 @@ class ReactiveKernel(IPythonKernel):
     # -- requests waiting behind the running one -----------------------------------
     async def shell_channel_thread_main(self, msg):
         """ipykernel's shell channel thread sees each request as it arrives,
-        while an earlier one may still run: note the cells already queued."""
+        while an earlier one may still run: note the cells already queued.
+        Only the header and metadata frames are read (ipykernel deserializes
+        and checks the whole message next; one that fails is never dispatched,
+        so its entry would stay: the signature is checked here too)."""
         try:
             _, frames = self.session.feed_identities(msg, copy=False)
-            message = self.session.deserialize(frames, content=False, copy=False)
-            header = message["header"]
-            cell = self.metadata_reader.read(message.get("metadata")).cell_id
-            if header["msg_type"] == "execute_request" and cell and not header.get("subshell_id"):
-                self.queued[header["msg_id"]] = cell
+            parts = [bytes(frame) for frame in frames[:5]]
+            header = json.loads(parts[1])
+            if header.get("msg_type") == "execute_request" and not header.get("subshell_id"):
+                cell = self.metadata_reader.read(json.loads(parts[3])).cell_id
+                if cell and (self.session.auth is None or hmac.compare_digest(
+                        parts[0], self.session.sign(parts[1:5]))):
+                    self.queued[header["msg_id"]] = cell
         except Exception:  # ipykernel reports bad messages itself
             pass
         await super().shell_channel_thread_main(msg)
@@ -281,7 +248,7 @@ class ReactiveKernel(IPythonKernel):
         """Every execute_reply says what happened, an aborted one included."""
         metadata = super().finish_metadata(parent, metadata, reply_content)
         report, self._report = self._report, None
-        if report is not None and not is_query(parse_directives(parent.get("content", {}).get("code", "")).code):
+        if report is not None and not is_query(self._report_code):
             self.last_report = report
         if report is None and parent.get("header", {}).get("msg_type") == "execute_request":
             request = self.metadata_reader.read(parent.get("metadata"))
@@ -323,6 +290,7 @@ class ReactiveKernel(IPythonKernel):
                 self.bundles.pop(cell, None)
         self.use_notebook_file()
         directives = parse_directives(code)
+        self._report_code = directives.code
         if directives.cell_name:
             self.cell_names.add(directives.cell_name)
         target = directives.cell_name or request.cell_id
@@ -398,8 +366,12 @@ class ReactiveKernel(IPythonKernel):
             data, metadata = display
             if shown:
                 self._send("clear_output", {"wait": True})
-            self._send("display_data", {"data": data, "metadata": metadata,
-                                        "transient": {"display_id": display_id(step.cell.id)}})
+            content = {"data": data, "metadata": metadata,
+                       "transient": {"display_id": display_id(step.cell.id)}}
+            if run.steps[-1] is step:  # nothing runs after it: it may wait for the next wake-up
+                self._send_queued("display_data", content)
+            else:
+                self._send("display_data", content)
             self._own_display(step.cell.id, data, metadata)
         return reply
 
@@ -541,10 +513,16 @@ class ReactiveKernel(IPythonKernel):
         """The session's notebook file, when Jupyter Server or VS Code names it."""
         namespace = self.shell.user_ns
         session = namespace.get("__vsc_ipynb_file__") or namespace.get("__session__")
-        return find_notebook(session, os.getcwd())
+        return find_notebook(session, os.getcwd()) if session else None
 
     def _publish_error(self, content: dict) -> None:
         self._send("error", content)
+
+    def _send_queued(self, msg_type: str, content: dict) -> None:
+        """Publish at the IO thread's next wake-up (see :mod:`.publish`)."""
+        queued = self.queued_iopub
+        stream = queued if queued.available else self.iopub_socket
+        self.session.send(stream, msg_type, content, self.get_parent("shell"), ident=self._topic(msg_type))
 
     def _send(self, msg_type: str, content: dict, metadata: dict | None = None) -> None:
         """Publish on IOPub for the current request, after the cell's streams

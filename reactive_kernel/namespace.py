@@ -52,6 +52,8 @@ class Stash:
     def put_back(self, names: Iterable[str] | None = None) -> list[str]:
         """Restore the stashed names (all by default); return those whose
         value had changed."""
+        if not self.names:
+            return []
         changed = []
         namespace = self.namespace
         chosen = self._values if names is None else {n: self._values[n] for n in names if n in self._values}

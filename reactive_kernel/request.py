@@ -8,13 +8,12 @@ never half-applied), logged once per kind, and never raises.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MODES = ("clean", "keep")
 
 
-@dataclass(frozen=True)
-class RequestMeta:
+class RequestMeta(NamedTuple):
     cell_id: str | None = None
     deleted: tuple[str, ...] = ()
     #: "clean" or "keep" when the request asks for one

@@ -110,9 +110,12 @@ class Run:
                 if step.role == DESCENDANT and not self._must_run(cell):
                     continue  # nothing it reads changed: its result stands
                 self._old = engine._comparable_values(cell)
-                if step.mode == CLEAN and cell.id:
-                    self.report.cleared.extend(engine._clear(cell))
-                engine._refresh(cell, running=True)
+                cleared = engine._clear(cell) if step.mode == CLEAN and cell.id else []
+                self.report.cleared.extend(cleared)
+                # the request decided the target's effects; decide again only
+                # if the namespace changed since in a way they depend on
+                if step.role != TARGET or self.report.ran or not cell.names.reads.isdisjoint(cleared):
+                    engine._refresh(cell, running=True)
                 before.put_back(engine._outside_values(cell, planned, before))
                 self._hidden = Stash(engine.namespace, engine._later_names(cell))
                 self._hidden.take()

@@ -1,0 +1,87 @@
+"""ReactiveShell: ipykernel's IPython shell, transforming each cell's text once.
+
+The engine, ipykernel and IPython each transform the same cell (magics,
+``!cmd``); IPython's tokenizing transforms cost more than the whole engine
+step of a trivial cell, and ipykernel alone asks twice per request.
+
+Two memos:
+
+- IPython's static transforms (:class:`StaticTransforms`) depend only on the
+  text and on the transformer lists, so a cell run again unchanged (a rerun,
+  a cascade) is not tokenized again.
+- The whole transform, which adds the dynamic ones (a single line such as
+  ``ls`` is a magic or a name depending on the namespace), is kept for one
+  cell and forgotten at every request, so namespace changes are always seen.
+"""
+from __future__ import annotations
+
+import sys
+
+from IPython.core.inputtransformer2 import TransformerManager
+from ipykernel.zmqshell import ZMQInteractiveShell
+from traitlets import Instance
+
+#: distinct cell texts whose static transform is kept
+_KEPT = 512
+
+
+class StaticTransforms(TransformerManager):
+    """IPython's static transforms, memoized by cell text.  The memo is
+    dropped when an extension adds or removes a transformer."""
+
+    def __init__(self):
+        super().__init__()
+        self._memo: dict[str, str] = {}
+        self._transformers: tuple = ()
+
+    def transform_cell(self, cell: str) -> str:
+        transformers = (*self.cleanup_transforms, *self.line_transforms, *self.token_transformers)
+        memo = self._memo
+        if transformers != self._transformers:
+            memo.clear()
+            self._transformers = transformers
+        result = memo.get(cell)
+        if result is None:
+            result = super().transform_cell(cell)
+            if len(memo) >= _KEPT:
+                del memo[next(iter(memo))]
+            memo[cell] = result
+        return result
+
+
+class ReactiveShell(ZMQInteractiveShell):
+    """Its class is named ``ZMQInteractiveShell`` (below): libraries tell a
+    notebook from a terminal by that name (pandas' display width, plotly,
+    tqdm), and a drop-in kernel must look the same to them."""
+
+    input_transformer_manager = Instance(StaticTransforms, ())
+
+    _transformed: tuple[str, str] | None = None
+    #: while a planned cell runs: why a name it reads is undefined, if the
+    #: engine knows (only a later cell binds it)
+    explain_missing = None
+
+    def transform_cell(self, raw_cell: str) -> str:
+        memo = self._transformed
+        if memo is not None and memo[0] == raw_cell:
+            return memo[1]
+        result = super().transform_cell(raw_cell)
+        self._transformed = (raw_cell, result)
+        return result
+
+    def forget_transform(self) -> None:
+        self._transformed = None
+
+    def showtraceback(self, exc_tuple=None, *args, **kwargs):
+        """A NameError for a name only a later cell binds says so."""
+        explain = self.explain_missing
+        if explain is not None:
+            error = (exc_tuple or sys.exc_info())[1]
+            if isinstance(error, NameError) and isinstance(getattr(error, "name", None), str):
+                message = explain(error.name)
+                if message:
+                    error.args = (message,)
+        return super().showtraceback(exc_tuple, *args, **kwargs)
+
+
+ReactiveShell.__name__ = ReactiveShell.__qualname__ = "ZMQInteractiveShell"
