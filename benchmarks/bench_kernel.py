@@ -17,11 +17,14 @@ Parts (issue 13's targets in brackets):
   person does in each kernel: with the reactive kernel, run the edited cell
   (its dependent reruns by itself); with plain ipykernel, run the edited cell
   and then the dependent;
+- floor: a trivial cell with a cell id that shows nothing, next to ipykernel
+  sending the one display the reactive kernel gives every cell (issue 9), to
+  tell that message's cost from the reactive machinery's;
 - a 3-million-step loop, in the kernel process's CPU time [<= 1.02x];
 - session length: the same edit in a notebook of 20 and of 2,000 cells (four
   kernels in one round) [reactive 2,000 / 20 within 1.05x].
 
-    python benchmarks/bench_kernel.py [--rounds 300] [--starts 12] [--only start,cells,loop,session]
+    python benchmarks/bench_kernel.py [--rounds 300] [--starts 12] [--only start,cells,floor,loop,session]
 """
 from __future__ import annotations
 
@@ -125,11 +128,11 @@ def line(label: str, base: list[float], other: list[float], unit: str = "ms") ->
     ratios = sorted(r / p for r, p in zip(other, base))
     low, high = ratios[len(ratios) // 10], ratios[(9 * len(ratios)) // 10]
     scale = 1e3 if unit == "ms" else 1.0
-    return (f"{label:44} {b * scale:9.2f}{unit} {o * scale:9.2f}{unit} "
+    return (f"{label:48} {b * scale:9.2f}{unit} {o * scale:9.2f}{unit} "
             f"{o / b:7.3f} {low:11.3f} - {high:.3f}")
 
 
-HEADER = f"{'scenario':44} {'baseline':>11} {'reactive':>11} {'ratio':>7} {'p10-p90 of round ratios':>24}"
+HEADER = f"{'scenario':48} {'baseline':>11} {'reactive':>11} {'ratio':>7} {'p10-p90 of round ratios':>24}"
 
 
 def stop(kernels) -> None:
@@ -175,6 +178,42 @@ def bench_cells(rounds: int) -> None:
         stop(kernels)
 
 
+#: ipykernel publishing, after every cell with an id, the display the reactive
+#: kernel gives a cell that shows nothing (issue 9: every cell has its own
+#: display, so a later rerun can replace its output in place).  Sent as the
+#: reactive kernel sends it: one session.send, no stream flush.
+DISPLAY_FLOOR = """
+from reactive_kernel.outputs import anchor, display_id
+_kernel = get_ipython().kernel
+def _own_display(result):
+    parent = _kernel.get_parent("shell")
+    cell = (parent.get("metadata") or {}).get("cellId")
+    if cell:
+        data, metadata = anchor()
+        _kernel.session.send(_kernel.iopub_socket, "display_data",
+                             {"data": data, "metadata": metadata, "transient": {"display_id": display_id(cell)}},
+                             parent, ident=_kernel._topic("display_data"))
+get_ipython().events.register("post_run_cell", _own_display)
+"""
+
+
+def bench_floor(rounds: int) -> None:
+    """A cell that shows nothing, with a cell id: the reactive kernel sends one
+    IOPub message more than ipykernel (its invisible display).  Next to
+    ipykernel doing just that, the rest is the reactive machinery's cost."""
+    kernels = {"python3": Kernel("python3"), "floor": Kernel("python3"), "reactive": Kernel("reactive")}
+    try:
+        execute(kernels["floor"].client, DISPLAY_FLOOR, None)
+        cells = {name: [("x = 1", "t")] for name in kernels}
+        walls, cpus = compare(kernels, cells, rounds)
+        for label, times in (("", walls), (", kernel CPU", cpus)):
+            print(line(f"ipykernel with one display per cell{label}", times["python3"], times["floor"]))
+            print(line(f"  reactive vs that{label}", times["floor"], times["reactive"]))
+            print(line(f"  reactive vs ipykernel{label}", times["python3"], times["reactive"]))
+    finally:
+        stop(kernels)
+
+
 def bench_loop(rounds: int) -> None:
     kernels = {name: Kernel(name) for name in KERNELS}
     try:
@@ -215,7 +254,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--starts", type=int, default=12)
-    parser.add_argument("--only", default="start,cells,loop,session")
+    parser.add_argument("--only", default="start,cells,floor,loop,session")
     args = parser.parse_args()
     parts = args.only.split(",")
     print(HEADER)
@@ -223,6 +262,8 @@ def main() -> None:
         bench_start(args.starts)
     if "cells" in parts:
         bench_cells(args.rounds)
+    if "floor" in parts:
+        bench_floor(args.rounds)
     if "loop" in parts:
         bench_loop(args.rounds)
     if "session" in parts:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from typing import TYPE_CHECKING, Iterable, Protocol
+from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
 if TYPE_CHECKING:  # imported when asked for: it costs more than the whole kernel start
     import networkx as nx
@@ -90,6 +90,11 @@ class DataflowGraph:
     def writers(self, name: str) -> list[str]:
         return [cell for _, cell in self._writers.get(name, ())]
 
+    def writers_backwards(self, name: str) -> Iterator[str]:
+        """Writers of ``name`` from the last: a name many cells write (a
+        console session's ``x``) costs only as many steps as are taken."""
+        return (cell for _, cell in reversed(self._writers.get(name, ())))
+
     def provider(self, cell: str, name: str) -> str | None:
         """Nearest writer of ``name`` strictly before ``cell``."""
         writers = self._writers.get(name)
@@ -108,10 +113,7 @@ class DataflowGraph:
 
     def last_writer(self, name: str, excluding: str | None = None) -> str | None:
         """The writer whose value Run All leaves in the namespace."""
-        for _, cell in reversed(self._writers.get(name, ())):
-            if cell != excluding:
-                return cell
-        return None
+        return next((cell for cell in self.writers_backwards(name) if cell != excluding), None)
 
     def providers(self, cell: str) -> dict[str, str | None]:
         return {name: self.provider(cell, name) for name in self.names[cell].reads}

@@ -74,8 +74,7 @@ def later_values(graph: DataflowGraph, plan: Iterable[str],
     names: set[str] = set()
     for cell in plan:
         for name in graph.names[cell].writes:
-            writers = graph.writers(name)
-            last = next((w for w in reversed(writers) if not (skip and skip(w))), None)
+            last = next((w for w in graph.writers_backwards(name) if not (skip and skip(w))), None)
             if last is not None and last not in plan:
                 names.add(name)
     return names

@@ -126,3 +126,13 @@ def test_queries_equal_definitions_derived_from_scratch(ops):
         for writer in order:
             expected = {r for r in order for n in g.names[r].reads if g.provider(r, n) == writer}
             assert g.readers(writer) == expected
+
+
+def test_writers_backwards_and_last_writer_follow_page_order():
+    g = build(("a", "", "x"), ("b", "", "y"), ("c", "", "x"), ("d", "", "x"))
+    assert list(g.writers_backwards("x")) == ["d", "c", "a"]
+    assert list(g.writers_backwards("nothing")) == []
+    assert g.last_writer("x") == "d"
+    assert g.last_writer("x", excluding="d") == "c"
+    g.reorder(["d", "c", "b", "a"])
+    assert list(g.writers_backwards("x")) == ["a", "c", "d"]

@@ -1,0 +1,63 @@
+"""Each cell's text is transformed once: IPython's static transforms are
+memoized by text, the dynamic ones (which depend on the namespace) are not."""
+from IPython.core.inputtransformer2 import TransformerManager
+
+from reactive_kernel.outputs import display_id, is_anchor
+from reactive_kernel.shell import StaticTransforms
+
+CELLS = [
+    "x = 1",
+    "%time y = 2",
+    "files = !ls\nlen(files)",
+    "%%capture out\nprint('hidden')",
+    "a = %env HOME",
+    "   indented = 1",
+    ">>> prompt = 1",
+    "len?",
+]
+
+
+def test_static_transforms_match_ipython_and_are_memoized():
+    memo, ipython = StaticTransforms(), TransformerManager()
+    for _ in range(2):
+        for cell in CELLS:
+            assert memo.transform_cell(cell) == ipython.transform_cell(cell)
+    assert len(memo._memo) == len(CELLS)
+
+
+def test_a_transformer_added_later_applies_to_a_cell_seen_before():
+    memo = StaticTransforms()
+    assert memo.transform_cell("y = 1") == "y = 1\n"
+    memo.cleanup_transforms.append(lambda lines: [line.replace("1", "2") for line in lines])
+    assert memo.transform_cell("y = 1") == "y = 2\n"
+    memo.cleanup_transforms.pop()
+    assert memo.transform_cell("y = 1") == "y = 1\n"
+
+
+def test_dynamic_transforms_follow_the_namespace(kernel):
+    """``pwd`` alone is the %pwd magic (automagic) until a variable takes the name."""
+    first = kernel.execute("pwd", "c1")
+    assert first.status == "ok" and "/" in first.text()
+    kernel.execute("pwd = 5", "c2")
+    again = kernel.execute("pwd", "c1")
+    assert again.status == "ok"
+    assert again.text().splitlines()[0] == "5"
+
+
+def test_an_input_transformer_registered_later_applies_to_a_rerun(kernel):
+    kernel.execute("y = 1", "c1")
+    assert kernel.value("y") == "1"
+    kernel.execute("get_ipython().input_transformers_cleanup.append("
+                   "lambda lines: [line.replace('y = 1', 'y = 2') for line in lines])")
+    kernel.execute("y = 1", "c1")
+    assert kernel.value("y") == "2"
+
+
+def test_a_silent_cells_display_is_published_before_idle(kernel):
+    """The display that ends a request waits for the IO thread's next wake-up
+    (ipykernel's private queue): it still arrives, once, within the request."""
+    assert kernel.value("get_ipython().kernel.queued_iopub.supported") == "True"
+    for i in range(20):
+        (own,) = kernel.execute(f"v{i} = {i}", f"c{i}").messages
+        assert own["msg_type"] == "display_data" and is_anchor(own["content"]["data"])
+        assert own["content"]["transient"]["display_id"] == display_id(f"c{i}")
