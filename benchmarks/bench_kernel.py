@@ -24,7 +24,13 @@ Parts (issue 13's targets in brackets):
 - session length: the same edit in a notebook of 20 and of 2,000 cells (four
   kernels in one round) [reactive 2,000 / 20 within 1.05x].
 
-    python benchmarks/bench_kernel.py [--rounds 300] [--starts 12] [--only start,cells,floor,loop,session]
+With ``--repeats N`` the per-cell parts run N times with fresh kernels, and a
+summary gives each line's median ratio over the repeats and its range: one
+run's ratio moves by a few percent on a 2-core machine, more than some of
+the targets leave.
+
+    python benchmarks/bench_kernel.py [--rounds 300] [--starts 12] [--repeats 1]
+        [--only start,cells,floor,loop,session]
 """
 from __future__ import annotations
 
@@ -132,6 +138,26 @@ def line(label: str, base: list[float], other: list[float], unit: str = "ms") ->
             f"{o / b:7.3f} {low:11.3f} - {high:.3f}")
 
 
+#: per line label, the ratio each repeat measured
+RATIOS: dict[str, list[float]] = {}
+_LAST_TOP = [""]
+
+
+def report(label: str, base: list[float], other: list[float]) -> None:
+    """Print a line now and keep its ratio for the summary over repeats."""
+    print(line(label, base, other), flush=True)
+    if not label.startswith(" "):
+        _LAST_TOP[0] = label
+    key = label if not label.startswith(" ") else f"{_LAST_TOP[0]} / {label.strip()}"
+    RATIOS.setdefault(key, []).append(statistics.median(other) / statistics.median(base))
+
+
+def summary() -> None:
+    print(f"\n{'over repeats':90} {'median ratio':>12} {'min - max':>15}")
+    for key, ratios in RATIOS.items():
+        print(f"{key:90} {statistics.median(ratios):12.3f} {min(ratios):7.3f} - {max(ratios):.3f}")
+
+
 HEADER = f"{'scenario':48} {'baseline':>11} {'reactive':>11} {'ratio':>7} {'p10-p90 of round ratios':>24}"
 
 
@@ -159,7 +185,7 @@ def bench_start(starts: int) -> None:
             km.shutdown_kernel(now=True)
             if i >= 1:
                 times[name].append(elapsed)
-    print(line(f"kernel start ({starts} starts each)", times["python3"], times["reactive"]))
+    report(f"kernel start ({starts} starts each)", times["python3"], times["reactive"])
 
 
 def bench_cells(rounds: int) -> None:
@@ -172,8 +198,8 @@ def bench_cells(rounds: int) -> None:
                     execute(kernel.client, code, cell_id)
                 kernel.clock = None
             walls, cpus = compare(kernels, cells, max(10, rounds // divisor))
-            print(line(scenario, walls["python3"], walls["reactive"]))
-            print(line("  kernel CPU time", cpus["python3"], cpus["reactive"]))
+            report(scenario, walls["python3"], walls["reactive"])
+            report("  kernel CPU time", cpus["python3"], cpus["reactive"])
     finally:
         stop(kernels)
 
@@ -207,9 +233,9 @@ def bench_floor(rounds: int) -> None:
         cells = {name: [("x = 1", "t")] for name in kernels}
         walls, cpus = compare(kernels, cells, rounds)
         for label, times in (("", walls), (", kernel CPU", cpus)):
-            print(line(f"ipykernel with one display per cell{label}", times["python3"], times["floor"]))
-            print(line(f"  reactive vs that{label}", times["floor"], times["reactive"]))
-            print(line(f"  reactive vs ipykernel{label}", times["python3"], times["reactive"]))
+            report(f"ipykernel with one display per cell{label}", times["python3"], times["floor"])
+            report(f"  reactive vs that{label}", times["floor"], times["reactive"])
+            report(f"  reactive vs ipykernel{label}", times["python3"], times["reactive"])
     finally:
         stop(kernels)
 
@@ -219,8 +245,8 @@ def bench_loop(rounds: int) -> None:
     try:
         cells = {name: [(LOOP, "l")] for name in KERNELS}
         walls, cpus = compare(kernels, cells, max(10, rounds // 8), warmup=2)
-        print(line("3-million-step loop, kernel CPU time", cpus["python3"], cpus["reactive"]))
-        print(line("  wall time", walls["python3"], walls["reactive"]))
+        report("3-million-step loop, kernel CPU time", cpus["python3"], cpus["reactive"])
+        report("  wall time", walls["python3"], walls["reactive"])
     finally:
         stop(kernels)
 
@@ -243,9 +269,9 @@ def bench_session(rounds: int) -> None:
         walls, cpus = compare(kernels, cells, rounds)
         for label, times in (("", walls), (", kernel CPU", cpus)):
             for n in sizes:
-                print(line(f"edit, one dependent, {n} cells{label}", times[("python3", n)], times[("reactive", n)]))
-            print(line(f"ipykernel 2000 / 20 cells{label}", times[("python3", 20)], times[("python3", 2000)]))
-            print(line(f"reactive 2000 / 20 cells{label}", times[("reactive", 20)], times[("reactive", 2000)]))
+                report(f"edit, one dependent, {n} cells{label}", times[("python3", n)], times[("reactive", n)])
+            report(f"ipykernel 2000 / 20 cells{label}", times[("python3", 20)], times[("python3", 2000)])
+            report(f"reactive 2000 / 20 cells{label}", times[("reactive", 20)], times[("reactive", 2000)])
     finally:
         stop(kernels)
 
@@ -255,19 +281,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--starts", type=int, default=12)
     parser.add_argument("--only", default="start,cells,floor,loop,session")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="run the per-cell parts this many times, each with fresh kernels")
     args = parser.parse_args()
     parts = args.only.split(",")
     print(HEADER)
     if "start" in parts:
         bench_start(args.starts)
-    if "cells" in parts:
-        bench_cells(args.rounds)
-    if "floor" in parts:
-        bench_floor(args.rounds)
-    if "loop" in parts:
-        bench_loop(args.rounds)
-    if "session" in parts:
-        bench_session(args.rounds)
+    for _ in range(args.repeats):
+        if "cells" in parts:
+            bench_cells(args.rounds)
+        if "floor" in parts:
+            bench_floor(args.rounds)
+        if "loop" in parts:
+            bench_loop(args.rounds)
+        if "session" in parts:
+            bench_session(args.rounds)
+    if args.repeats > 1:
+        summary()
 
 
 if __name__ == "__main__":
