@@ -27,8 +27,6 @@ from .run import ANCESTOR, CLEAN, DESCENDANT, ERROR, INTERRUPTED, KEEP, OK, TARG
 _MISSING = object()
 _ANALYSES_KEPT = 512
 _OBJECTS_KEPT = 200_000
-#: exact types of values that hold no object and cannot change
-_SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None)})
 
 
 _SCALARS = (int, float, complex, str, bytes, bool, type(None))

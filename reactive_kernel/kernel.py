@@ -368,10 +368,8 @@ class ReactiveKernel(IPythonKernel):
                 self._send("clear_output", {"wait": True})
             content = {"data": data, "metadata": metadata,
                        "transient": {"display_id": display_id(step.cell.id)}}
-            if run.steps[-1] is step:  # nothing runs after it: it may wait for the next wake-up
-                self._send_queued("display_data", content)
-            else:
-                self._send("display_data", content)
+            # when nothing runs after it, it may wait for the next wake-up
+            self._send("display_data", content, queued=run.steps[-1] is step)
             self._own_display(step.cell.id, data, metadata)
         return reply
 
@@ -518,14 +516,11 @@ class ReactiveKernel(IPythonKernel):
     def _publish_error(self, content: dict) -> None:
         self._send("error", content)
 
-    def _send_queued(self, msg_type: str, content: dict) -> None:
-        """Publish at the IO thread's next wake-up (see :mod:`.publish`)."""
-        queued = self.queued_iopub
-        stream = queued if queued.available else self.iopub_socket
-        self.session.send(stream, msg_type, content, self.get_parent("shell"), ident=self._topic(msg_type))
-
-    def _send(self, msg_type: str, content: dict, metadata: dict | None = None) -> None:
+    def _send(self, msg_type: str, content: dict, metadata: dict | None = None,
+              queued: bool = False) -> None:
         """Publish on IOPub for the current request, after the cell's streams
-        (the router flushed them), without display_pub's extra flushes."""
-        self.session.send(self.iopub_socket, msg_type, content, self.get_parent("shell"),
+        (the router flushed them), without display_pub's extra flushes.
+        ``queued``: at the IO thread's next wake-up (see :mod:`.publish`)."""
+        stream = self.queued_iopub if queued and self.queued_iopub.available else self.iopub_socket
+        self.session.send(stream, msg_type, content, self.get_parent("shell"),
                           ident=self._topic(msg_type), metadata=metadata)
