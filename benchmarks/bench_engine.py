@@ -15,8 +15,8 @@ import statistics
 import time
 import tracemalloc
 
-from reactive_kernel.engine import Engine
-from reactive_kernel.namespace import Snapshot, Watch
+from reactive_kernel.core.engine import Engine
+from reactive_kernel.core.namespace import Snapshot, Watch
 
 
 def notebook(n_cells: int) -> list[tuple[str, str]]:

@@ -209,7 +209,7 @@ def bench_cells(rounds: int) -> None:
 #: display, so a later rerun can replace its output in place).  Sent as the
 #: reactive kernel sends it: one session.send, no stream flush.
 DISPLAY_FLOOR = """
-from reactive_kernel.outputs import anchor, display_id
+from reactive_kernel.jupyter.outputs import anchor, display_id
 _kernel = get_ipython().kernel
 def _own_display(result):
     parent = _kernel.get_parent("shell")

@@ -28,7 +28,7 @@ import pandas as pd  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 
-from reactive_kernel.engine import Engine  # noqa: E402
+from reactive_kernel.core.engine import Engine  # noqa: E402
 from reactive_kernel.sql import SqlCells  # noqa: E402
 from reactive_kernel.sql.connections import transaction  # noqa: E402
 from reactive_kernel.sql.frames import load, unload  # noqa: E402

@@ -5,13 +5,13 @@ import sys
 
 def main() -> None:
     if sys.argv[1:2] == ["install"]:
-        from .install import main as install_main
+        from .jupyter.install import main as install_main
 
         install_main(sys.argv[2:])
         return
     from ipykernel.kernelapp import IPKernelApp
 
-    from .kernel import ReactiveKernel
+    from .jupyter.kernel import ReactiveKernel
 
     IPKernelApp.launch_instance(kernel_class=ReactiveKernel)
 

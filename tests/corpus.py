@@ -32,7 +32,7 @@ import nbformat
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-from reactive_kernel.outputs import is_anchor
+from reactive_kernel.jupyter.outputs import is_anchor
 from tests.support.client import unmarked
 
 ROOT = Path(__file__).resolve().parents[1]

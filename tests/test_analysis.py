@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from reactive_kernel.analysis import CellSyntaxError, Effect, analyze, is_graph_name
-from reactive_kernel.engine import python_body_magics
+from reactive_kernel.analysis.cells import CellSyntaxError, Effect, analyze, is_graph_name
+from reactive_kernel.core.engine import python_body_magics
 
 
 def S(*names):

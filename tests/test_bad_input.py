@@ -8,8 +8,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from reactive_kernel.engine import Engine
-from reactive_kernel.request import MetadataReader
+from reactive_kernel.core.engine import Engine
+from reactive_kernel.jupyter.request import MetadataReader
 from tests.support.client import KernelSession
 
 

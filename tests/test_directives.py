@@ -1,7 +1,7 @@
 """Leading `%%cell NAME` / `%%keep` lines, parsed before the engine or IPython sees the code."""
 import pytest
 
-from reactive_kernel.directives import Directives, parse
+from reactive_kernel.analysis.directives import Directives, parse
 
 
 @pytest.mark.parametrize("code, expected", [

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 
-from reactive_kernel.engine import Engine
+from reactive_kernel.core.engine import Engine
 from tests.support.notebook_file import write_notebook
 
 def save(engine: Engine, path, cells: list[tuple[str, str]]) -> None:

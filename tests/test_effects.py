@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reactive_kernel.engine import Engine
+from reactive_kernel.core.engine import Engine
 
 
 def ran(report) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reactive_kernel.analysis import is_graph_name
-from reactive_kernel.engine import Engine
+from reactive_kernel.analysis.names import is_graph_name
+from reactive_kernel.core.engine import Engine
 
 
 def ran(report):
@@ -602,7 +602,7 @@ def test_deferred_descendants_are_left_stale_for_their_own_requests():
 
 
 def test_namespace_changes_rebinding_new_and_deleted_names():
-    from reactive_kernel.namespace import Snapshot, namespace_changes
+    from reactive_kernel.core.namespace import Snapshot, namespace_changes
 
     value = object()
     before = {"a": 1, "b": value, "_i3": "x = 1", "c": [1]}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from hypothesis import given, settings, strategies as st
 
-from reactive_kernel.graph import DataflowGraph
+from reactive_kernel.core.graph import DataflowGraph
 
 
 @dataclass(frozen=True)

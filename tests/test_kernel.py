@@ -1,5 +1,5 @@
 """The reactive kernel over the real Jupyter protocol."""
-from reactive_kernel.outputs import display_id, is_anchor
+from reactive_kernel.jupyter.outputs import display_id, is_anchor
 from tests.support.client import plain, unmarked
 
 

@@ -5,11 +5,11 @@ import xml.etree.ElementTree as ET
 import networkx as nx
 import pytest
 
-from reactive_kernel import drawing
-from reactive_kernel.engine import Engine
-from reactive_kernel.explain import (
+from reactive_kernel.present import drawing
+from reactive_kernel.core.engine import Engine
+from reactive_kernel.present.explain import (
     Notebook, UnknownCell, dependency_graph, graph_listing, is_query, status, why)
-from reactive_kernel.summary import label
+from reactive_kernel.present.summary import label
 from tests.support.client import plain
 
 _SVG = "{http://www.w3.org/2000/svg}"

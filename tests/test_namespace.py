@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from IPython.core.inputtransformer2 import TransformerManager
 
-from reactive_kernel.engine import Engine
-from reactive_kernel.dynamic import reach
-from reactive_kernel.namespace import Snapshot, Watch, namespace_changes
+from reactive_kernel.core.engine import Engine
+from reactive_kernel.analysis.dynamic import reach
+from reactive_kernel.core.namespace import Snapshot, Watch, namespace_changes
 
 
 def ran_ids(report):

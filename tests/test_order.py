@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from reactive_kernel.engine import Engine
-from reactive_kernel.order import find_notebook, page_order
+from reactive_kernel.core.engine import Engine
+from reactive_kernel.core.order import find_notebook, page_order
 from tests.support.notebook_file import write_notebook
 
 

@@ -17,8 +17,8 @@ import types
 from hypothesis import HealthCheck, event, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from reactive_kernel.analysis import is_graph_name
-from reactive_kernel.engine import Engine
+from reactive_kernel.analysis.names import is_graph_name
+from reactive_kernel.core.engine import Engine
 from tests.support.notebook_file import run_all
 
 MAX_EXAMPLES = int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "300"))

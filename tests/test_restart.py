@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from reactive_kernel.engine import Engine
+from reactive_kernel.core.engine import Engine
 from tests.support.notebook_file import write_notebook
 
 CHAIN = [("c1", "a = 1"), ("c2", "b = a + 1"), ("c3", "c = b * 10"), ("c4", "d = c - 1"),

@@ -2,8 +2,8 @@
 memoized by text, the dynamic ones (which depend on the namespace) are not."""
 from IPython.core.inputtransformer2 import TransformerManager
 
-from reactive_kernel.outputs import display_id, is_anchor
-from reactive_kernel.shell import StaticTransforms
+from reactive_kernel.jupyter.outputs import display_id, is_anchor
+from reactive_kernel.jupyter.shell import StaticTransforms
 
 CELLS = [
     "x = 1",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from reactive_kernel.engine import Engine
+from reactive_kernel.core.engine import Engine
 
 
 def ran(report) -> list[str]:

@@ -17,7 +17,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.displaypub import CapturingDisplayPublisher
 from IPython.utils.capture import capture_output
 
-from reactive_kernel.engine import ERROR, OK, Engine
+from reactive_kernel.core.engine import Engine
+from reactive_kernel.vocabulary import ERROR, OK
 from reactive_kernel.sql import SqlCells, mask_url_text
 from reactive_kernel.sql.parameters import placeholders
 from reactive_kernel.sql.tables import split_statements

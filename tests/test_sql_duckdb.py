@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from reactive_kernel.engine import ERROR, OK
+from reactive_kernel.vocabulary import ERROR, OK
 from tests.test_sql import Notebook, T
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from reactive_kernel.engine import ERROR, OK
+from reactive_kernel.vocabulary import ERROR, OK
 from tests.test_sql import Notebook
 
 

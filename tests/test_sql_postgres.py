@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from reactive_kernel.engine import ERROR, OK
+from reactive_kernel.vocabulary import ERROR, OK
 from tests.support.postgres import PASSWORD, Cluster, find_bindir
 from tests.test_sql import Notebook, T
 

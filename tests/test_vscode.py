@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from reactive_kernel.outputs import display_id
+from reactive_kernel.jupyter.outputs import display_id
 from tests.support.client import KernelSession
 from tests.support.notebooks import FrontendNotebook
 

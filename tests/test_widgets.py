@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from reactive_kernel.outputs import display_id
-from reactive_kernel.widgets import WIDGET_VIEW
+from reactive_kernel.jupyter.outputs import display_id
+from reactive_kernel.jupyter.widgets import WIDGET_VIEW
 
 pytest.importorskip("ipywidgets")
 

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis import Names
+from ..analysis.names import Names
 from .connections import DEFAULT, Connections, dialect_of_value
 from .errors import SqlError, SqlUsageError, first_line
 from .options import USAGE, Options, parse_options

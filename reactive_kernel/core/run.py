@@ -13,17 +13,15 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-from .dynamic import reach
+from ..analysis.dynamic import reach
 from .namespace import Snapshot, Stash, Watch
 from .planner import downstream
 from .report import Report, RunEntry
+from ..vocabulary import CANCELLED, CLEAN, DESCENDANT, ERROR, INTERRUPTED, OK, TARGET, UPSTREAM
 
 if TYPE_CHECKING:
     from .engine import Cell, Engine
 
-CLEAN, KEEP = "clean", "keep"
-ANCESTOR, TARGET, DESCENDANT = "ancestor", "target", "descendant"
-OK, ERROR, CANCELLED, INTERRUPTED = "ok", "error", "cancelled", "interrupted"
 
 
 @dataclass
@@ -179,8 +177,8 @@ class Run:
         self.report.ran.append(RunEntry(cell.id, step.role, CANCELLED))
         if step.role == TARGET:
             self.report.error = (
-                {"kind": "interrupted", "message": "the run was interrupted"} if cause is None else
-                {"kind": "upstream", "message": f"not run: upstream cell {cause} failed", "cell_id": cause})
+                {"kind": INTERRUPTED, "message": "the run was interrupted"} if cause is None else
+                {"kind": UPSTREAM, "message": f"not run: upstream cell {cause} failed", "cell_id": cause})
         if cell.id in engine.graph:
             for reader in downstream(engine.graph, [cell.id]):
                 self._cancelled.setdefault(reader, cause)

@@ -11,8 +11,8 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
-from . import drawing
-from .explain import Notebook, Text, UnknownCell, dependency_graph, graph_listing, status, why
+from ..present import drawing
+from ..present.explain import Notebook, Text, UnknownCell, dependency_graph, graph_listing, status, why
 
 
 @magics_class

@@ -13,16 +13,17 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, MutableMapping, Protocol
 
-from .analysis import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze
+from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze
 from .effects import Resolved, contained, is_immutable, reachable, resolve
 from .graph import DataflowGraph
-from .marks import first_line
-from .dynamic import learn_dynamic
+from ..present.marks import first_line
+from ..analysis.dynamic import learn_dynamic
 from .namespace import Snapshot, Stash, Watch
 from .order import NotebookFile, page_order
 from .planner import downstream, later_values, needed_ancestors, outside_values, upstream
 from .report import Report
-from .run import ANCESTOR, CLEAN, DESCENDANT, ERROR, INTERRUPTED, KEEP, OK, TARGET, Run, Step
+from .run import Run, Step
+from ..vocabulary import ANCESTOR, CLEAN, DESCENDANT, ERROR, INTERRUPTED, KEEP, NOTEBOOK, OK, PAGE, REGISTRATION, SYNTAX, TARGET
 
 _MISSING = object()
 _ANALYSES_KEPT = 512
@@ -175,8 +176,8 @@ class Engine:
 
     def order_source(self) -> str:
         if self._page is not None:
-            return "page"
-        return "notebook" if self.notebook.path else "registration"
+            return PAGE
+        return NOTEBOOK if self.notebook.path else REGISTRATION
 
     def present(self, name: str) -> bool:
         if name.isidentifier():
@@ -217,7 +218,7 @@ class Engine:
         code = first_line(self.cells[later].code)
         message = (f"name '{name}' is defined only in a later cell (cell \"{code}\"); "
                    "move that cell above this one")
-        if self.order_source() == "registration":
+        if self.order_source() == REGISTRATION:
             message += (" (the kernel knows only the order cells were first run: if that cell "
                         "is already above, save the notebook so the kernel can read the page order)")
         return message
@@ -300,7 +301,7 @@ class Engine:
         try:
             static = self.analyze(code)
         except CellSyntaxError as error:
-            return self._refused(cell_id, mode, "syntax", f"SyntaxError: {error}")
+            return self._refused(cell_id, mode, SYNTAX, f"SyntaxError: {error}")
         self._sync_order()
         if cell_id is None:
             if not static.writes:  # binds nothing: run it, keep nothing

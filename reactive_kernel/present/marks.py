@@ -7,11 +7,14 @@ what they define, as a person thinks of them, not by opaque ids.
 """
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Iterable
 
+from ..vocabulary import ANCESTOR
+
 if TYPE_CHECKING:  # the engine's types, for reading only
-    from .engine import Cell, Engine
-    from .run import Run
+    from ..core.engine import Cell, Engine
+    from ..core.run import Run
 
 #: names shown before the rest are counted (``a, b, c +4``)
 SHOWN_NAMES = 3
@@ -57,7 +60,7 @@ def rerun_mark(engine: "Engine", run: "Run", cell: "Cell", role: str, count: int
                deleted: bool = False) -> str:
     """One line under a cell that ran for request ``[count]``."""
     when = f"[{count}]" if count is not None else "this request"
-    if role == "ancestor":
+    if role == ANCESTOR:
         needs = _needed_names(engine, run, cell)
         why = f", which needs {names_text(needs)}" if needs else ""
         return f"↻ ran before {when}{why}"
@@ -90,3 +93,9 @@ def stale_mark(count: int | None) -> str:
 
 def cancelled_mark(why: str) -> str:
     return f"⚠ not run: {why}; this output is stale"
+
+
+def note_markup(text: str) -> str:
+    """Muted, small, legible in JupyterLab's light and dark themes alike."""
+    return ('<div style="color:var(--jp-ui-font-color2,#888);font-size:var(--jp-ui-font-size0,85%)">'
+            f"{html.escape(text)}</div>")

@@ -13,6 +13,8 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from ..present.marks import note_markup
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _IMAGES = ("image/png", "image/jpeg", "image/gif")
 
@@ -161,12 +163,6 @@ def anchor() -> tuple[dict, dict]:
 
 def is_anchor(data: dict) -> bool:
     return data.get("text/html") == ANCHOR_HTML
-
-
-def note_markup(text: str) -> str:
-    """Muted, small, legible in JupyterLab's light and dark themes alike."""
-    return ('<div style="color:var(--jp-ui-font-color2,#888);font-size:var(--jp-ui-font-size0,85%)">'
-            f"{html.escape(text)}</div>")
 
 
 def with_mark(data: dict, metadata: dict, mark: str) -> tuple[dict, dict]:

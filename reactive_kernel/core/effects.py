@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from . import effects_table as table
-from .analysis import Effect, Names, Summary
+from ..analysis.cells import Effect, Names, Summary
 
 _MISSING = object()
 _CONTAINER_ELEMENTS = 64

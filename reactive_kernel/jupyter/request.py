@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-MODES = ("clean", "keep")
+from ..vocabulary import MODES, Mode
 
 
 class RequestMeta(NamedTuple):
     cell_id: str | None = None
     deleted: tuple[str, ...] = ()
     #: "clean" or "keep" when the request asks for one
-    mode: str | None = None
+    mode: Mode | None = None
     #: whether the frontend sent a cell id (and so honours display ids)
     has_cell_id: bool = False
 

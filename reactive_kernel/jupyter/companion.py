@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from .marks import label, rerun_mark
-from .run import CANCELLED, ERROR, TARGET
+from ..present.marks import label, rerun_mark
+from ..vocabulary import CANCELLED, ERROR, FAILED, FAILED_UPSTREAM, RAN, RERAN, STALE, TARGET, UNRUN, CellState
 
 if TYPE_CHECKING:
     from .kernel import ReactiveKernel
-    from .run import Run
+    from ..core.run import Run
 
 TARGET_NAME = "reactive"
 PROTOCOL_VERSION = 1
@@ -220,14 +220,14 @@ class Companion:
         self.executing = False
 
 
-def _state(stale: bool, last: LastRun | None, unrun: bool) -> str:
+def _state(stale: bool, last: LastRun | None, unrun: bool) -> CellState:
     """One word for a cell: what its prompt badge shows."""
     if last is not None and last.status == CANCELLED and stale:
-        return "failed-upstream" if last.upstream else "cancelled"
+        return FAILED_UPSTREAM if last.upstream else CANCELLED
     if last is not None and last.status == ERROR:  # a failed cell stays stale until it runs
-        return "failed"
+        return FAILED
     if stale:
-        return "unrun" if unrun and last is None else "stale"
+        return UNRUN if unrun and last is None else STALE
     if last is None:
-        return "unrun" if unrun else "ran"
-    return "ran" if last.role == TARGET else "reran"
+        return UNRUN if unrun else RAN
+    return RAN if last.role == TARGET else RERAN

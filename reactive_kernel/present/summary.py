@@ -1,10 +1,10 @@
 """The one-line note a requesting cell shows about what else ran."""
 from __future__ import annotations
 
-from .engine import Engine
-from .marks import label, names_text
-from .outputs import note_markup
-from .report import Report
+from ..core.engine import Engine
+from .marks import label, names_text, note_markup
+from ..core.report import Report
+from ..vocabulary import ANCESTOR, DESCENDANT
 
 __all__ = ["label", "summarize"]
 
@@ -19,7 +19,7 @@ def summarize(report: Report, engine: Engine, names=frozenset(),
         return ", ".join(f"{label(engine.cells.get(e.cell_id), names)} {_MARK[e.status]}"
                          for e in report.ran if e.role == role)
 
-    ancestors, descendants = cells("ancestor"), cells("descendant")
+    ancestors, descendants = cells(ANCESTOR), cells(DESCENDANT)
     removed = sorted(n for n in set(report.cleared) if not engine.present(n))
     if not (ancestors or descendants or removed):
         return None

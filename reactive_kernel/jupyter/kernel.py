@@ -16,20 +16,21 @@ from contextlib import contextmanager
 from ipykernel.ipkernel import IPythonKernel
 from traitlets import Bool, Enum, Int, Type
 
-from . import __version__
-from .directives import is_query, parse as parse_directives
+from .. import __version__
+from ..analysis.directives import is_query, parse as parse_directives
 from .companion import Companion
-from .engine import Engine
-from .run import CANCELLED, CLEAN, ERROR, INTERRUPTED, KEEP, OK, TARGET, Run, Step
-from .order import find_notebook
+from ..core.engine import Engine
+from ..core.run import Run, Step
+from ..vocabulary import ABORTED, CANCELLED, CLEAN, ERROR, INTERNAL, INTERRUPTED, KEEP, OK, TARGET
+from ..core.order import find_notebook
 from .publish import QueuedIOPub
-from .marks import cancelled_mark, rerun_mark, stale_mark
+from ..present.marks import cancelled_mark, rerun_mark, stale_mark
 from .outputs import Recording, anchor, display_id, labelled, with_mark
-from .report import Report
+from ..core.report import Report
 from .request import MetadataReader
 from .shell import ReactiveShell
-from .sql import SqlCells
-from .summary import label, summarize
+from ..sql import SqlCells
+from ..present.summary import label, summarize
 from .widgets import OutputCapture, holding
 
 #: the largest output kept to repeat under a stale mark (characters)
@@ -255,7 +256,7 @@ class ReactiveKernel(IPythonKernel):
             report = Report(cell_id=request.cell_id, mode=request.mode or self.rerun_mode,
                             order=self.engine.order_source(), stale=self.engine.stale_cells())
             if reply_content.get("status") == "aborted":
-                report.error = {"kind": "aborted",
+                report.error = {"kind": ABORTED,
                                 "message": "not run: an earlier request in the queue failed"}
         if report is not None:
             metadata["reactive"] = report.to_json()
@@ -306,7 +307,7 @@ class ReactiveKernel(IPythonKernel):
         except Exception as error:  # a bug of ours must not cost the user the cell
             self.log.exception("reactive engine failed; running the cell as plain IPython")
             self._report = Report(cell_id=target, mode=mode, order=self.engine.order_source(),
-                                  error={"kind": "internal", "message": f"{type(error).__name__}: {error}"})
+                                  error={"kind": INTERNAL, "message": f"{type(error).__name__}: {error}"})
             return await base(directives.code, silent, store_history, user_expressions,
                               allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
         if run.report.error is not None:  # the cell does not parse: IPython shows why
@@ -332,7 +333,7 @@ class ReactiveKernel(IPythonKernel):
                     await self._run_other(step, run)
         except Exception as error:  # a bug of ours: say so, keep the kernel serving
             self.log.exception("reactive engine failed during a run")
-            run.report.error = {"kind": "internal", "message": f"{type(error).__name__}: {error}"}
+            run.report.error = {"kind": INTERNAL, "message": f"{type(error).__name__}: {error}"}
             if reply is None:
                 reply = self._error_reply("InternalError", f"reactive-kernel failed: {error}")
         finally:

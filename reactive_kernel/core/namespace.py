@@ -16,7 +16,7 @@ import itertools
 import operator
 from typing import Callable, Iterable, Mapping, MutableMapping
 
-from .analysis import is_graph_name
+from ..analysis.cells import is_graph_name
 
 _MISSING = object()
 _MISSING_ID = id(_MISSING)

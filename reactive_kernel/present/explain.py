@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # networkx is imported when a graph is asked for, not at kernel start
     import networkx as nx
 
-from .engine import Engine
-from .names import is_graph_name
-from .report import Report
-from .directives import is_query
+from ..core.engine import Engine
+from ..analysis.names import is_graph_name
+from ..core.report import Report
+from ..analysis.directives import is_query
 from .marks import first_line
 from .summary import label
+from ..vocabulary import ANCESTOR, DESCENDANT, TARGET
 
-_WHY_ROLE = {"target": "requested", "ancestor": "stale input", "descendant": "reads what changed"}
+_WHY_ROLE = {TARGET: "requested", ANCESTOR: "stale input", DESCENDANT: "reads what changed"}
 
 
 # -- the text model ------------------------------------------------------------
@@ -193,9 +194,9 @@ def _plan(text: Text, notebook: Notebook, report: Report | None) -> None:
 def _why_ran(notebook: Notebook, cell_id: str, role: str, planned: set[str]) -> str:
     """The names that tie a cell of the plan to the rest of it."""
     graph = notebook.engine.graph
-    if role == "target" or cell_id not in graph.names:
+    if role == TARGET or cell_id not in graph.names:
         return _WHY_ROLE.get(role, "")
-    if role == "descendant":
+    if role == DESCENDANT:
         found = sorted({n for n, p in graph.providers(cell_id).items() if p in planned and p != cell_id})
         return f"reads {', '.join(found)}" if found else _WHY_ROLE[role]
     found = sorted({n for reader in graph.readers(cell_id) & planned
