@@ -6,6 +6,7 @@ import pytest
 
 from reactive_kernel.analysis.names import is_graph_name
 from reactive_kernel.core.engine import Engine
+from reactive_kernel.present.messages import missing_name_message
 
 
 def ran(report):
@@ -304,7 +305,7 @@ def test_deletion_of_mutating_cell():
 def test_cell_never_sees_a_later_cells_value():
     # version 2: the provider is strictly earlier; c2 was registered first, so
     # c1 is below it and c2 fails as Run All would, naming the later cell
-    e = Engine()
+    e = Engine(describe_missing=missing_name_message)
     e.run("c2", "y = x + 1")
     e.run("c1", "x = 1")
     assert e.stale_cells() == ["c2"] and "y" not in e.namespace
@@ -412,7 +413,7 @@ def test_report_syntax_error_leaves_everything_untouched():
 def test_cells_reading_each_other_are_not_refused():
     # version 1 refused this as a cycle; version 2 has none: c1 reads b, which
     # only the later c2 binds, so c1 fails with NameError as in Run All
-    e = Engine()
+    e = Engine(describe_missing=missing_name_message)
     e.run("c1", "a = 1")
     e.run("c2", "b = a + 1")
     r = e.run("c1", "a = b + 1")

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from reactive_kernel.core.engine import Engine
+from reactive_kernel.present.messages import missing_name_message
 
 
 def ran(report) -> list[str]:
@@ -146,7 +147,7 @@ def test_builtin_shadowed_later():
 
 
 def test_reading_a_later_cell_fails_as_run_all():
-    e = Engine()
+    e = Engine(describe_missing=missing_name_message)
     e.run("c1", "y = x + 1")  # registers c1 above c2
     report = e.run("c2", "x = 2")
     assert ran(report) == ["c2"]

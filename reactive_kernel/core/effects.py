@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from . import effects_table as table
+from .namespace import MISSING
 from ..analysis.cells import Effect, Names, Summary
 
-_MISSING = object()
 _CONTAINER_ELEMENTS = 64
 
 
@@ -112,8 +112,8 @@ def method_mutates(value: Any, method: str, summary_of: Callable[[str], Summary 
 
 def callee_path(callee: tuple[str, ...], namespace: Mapping) -> str | None:
     """A library callee's full dotted name, for the argument-mutator table."""
-    head = namespace.get(callee[0], _MISSING)
-    if head is _MISSING:
+    head = namespace.get(callee[0], MISSING)
+    if head is MISSING:
         return "builtins." + callee[0] if len(callee) == 1 else None
     if kind_of(head, types.ModuleType):
         return ".".join([getattr(head, "__name__", callee[0]), *callee[1:]])
@@ -170,7 +170,7 @@ def resolve(
             return
         expanded.add((name, before))
         found = summary_of(name)
-        value = namespace.get(name, _MISSING)
+        value = namespace.get(name, MISSING)
         if found is not None and _from_library(value, namespace):
             found = None  # defined in a branch that did not run: the name holds a library's
         if found is None:
@@ -198,10 +198,10 @@ def resolve(
         root = effect.root
         if root in local:
             return
-        value = namespace.get(root, _MISSING)
+        value = namespace.get(root, MISSING)
         if kind_of(value, types.ModuleType):
             return
-        if _mutates(effect, value) and (value is _MISSING or not is_immutable(value)):
+        if _mutates(effect, value) and (value is MISSING or not is_immutable(value)):
             mutated.add(root)
 
     def _mutates(effect: Effect, value: Any) -> bool:
@@ -209,17 +209,17 @@ def resolve(
         if kind == "store":
             return True
         if kind == "iter":
-            return value is not _MISSING and is_iterator(value)
+            return value is not MISSING and is_iterator(value)
         if kind == "method":
             if effect.inplace:
                 return True
-            if value is _MISSING:
+            if value is MISSING:
                 return effect.method in table.CHAINED_MUTATORS
             if effect.chained:
                 return effect.method in table.CHAINED_MUTATORS and not is_immutable(value)
             return method_mutates(value, effect.method, summary, namespace)
         # an argument: consumed if an iterator, changed if the callee says so
-        if value is not _MISSING and is_iterator(value):
+        if value is not MISSING and is_iterator(value):
             return True
         if effect.position in table.OUTPUT_KEYWORDS:
             return True
@@ -266,8 +266,8 @@ def resolve(
 
     # aliases: a mutation of an object is a mutation of every name bound to it
     for root in list(mutated):
-        value = namespace.get(root, _MISSING)
-        if value is _MISSING:
+        value = namespace.get(root, MISSING)
+        if value is MISSING:
             continue
         for other in aliases(value):
             if other != root and other not in local:
@@ -283,8 +283,8 @@ def resolve(
 
 def _method_summary(callee, namespace, summary) -> Summary | None:
     """``obj.method`` where ``obj`` is an instance of a notebook class."""
-    value = namespace.get(callee[0], _MISSING)
-    if value is _MISSING:
+    value = namespace.get(callee[0], MISSING)
+    if value is MISSING:
         return None
     klass = notebook_class(value, namespace)
     found = summary(klass) if klass else None

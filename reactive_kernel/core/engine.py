@@ -16,16 +16,14 @@ from typing import Any, Callable, Mapping, MutableMapping, Protocol
 from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze
 from .effects import Resolved, contained, is_immutable, reachable, resolve
 from .graph import DataflowGraph
-from ..present.marks import first_line
 from ..analysis.dynamic import learn_dynamic
-from .namespace import Snapshot, Stash, Watch
+from .namespace import MISSING, Snapshot, Stash, Watch
 from .order import NotebookFile, page_order
 from .planner import downstream, later_values, needed_ancestors, outside_values, upstream
 from .report import Report
 from .run import Run, Step
 from ..vocabulary import ANCESTOR, CLEAN, DESCENDANT, ERROR, INTERRUPTED, KEEP, NOTEBOOK, OK, PAGE, REGISTRATION, SYNTAX, TARGET
 
-_MISSING = object()
 _ANALYSES_KEPT = 512
 _OBJECTS_KEPT = 200_000
 
@@ -111,12 +109,16 @@ class Engine:
         magics: Mapping[str, MagicAnalyzer] | None = None,
         resources: Resources | None = None,
         autorun: bool = True,
+        describe_missing: Callable[["Engine", str | None, str], str | None] | None = None,
     ):
         self.namespace = namespace if namespace is not None else {}
         self.transform = transform
         self.magics = {**python_body_magics(), **(magics or {})}
         self.resources = resources
         self.autorun = autorun
+        #: the text of a NameError for a name only later cells bind (see
+        #: ``present.messages``), for the in-process executor
+        self.describe_missing = describe_missing
         self.graph = DataflowGraph()
         self.cells: dict[str, Cell] = {}
         self.stale: set[str] = set()
@@ -186,7 +188,7 @@ class Engine:
 
     def _remove(self, name: str) -> bool:
         if name.isidentifier():
-            return self.namespace.pop(name, _MISSING) is not _MISSING
+            return self.namespace.pop(name, MISSING) is not MISSING
         return bool(self.resources and self.resources.remove(name))
 
     def _needs_rerun(self, provider: str, name: str) -> bool:
@@ -208,20 +210,12 @@ class Engine:
         providers = {self.graph.provider(cell.id, n) for n in cell.names.reads} - {None}
         return {p: self.cells[p].runs for p in providers}
 
-    def missing_name_message(self, cell_id: str | None, name: str) -> str | None:
-        """Why ``name`` is undefined for ``cell_id`` when only later cells bind it."""
-        if not cell_id or cell_id not in self.graph:
+    def later_binder(self, cell_id: str | None, name: str) -> str | None:
+        """The later cell that binds ``name`` when no cell before ``cell_id``
+        does: why the name is undefined there, as in Run All."""
+        if not cell_id or cell_id not in self.graph or self.graph.provider(cell_id, name) is not None:
             return None
-        later = self.graph.later_writer(cell_id, name)
-        if later is None or self.graph.provider(cell_id, name) is not None:
-            return None
-        code = first_line(self.cells[later].code)
-        message = (f"name '{name}' is defined only in a later cell (cell \"{code}\"); "
-                   "move that cell above this one")
-        if self.order_source() == REGISTRATION:
-            message += (" (the kernel knows only the order cells were first run: if that cell "
-                        "is already above, save the notebook so the kernel can read the page order)")
-        return message
+        return self.graph.later_writer(cell_id, name)
 
     # -- notebook order ------------------------------------------------------
     def set_notebook(self, path: str | None, register: bool = False) -> None:
@@ -361,7 +355,7 @@ class Engine:
         return names
 
     def _still_holds(self, name: str, item: Any) -> bool:
-        value = self.namespace.get(name, _MISSING)
+        value = self.namespace.get(name, MISSING)
         return value is item or any(x is item for x in contained(value))
 
     def _refresh(self, cell: Cell, running: bool = False) -> None:
@@ -515,7 +509,7 @@ class Engine:
         namespace = self.namespace
         changed = set(cell.names.mutations)
         for name in cell.names.writes - cell.names.mutations:
-            if name not in old or not _same(old[name], namespace.get(name, _MISSING)):
+            if name not in old or not _same(old[name], namespace.get(name, MISSING)):
                 changed.add(name)
         return changed
 
@@ -637,7 +631,8 @@ class Engine:
         except KeyboardInterrupt:
             return INTERRUPTED
         except NameError as error:
-            message = self.missing_name_message(step.cell.id, getattr(error, "name", None) or "")
+            describe = self.describe_missing
+            message = describe and describe(self, step.cell.id, getattr(error, "name", None) or "")
             if message:
                 error.args = (message,)
             self.last_error = error

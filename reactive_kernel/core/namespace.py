@@ -16,10 +16,11 @@ import itertools
 import operator
 from typing import Callable, Iterable, Mapping, MutableMapping
 
-from ..analysis.cells import is_graph_name
+from ..analysis.names import is_graph_name
 
-_MISSING = object()
-_MISSING_ID = id(_MISSING)
+#: the one stand-in for "no value here" (``namespace.get(name, MISSING)``)
+MISSING = object()
+_MISSING_ID = id(MISSING)
 #: how many of the newest keys a cell does not name a Watch remembers: the
 #: first marks where new names start, the others that it kept its place
 _ANCHORS = 3
@@ -36,18 +37,18 @@ class Stash:
                  owner: dict | None = None, binder: dict | None = None):
         self.namespace = namespace
         self.names = set(names)
-        self._values = {n: namespace.get(n, _MISSING) for n in self.names}
+        self._values = {n: namespace.get(n, MISSING) for n in self.names}
         self._owner, self._binder = owner, binder
-        self._owners = {n: owner.get(n, _MISSING) for n in self.names} if owner is not None else {}
-        self._binders = {n: binder.get(n, _MISSING) for n in self.names} if binder is not None else {}
+        self._owners = {n: owner.get(n, MISSING) for n in self.names} if owner is not None else {}
+        self._binders = {n: binder.get(n, MISSING) for n in self.names} if binder is not None else {}
 
     def take(self) -> None:
         for name in self.names:
             self.namespace.pop(name, None)
 
     def owner_of(self, name: str):
-        who = self._owners.get(name, _MISSING)
-        return None if who is _MISSING else who
+        who = self._owners.get(name, MISSING)
+        return None if who is MISSING else who
 
     def put_back(self, names: Iterable[str] | None = None) -> list[str]:
         """Restore the stashed names (all by default); return those whose
@@ -58,11 +59,11 @@ class Stash:
         namespace = self.namespace
         chosen = self._values if names is None else {n: self._values[n] for n in names if n in self._values}
         for name, value in chosen.items():
-            now = namespace.get(name, _MISSING)
+            now = namespace.get(name, MISSING)
             if now is value:
                 continue
             changed.append(name)
-            if value is _MISSING:
+            if value is MISSING:
                 namespace.pop(name, None)
             else:
                 namespace[name] = value
@@ -70,7 +71,7 @@ class Stash:
             for name, who in saved.items():
                 if name not in chosen:
                     continue
-                if who is _MISSING:
+                if who is MISSING:
                     store.pop(name, None)
                 else:
                     store[name] = who
@@ -145,7 +146,7 @@ class Watch:
     def __init__(self, namespace: Mapping, names: Iterable[str]):
         self.names = list(dict.fromkeys(names))
         get = namespace.get
-        self.ids = [id(get(n, _MISSING)) for n in self.names]
+        self.ids = [id(get(n, MISSING)) for n in self.names]
         self.size = len(namespace)
         # the newest keys, back to the _ANCHORS-th one the cell does not name
         watched, newest, others = set(self.names), [], 0
@@ -166,13 +167,13 @@ class Watch:
         present: set[str] = set()  # watched names that existed before
         get = after.get
         for name, old in zip(self.names, self.ids):
-            value = get(name, _MISSING)
+            value = get(name, MISSING)
             if old != _MISSING_ID:
                 present.add(name)
-                if value is _MISSING:
+                if value is MISSING:
                     deleted.add(name)
                     continue
-            if value is not _MISSING and id(value) != old:
+            if value is not MISSING and id(value) != old:
                 changed.add(name)
         watched = set(self.names)
         anchor = next((k for k in self.newest if k not in watched), None)

@@ -25,6 +25,7 @@ from ..vocabulary import ABORTED, CANCELLED, CLEAN, ERROR, INTERNAL, INTERRUPTED
 from ..core.order import find_notebook
 from .publish import QueuedIOPub
 from ..present.marks import cancelled_mark, rerun_mark, stale_mark
+from ..present.messages import missing_name_message
 from .outputs import Recording, anchor, display_id, labelled, with_mark
 from ..core.report import Report
 from .request import MetadataReader
@@ -323,7 +324,7 @@ class ReactiveKernel(IPythonKernel):
         try:
             for step in run:
                 self.shell.explain_missing = (
-                    lambda name, running=step.cell.id: self.engine.missing_name_message(running, name))
+                    lambda name, running=step.cell.id: missing_name_message(self.engine, running, name))
                 if step.role == TARGET:
                     reply = await self._run_target(
                         step, run, base, store_history, user_expressions, allow_stdin,
