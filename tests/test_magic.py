@@ -7,22 +7,32 @@ import pytest
 
 from reactive_kernel.present import drawing
 from reactive_kernel.core.engine import Engine
-from reactive_kernel.present.explain import (
-    Notebook, UnknownCell, dependency_graph, graph_listing, is_query, status, why)
+from reactive_kernel.analysis.directives import is_query
+from reactive_kernel.present.explain import UnknownCell, dependency_graph, graph_listing, status, why
 from reactive_kernel.present.summary import label
+from reactive_kernel.present.view import CellView
 from tests.support.client import plain
 
 _SVG = "{http://www.w3.org/2000/svg}"
 
 
-def notebook_of(cells, prompts=True):
-    """An engine that ran ``cells`` (id, code) in order, the last report, and
-    the Notebook view with prompts 1, 2, ... in that order."""
-    engine, report = Engine(), None
-    for cell_id, code in cells:
-        report = engine.run(cell_id, code)
-    counts = {cell_id: i for i, (cell_id, _) in enumerate(cells, 1)} if prompts else {}
-    return Notebook(engine, set(), counts), report
+def notebook_of(cells):
+    """An engine that ran ``cells`` (id, code) in order as requests 1, 2, ...,
+    the last report, and the view that recorded them, as the kernel's does."""
+    view, report = CellView(Engine(), {}, set()), None
+    for count, (cell_id, code) in enumerate(cells, 1):
+        report = run_recorded(view, cell_id, code, count)
+    return view, report
+
+
+def run_recorded(view, cell_id, code, count):
+    """Request ``[count]``, run in-process, its prompt and run recorded."""
+    run = view.engine.request(cell_id, code)
+    for step in run:
+        run.finish(step, view.engine._exec(step))
+    view.prompts[cell_id] = count
+    view.record(run, count)
+    return run.report
 
 
 def svg_texts(svg: str) -> list[str]:
@@ -35,8 +45,7 @@ def svg_texts(svg: str) -> list[str]:
 def test_status_shows_stale_cells_and_why_each_cell_of_the_plan_ran():
     notebook, _ = notebook_of([("c1", "x = 5"), ("c2", "y = x + 1"), ("c3", "z = y / 0"),
                                ("c4", "w = 1")])
-    report = notebook.engine.run("c1", "x = 6")
-    notebook.prompts["c1"] = 5
+    report = run_recorded(notebook, "c1", "x = 6", 5)
     text = status(notebook, report).plain()
     lines = text.splitlines()
     name = notebook.label
@@ -108,7 +117,7 @@ def test_why_a_name_names_its_cell_its_providers_and_readers():
     assert "code: y = x + len(data)" in lines and "defines: y" in lines
     assert f"x  from [1] {name('c1')}" in lines
     assert f"data  only a later cell binds it: [3] {name('c3')}" in lines
-    assert f"y  by [4] {name('c4')}  (never run), [5] {name('c5')}  (never run)" in lines  # cancelled
+    assert f"y  by [4] {name('c4')}  (failed-upstream), [5] {name('c5')}  (failed-upstream)" in lines
     assert not any(line.startswith(("len", "print")) for line in lines)  # builtins are no cells' business
 
 
@@ -179,7 +188,7 @@ def test_svg_shows_cells_names_and_states_as_text():
     svg = drawing.svg(graph, "a title")
     texts = svg_texts(svg)
     for cell in ("c1", "c2", "c3"):
-        assert f"{notebook.prompt(cell)} {label(notebook.engine.cells[cell])}" in texts
+        assert f"{notebook.prompt_text(cell)} {label(notebook.engine.cells[cell])}" in texts
     assert "failed" in texts and "x" in texts and "y" in texts and "a title" in texts
     assert "#ffffff" not in svg.lower() or 'fill="none"' in svg  # transparent background
 

@@ -9,15 +9,14 @@ runs and the kernel behaves exactly as without it.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
-
-from ..present.marks import label, rerun_mark
-from ..vocabulary import CANCELLED, ERROR, FAILED, FAILED_UPSTREAM, RAN, RERAN, STALE, TARGET, UNRUN, CellState
+from dataclasses import asdict
+from logging import Logger
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
-    from .kernel import ReactiveKernel
+    from ..core.engine import Engine
     from ..core.run import Run
+    from ..present.view import CellView
 
 TARGET_NAME = "reactive"
 PROTOCOL_VERSION = 1
@@ -27,91 +26,57 @@ class ProtocolError(ValueError):
     """A companion message this kernel cannot act on: answered, never applied in part."""
 
 
-@dataclass
-class LastRun:
-    """What the latest request that planned a cell did with it."""
-
-    #: the execution count of that request
-    count: int | None
-    #: the cell that request was for
-    by: str | None
-    role: str
-    status: str
-    #: for a cancelled cell, the failed cell it waited for (None: interrupted)
-    upstream: str | None = None
-    #: one line on why it ran, for cells run for another
-    why: str | None = None
-
-
 class Companion:
     """Registers the ``reactive`` comm target and serves every companion
     that opens a comm to it (one per notebook view, per collaborator)."""
 
-    def __init__(self, kernel: "ReactiveKernel"):
-        self.kernel = kernel
-        self.engine = kernel.engine
+    def __init__(self, engine: "Engine", view: "CellView", comm_manager, events, log: Logger,
+                 on_open: Callable[[], None]):
+        """``events``: the shell's (a cell runs between pre_run_cell and
+        post_run_cell); ``on_open``: tells the engine the session's notebook
+        file, so a companion sees its cells before they run."""
+        self.engine = engine
+        self.view = view
+        self.log = log
+        self.on_open = on_open
         self.comms: dict[str, Any] = {}
-        self.last: dict[str, LastRun] = {}
         #: a page order that arrived while a cell was running (a cell with a
         #: top-level ``await`` lets comm messages through), applied between
         #: requests: ``(order,)``, where an order of None gives it back to the file
         self.pending: tuple[list[str] | None] | None = None
         self.executing = False
-        kernel.comm_manager.register_target(TARGET_NAME, self._open)
-        events = kernel.shell.events
+        comm_manager.register_target(TARGET_NAME, self._open)
         events.register("pre_run_cell", self._cell_starts)
         events.register("post_run_cell", self._cell_ends)
 
     # -- the kernel's hook ----------------------------------------------------
-    def finished(self, run: "Run") -> None:
-        """A request finished: remember what it did with each cell, apply a
-        page order that waited for it, and tell the companions.  A bug here
-        is logged, never shown in the user's cell."""
+    def finished(self, run: "Run", count: int | None) -> None:
+        """Request ``[count]`` finished (the view recorded it): apply a page
+        order that waited for it and tell the companions.  A bug here is
+        logged, never shown in the user's cell."""
         try:
-            self._finished(run)
+            if self.pending is not None:
+                self.engine.set_page_order(self.pending[0])
+                self.pending = None
+            if self.comms:
+                self.broadcast(self.state(count, run.report.cell_id))
         except Exception:
-            self.kernel.log.exception("reactive companion: could not report the request")
-
-    def _finished(self, run: "Run") -> None:
-        count = self.kernel.shell.execution_count - 1
-        report = run.report
-        for entry in report.ran:
-            if not entry.cell_id:
-                continue
-            cell = self.engine.cells.get(entry.cell_id)
-            why = None
-            if self.comms and entry.role != TARGET and entry.status != CANCELLED and cell is not None:
-                why = rerun_mark(self.engine, run, cell, entry.role, count)
-            self.last[entry.cell_id] = LastRun(
-                count, report.cell_id, entry.role, entry.status,
-                run.cause.get(entry.cell_id) if entry.status == CANCELLED else None, why)
-        if self.pending is not None:
-            self.engine.set_page_order(self.pending[0])
-            self.pending = None
-        if self.comms:
-            self.broadcast(self.state(count, report.cell_id))
+            self.log.exception("reactive companion: could not report the request")
 
     # -- messages to the companions ---------------------------------------------
     def state(self, count: int | None = None, target: str | None = None) -> dict:
         """Every known cell's state, as the companion draws it."""
-        engine = self.engine
-        stale = set(engine.stale_cells())
+        view = self.view
         cells = {}
-        for cell_id in engine.graph.sequence():
-            cell = engine.cells.get(cell_id)
-            if cell is None or cell.anonymous:
-                continue
-            last = self.last.get(cell_id)
-            entry: dict[str, Any] = {"state": _state(cell_id in stale, last, cell.unrun),
-                                     "label": label(cell, self.kernel.cell_names),
-                                     "prompt": self.kernel.prompts.get(cell_id)}
+        for cell_id in view.cells():
+            entry: dict[str, Any] = {"state": view.state(cell_id), "label": view.label(cell_id),
+                                     "prompt": view.prompt(cell_id)}
+            last = view.last.get(cell_id)
             if last is not None:
                 entry.update({k: v for k, v in asdict(last).items() if v is not None})
             cells[cell_id] = entry
-        for gone in set(self.last) - set(engine.cells):  # deleted cells
-            del self.last[gone]
         return {"type": "state", "request": {"count": count, "cell_id": target},
-                "order": engine.order_source(), "cells": cells}
+                "order": self.engine.order_source(), "cells": cells}
 
     def related(self, cell_id: str) -> dict:
         """The cells ``cell_id`` reads from and those that read it, in notebook order."""
@@ -147,6 +112,7 @@ class Companion:
     # -- messages from the companions -------------------------------------------
     def _open(self, comm, message: dict) -> None:
         self.comms[comm.comm_id] = comm
+        self.view.reasons = True
         comm.on_msg(lambda msg, comm=comm: self._receive(comm, msg))
         comm.on_close(lambda msg, comm=comm: self._closed(comm))
         data = message.get("content", {}).get("data") or {}
@@ -157,12 +123,13 @@ class Companion:
             comm.send({"type": "error", "message": str(error)})
         comm.send({"type": "hello", "version": PROTOCOL_VERSION})
         # the saved notebook's cells, known before any request (after a restart)
-        self.kernel.use_notebook_file()
+        self.on_open()
         self.engine.sync_notebook()
         comm.send(self.state())
 
     def _closed(self, comm) -> None:
         self.comms.pop(comm.comm_id, None)
+        self.view.reasons = bool(self.comms)
         if not self.comms:  # nobody reports the page any more: the file decides again
             self._apply(None)
 
@@ -219,15 +186,3 @@ class Companion:
     def _cell_ends(self, result=None) -> None:
         self.executing = False
 
-
-def _state(stale: bool, last: LastRun | None, unrun: bool) -> CellState:
-    """One word for a cell: what its prompt badge shows."""
-    if last is not None and last.status == CANCELLED and stale:
-        return FAILED_UPSTREAM if last.upstream else CANCELLED
-    if last is not None and last.status == ERROR:  # a failed cell stays stale until it runs
-        return FAILED
-    if stale:
-        return UNRUN if unrun and last is None else STALE
-    if last is None:
-        return UNRUN if unrun else RAN
-    return RAN if last.role == TARGET else RERAN

@@ -1,26 +1,34 @@
 """``%reactive``: ask the kernel what is stale, what ran and why, and how cells depend.
 
-A thin IPython layer over :mod:`reactive_kernel.explain`: it parses the
-arguments, finds the kernel's state and displays the answer as a rich bundle
-(HTML and SVG for notebooks, plain text for jupyter console).
+A thin IPython layer over :mod:`reactive_kernel.present.explain`: it parses
+the arguments, reads the cells through the kernel's view and displays the
+answer as a rich bundle (HTML and SVG for notebooks, plain text for jupyter
+console).
 """
 from __future__ import annotations
+
+from logging import Logger
+from typing import Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
+from ..core.report import Report
 from ..present import drawing
-from ..present.explain import Notebook, Text, UnknownCell, dependency_graph, graph_listing, status, why
+from ..present.explain import Text, dependency_graph, graph_listing, status, why
+from ..present.view import CellView, UnknownCell
 
 
 @magics_class
 class ReactiveMagics(Magics):
-    def __init__(self, shell, kernel):
+    def __init__(self, shell, view: CellView, last_report: Callable[[], Report | None], log: Logger):
         super().__init__(shell)
-        #: the ReactiveKernel: its engine, cell names, prompts and last report
-        self.kernel = kernel
+        self.view = view
+        #: the last request's report but for ``%reactive`` queries
+        self.last_report = last_report
+        self.log = log
 
     @magic_arguments()
     @argument("command", nargs="?", choices=["why", "graph"],
@@ -38,31 +46,29 @@ class ReactiveMagics(Magics):
         %reactive graph [NAME_OR_CELL]  the dependency graph (SVG; text in consoles)
         """
         args = parse_argstring(self.reactive, line)
-        kernel = self.kernel
-        notebook = Notebook(kernel.engine, kernel.cell_names, kernel.prompts)
         if args.command == "why" and args.target is None:
             raise UsageError("%reactive why: name a variable or a cell, e.g. %reactive why df")
         try:
             if args.command is None:
-                bundle = status(notebook, kernel.last_report).bundle()
+                bundle = status(self.view, self.last_report()).bundle()
             elif args.command == "why":
-                bundle = why(notebook, args.target).bundle()
+                bundle = why(self.view, args.target).bundle()
             else:
-                bundle = _picture(notebook, args.target)
+                bundle = _picture(self.view, args.target)
         except UnknownCell as error:
             raise UsageError(f"%reactive: {error}") from None
         except Exception as error:  # a bug of ours: say so without our frames
-            kernel.log.exception("%reactive failed")
+            self.log.exception("%reactive failed")
             raise UsageError(f"%reactive failed ({type(error).__name__}: {error}); "
                              "this is a reactive-kernel bug, please report it") from None
         display(bundle, raw=True)
 
 
-def _picture(notebook: Notebook, around: str | None) -> dict:
-    graph = dependency_graph(notebook, around)
+def _picture(view: CellView, around: str | None) -> dict:
+    graph = dependency_graph(view, around)
     listing = graph_listing(graph)
     linked = graph.subgraph([c for c in graph if graph.degree(c)])
-    title = f"around {notebook.label(notebook.find(around))}" if around else ""
+    title = f"around {view.label(view.find(around))}" if around else ""
     picture = drawing.svg(linked, title)
     if picture is not None:
         return {"text/plain": listing.plain(), "image/svg+xml": picture}

@@ -17,14 +17,20 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # networkx is imported when a graph is asked for, not at kernel start
     import networkx as nx
 
+from ..vocabulary import CANCELLED, FAILED, FAILED_UPSTREAM, RAN, RERAN, STALE, UNRUN
+from .view import CURRENT_STATES
+
 #: above this many cells no picture is drawn (the text listing still is):
 #: boxes would shrink below reading size in a notebook's width
 MAX_CELLS = 300
 #: above this many edges their names are left off the arrows
 MAX_NAMED_EDGES = 120
 
-_FILL = {"": "#dbe9f6", "stale": "#fde2b8", "never run": "#fde2b8", "failed": "#f7c6c6"}
-_BORDER = {"": "#4a7ab0", "stale": "#c77700", "never run": "#c77700", "failed": "#c62828"}
+_CURRENT = ("#dbe9f6", "#4a7ab0")
+_WARNED = ("#fde2b8", "#c77700")
+#: each cell state's box: its fill and border (a state not current is also written in it)
+_LOOK = {RAN: _CURRENT, RERAN: _CURRENT, STALE: _WARNED, UNRUN: _WARNED, CANCELLED: _WARNED,
+         FAILED_UPSTREAM: _WARNED, FAILED: ("#f7c6c6", "#c62828")}
 _INK = "#1a1a1a"  # inside the light boxes, on any theme
 _EDGE = "#8a8a8a"
 _LABEL_CHARS = 28
@@ -50,7 +56,8 @@ def layers(graph: nx.DiGraph) -> list[list[str]]:
 
 
 def svg(graph: nx.DiGraph, title: str = "") -> str | None:
-    """The picture of ``graph`` (nodes with ``prompt``, ``label`` and ``state``,
+    """The picture of ``graph`` (nodes with ``prompt``, ``label`` and ``state``
+    (a cell state; none: ran),
     edges with ``names``), or None when it has more than MAX_CELLS cells."""
     if len(graph) == 0 or len(graph) > MAX_CELLS:
         return None
@@ -80,15 +87,16 @@ def svg(graph: nx.DiGraph, title: str = "") -> str | None:
         boxes = {}
         for cell, (x, y) in place.items():
             data = graph.nodes[cell]
-            state = data.get("state", "")
+            state = data.get("state") or RAN
+            fill, border = _LOOK[state]
+            said = state not in CURRENT_STATES
             text = f"{data.get('prompt', '')} {_short(data.get('label', cell))}".strip()
-            if state:
+            if said:
                 text += f"\n{state}"
             boxes[cell] = axes.text(
                 x, y, text, ha="center", va="center", fontsize=8, color=_INK, family="monospace",
-                bbox={"boxstyle": "round,pad=0.35", "facecolor": _FILL.get(state, _FILL[""]),
-                      "edgecolor": _BORDER.get(state, _BORDER[""]),
-                      "linestyle": "--" if state else "-", "linewidth": 1.0},
+                bbox={"boxstyle": "round,pad=0.35", "facecolor": fill, "edgecolor": border,
+                      "linestyle": "--" if said else "-", "linewidth": 1.0},
                 zorder=3, gid=f"cell-{cell}")
         figure.draw_without_rendering()  # sizes the boxes
         to_pixels, to_data = axes.transData.transform, axes.transData.inverted().transform

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import builtins
 import html
-import re
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:  # networkx is imported when a graph is asked for, not at kernel start
     import networkx as nx
 
-from ..core.engine import Engine
-from ..analysis.names import is_graph_name
-from ..core.report import Report
 from ..analysis.directives import is_query
+from ..analysis.names import is_graph_name
+from ..core.engine import Engine
+from ..core.report import Report
+from ..vocabulary import ANCESTOR, CANCELLED, DESCENDANT, ERROR, FAILED, NOTEBOOK, OK, RAN, RERAN, TARGET
 from .marks import first_line
-from .summary import label
-from ..vocabulary import ANCESTOR, DESCENDANT, TARGET
+from .view import CURRENT_STATES, CellView, UnknownCell
 
 _WHY_ROLE = {TARGET: "requested", ANCESTOR: "stale input", DESCENDANT: "reads what changed"}
 
@@ -72,117 +69,69 @@ class Text:
         return {"text/plain": self.plain(), "text/html": self.html()}
 
 
-# -- how a person names cells ----------------------------------------------------------
+# -- how a person reads a cell ----------------------------------------------------------
 
-class UnknownCell(LookupError):
-    """Nothing in the notebook answers to what the person typed."""
+#: how a cell's state looks; a current cell's state goes unsaid in lists
+_STATE_STYLE = {RAN: "ok", RERAN: "ok", FAILED: "failed"}
+#: how a step's status looks in the last plan
+_STATUS_STYLE = {OK: "ok", ERROR: "failed", CANCELLED: "stale"}
 
 
-@dataclass
-class Notebook:
-    """The engine's cells as a person knows them: by label, ``%%cell`` name,
-    prompt number or cell id."""
+def _cell(view: CellView, cell_id: str) -> list[tuple[str, str]]:
+    """Spans naming a cell: its prompt and label, and its state if not current."""
+    spans = _named(view, cell_id)
+    state = view.state(cell_id)
+    if state not in CURRENT_STATES:
+        spans.append((_STATE_STYLE.get(state, "stale"), f"  ({state})"))
+    return spans
 
-    engine: Engine
-    names: Iterable[str] = frozenset()
-    prompts: Mapping[str, int] = field(default_factory=dict)
 
-    def label(self, cell_id: str) -> str:
-        cell = self.engine.cells.get(cell_id)
-        if cell is None:
-            return "(deleted cell)" if cell_id else "(this request's code)"
-        return label(cell, self.names)
-
-    def prompt(self, cell_id: str) -> str:
-        count = self.prompts.get(cell_id)
-        return f"[{count}]" if count is not None else "[ ]"
-
-    def cell(self, cell_id: str) -> list[tuple[str, str]]:
-        """Spans naming a cell: its prompt and label, and its state if not current."""
-        spans = [("muted", self.prompt(cell_id) + " "), ("cell", self.label(cell_id))]
-        state = self.state(cell_id)
-        if state:
-            spans.append(("failed" if state == "failed" else "stale", f"  ({state})"))
-        return spans
-
-    def state(self, cell_id: str) -> str:
-        """'' when current, else 'stale', 'failed' or 'never run'."""
-        engine = self.engine
-        cell = engine.cells.get(cell_id)
-        if cell is None or cell_id not in engine.stale:
-            return ""
-        if cell.failed is not None:
-            return "failed"
-        return "never run" if cell.runs == 0 else "stale"
-
-    def shown(self) -> list[str]:
-        """Cells in notebook order, ``%reactive`` queries left out."""
-        cells = self.engine.cells
-        return [c for c in self.engine.graph.sequence() if c in cells and not is_query(cells[c].code)]
-
-    def find(self, query: str) -> str:
-        """The cell a person means by ``query``: a cell id or ``%%cell`` name,
-        a prompt number (``[3]`` or ``3``) or a name the cell binds."""
-        engine, query = self.engine, query.strip()
-        if query in engine.cells:
-            return query
-        number = re.fullmatch(r"\[?\s*(\d+)\s*\]?", query)
-        if number:
-            count = int(number.group(1))
-            for cell_id, shown in self.prompts.items():
-                if shown == count and cell_id in engine.cells:
-                    return cell_id
-            raise UnknownCell(f"no cell shows the prompt [{count}] (prompts are the numbers cells "
-                              "showed when they last ran as requested)")
-        provider = engine.graph.last_writer(query)
-        if provider is not None and provider in engine.cells:
-            return provider
-        raise UnknownCell(f"no cell or variable named {query!r}: name a variable a cell binds, "
-                          "a %%cell name, a cell id, or a prompt number like [3]")
+def _named(view: CellView, cell_id: str) -> list[tuple[str, str]]:
+    return [("muted", view.prompt_text(cell_id) + " "), ("cell", view.label(cell_id))]
 
 
 # -- %reactive -------------------------------------------------------------------
 
-def status(notebook: Notebook, report: Report | None) -> Text:
+def status(view: CellView, report: Report | None) -> Text:
     """The stale cells, and what the last request ran and why."""
     text = Text()
-    stale = [c for c in notebook.engine.stale_cells() if c in notebook.engine.cells
-             and not is_query(notebook.engine.cells[c].code)]
+    stale = [c for c in view.engine.stale_cells() if c in view.engine.cells
+             and not is_query(view.engine.cells[c].code)]
     if stale:
         text.add(0, ("head", f"Stale cells ({len(stale)})"),
                  ("muted", ": their results may be outdated"))
         for cell_id in stale:
-            text.add(1, *notebook.cell(cell_id))
+            text.add(1, *_cell(view, cell_id))
     else:
         text.add(0, ("head", "No stale cells"), ("muted", ": every cell's result is current"))
     text.add(0)
-    _plan(text, notebook, report)
+    _plan(text, view, report)
     return text
 
 
-def _plan(text: Text, notebook: Notebook, report: Report | None) -> None:
+def _plan(text: Text, view: CellView, report: Report | None) -> None:
     if report is None:
         text.add(0, ("head", "Last run: "), "nothing has run yet")
         return
     target = report.cell_id
     head = [("head", "Last run: ")]
-    head += notebook.cell(target)[:2] if target else [("", "a cell without id that binds nothing")]
-    order = "notebook order" if report.order == "notebook" else "the order cells were first run"
+    head += _named(view, target) if target else [("", "a cell without id that binds nothing")]
+    order = "notebook order" if report.order == NOTEBOOK else "the order cells were first run"
     head.append(("muted", f"  ({report.mode} run, {order})"))
     text.add(0, *head)
     if report.error is not None:
         kind = report.error.get("kind", "error")
         text.add(1, ("failed", f"not run ({kind}): "), str(report.error.get("message", "")))
     planned = {e.cell_id for e in report.ran}
-    width = max((len(notebook.label(e.cell_id)) for e in report.ran), default=0)
+    width = max((len(view.label(e.cell_id)) for e in report.ran), default=0)
     for entry in report.ran:
-        mark = {"ok": "ok", "error": "failed", "cancelled": "stale"}.get(entry.status, "")
-        why = _why_ran(notebook, entry.cell_id, entry.role, planned)
-        text.add(1, ("muted", f"{entry.role:<11}"), ("muted", notebook.prompt(entry.cell_id) + " "),
-                 ("cell", notebook.label(entry.cell_id).ljust(width)), "  ",
+        mark = _STATUS_STYLE.get(entry.status, "")
+        why = _why_ran(view, entry.cell_id, entry.role, planned)
+        text.add(1, ("muted", f"{entry.role:<11}"), ("muted", view.prompt_text(entry.cell_id) + " "),
+                 ("cell", view.label(entry.cell_id).ljust(width)), "  ",
                  (mark, f"{entry.status:<9}"), ("muted", f"  {why}"))
     if report.cleared:
-        gone = sorted(n for n in set(report.cleared) if not notebook.engine.present(n))
+        gone = sorted(n for n in set(report.cleared) if not view.engine.present(n))
         text.add(1, ("muted", "cleared:  "), *_names(sorted(set(report.cleared))),
                  ("muted", "  (removed before the clean reruns"),
                  *([("muted", "; not defined now: "), *_names(gone)] if gone else []), ("muted", ")"))
@@ -191,9 +140,9 @@ def _plan(text: Text, notebook: Notebook, report: Report | None) -> None:
                  ("muted", "  (put back to a later cell's value)"))
 
 
-def _why_ran(notebook: Notebook, cell_id: str, role: str, planned: set[str]) -> str:
+def _why_ran(view: CellView, cell_id: str, role: str, planned: set[str]) -> str:
     """The names that tie a cell of the plan to the rest of it."""
-    graph = notebook.engine.graph
+    graph = view.engine.graph
     if role == TARGET or cell_id not in graph.names:
         return _WHY_ROLE.get(role, "")
     if role == DESCENDANT:
@@ -215,30 +164,30 @@ def _names(names: Iterable[str]) -> list[tuple[str, str]]:
 
 # -- %reactive why ---------------------------------------------------------------
 
-def why(notebook: Notebook, query: str) -> Text:
+def why(view: CellView, query: str) -> Text:
     """A cell's providers and readers, name by name.  ``query`` names a cell
     or a variable (then the cell whose value of it Run All leaves)."""
-    engine = notebook.engine
-    cell_id = notebook.find(query)
+    engine = view.engine
+    cell_id = view.find(query)
     graph, cell = engine.graph, engine.cells[cell_id]
     text = Text()
     if cell_id != query.strip() and query.strip().isidentifier() and query.strip() in cell.names.writes:
         name = query.strip()
         others = [w for w in graph.writers(name) if w != cell_id]
-        text.add(0, ("name", name), " gets its value from ", *notebook.cell(cell_id)[:2])
+        text.add(0, ("name", name), " gets its value from ", *_named(view, cell_id))
         if others:
-            text.add(1, ("muted", "also bound by "), *_cells(notebook, others),
+            text.add(1, ("muted", "also bound by "), *_cells(view, others),
                      ("muted", ": a reader takes the nearest one above it"))
         if not engine.present(name):
             text.add(1, ("stale", f"{name} is not defined now"), ("muted", ": run that cell"))
         text.add(0)
-    state = notebook.state(cell_id) or "up to date"
-    text.add(0, *notebook.cell(cell_id)[:2], "  ", ("failed" if state == "failed" else
-                                                      "ok" if state == "up to date" else "stale", state))
+    state = view.state(cell_id)
+    text.add(0, *_named(view, cell_id), "  ", (_STATE_STYLE.get(state, "stale"),
+                                                "up to date" if state in CURRENT_STATES else state))
     first = first_line(cell.code, 60)
-    if first and first != notebook.label(cell_id):
+    if first and first != view.label(cell_id):
         text.add(1, ("muted", "code: "), ("cell", first))
-    if notebook.label(cell_id) != cell_id:
+    if view.label(cell_id) != cell_id:
         text.add(1, ("muted", f"cell id: {cell_id}"))
     writes = sorted(cell.names.writes - cell.names.mutations)
     mutations = sorted(cell.names.mutations)
@@ -251,10 +200,10 @@ def why(notebook: Notebook, query: str) -> Text:
     for name in sorted(reads):
         provider = reads[name]
         if provider is not None:
-            rows.append([("name", name), ("muted", "  from "), *notebook.cell(provider)])
+            rows.append([("name", name), ("muted", "  from "), *_cell(view, provider)])
         elif not hasattr(builtins, name) and is_graph_name(name):
             later = graph.later_writer(cell_id, name)
-            where = [("muted", "  only a later cell binds it: "), *notebook.cell(later)] if later else (
+            where = [("muted", "  only a later cell binds it: "), *_cell(view, later)] if later else (
                 [("muted", "  from outside any cell")] if engine.present(name) else
                 [("failed", "  undefined: no cell binds it")])
             rows.append([("name", name), *where])
@@ -264,7 +213,7 @@ def why(notebook: Notebook, query: str) -> Text:
     readers = _readers(engine, cell_id)
     text.add(1, ("muted", "read by:" if readers else "read by no later cell"))
     for name, cells in readers.items():
-        text.add(2, ("name", name), ("muted", "  by "), *_cells(notebook, cells))
+        text.add(2, ("name", name), ("muted", "  by "), *_cells(view, cells))
     return text
 
 
@@ -278,33 +227,33 @@ def _readers(engine: Engine, cell_id: str) -> dict[str, list[str]]:
     return dict(sorted(found.items()))
 
 
-def _cells(notebook: Notebook, cells: Iterable[str]) -> list[tuple[str, str]]:
+def _cells(view: CellView, cells: Iterable[str]) -> list[tuple[str, str]]:
     spans: list[tuple[str, str]] = []
     for cell_id in cells:
         if spans:
             spans.append(("", ", "))
-        spans += notebook.cell(cell_id)
+        spans += _cell(view, cell_id)
     return spans
 
 
 # -- %reactive graph -------------------------------------------------------------
 
-def dependency_graph(notebook: Notebook, around: str | None = None) -> nx.DiGraph:
+def dependency_graph(view: CellView, around: str | None = None) -> nx.DiGraph:
     """Data edges between the shown cells, each node with its prompt, label
     and state, each edge with its names; ``around`` keeps one cell's
     ancestors and descendants only."""
     import networkx as nx
 
-    full = notebook.engine.graph.to_networkx()
-    keep = notebook.shown()
+    full = view.engine.graph.to_networkx()
+    keep = view.shown()
     if around is not None:
-        cell_id = notebook.find(around)
+        cell_id = view.find(around)
         near = nx.ancestors(full, cell_id) | nx.descendants(full, cell_id) | {cell_id}
         keep = [c for c in keep if c in near]
     graph = full.subgraph(keep).copy()
     for cell_id in graph:
         graph.nodes[cell_id].update(
-            prompt=notebook.prompt(cell_id), label=notebook.label(cell_id), state=notebook.state(cell_id))
+            prompt=view.prompt_text(cell_id), label=view.label(cell_id), state=view.state(cell_id))
     return graph
 
 
@@ -332,6 +281,7 @@ def graph_listing(graph: nx.DiGraph) -> Text:
 def _node(graph: nx.DiGraph, cell_id: str) -> list[tuple[str, str]]:
     data = graph.nodes[cell_id]
     spans = [("muted", data["prompt"] + " "), ("cell", data["label"])]
-    if data["state"]:
-        spans.append(("failed" if data["state"] == "failed" else "stale", f" ({data['state']})"))
+    state = data["state"]
+    if state not in CURRENT_STATES:
+        spans.append((_STATE_STYLE.get(state, "stale"), f" ({state})"))
     return spans

@@ -4,11 +4,11 @@ from __future__ import annotations
 from ..core.engine import Engine
 from .marks import label, names_text, note_markup
 from ..core.report import Report
-from ..vocabulary import ANCESTOR, DESCENDANT
+from ..vocabulary import ANCESTOR, CANCELLED, DESCENDANT, ERROR, OK
 
 __all__ = ["label", "summarize"]
 
-_MARK = {"ok": "✓", "error": "✗ error", "cancelled": "– cancelled"}
+_MARK = {OK: "✓", ERROR: "✗ error", CANCELLED: "– cancelled"}
 
 
 def summarize(report: Report, engine: Engine, names=frozenset(),
