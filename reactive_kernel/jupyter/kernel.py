@@ -32,6 +32,7 @@ from .request import MetadataReader
 from .shell import ReactiveShell
 from ..sql import SqlCells
 from ..present.summary import label, summarize
+from ..present.view import CellView
 from .widgets import OutputCapture, holding
 
 #: the largest output kept to repeat under a stale mark (characters)
@@ -206,8 +207,11 @@ class ReactiveKernel(IPythonKernel):
         #: the last request's report but for `%reactive` queries: what `%reactive` shows
         self.last_report: Report | None = None
         shell.register_magic_function(self._reactive_magic, "line", "reactive")
+        #: the cells as a person reads them: label, prompt, one state
+        self.view = CellView(self.engine, self.prompts, self.cell_names)
         #: the ``reactive`` comm: live page order and cell states for a frontend companion
-        self.companion = Companion(self)
+        self.companion = Companion(self.engine, self.view, self.comm_manager, shell.events, self.log,
+                                   on_open=self.use_notebook_file)
 
     def _reactive_magic(self, line: str = ""):
         """%reactive [why NAME_OR_CELL | graph [NAME_OR_CELL]]: what is stale, what ran and why.
@@ -215,7 +219,7 @@ class ReactiveKernel(IPythonKernel):
         Its module (and what it draws with) loads at first use, not at kernel start."""
         from .magic import ReactiveMagics
 
-        magics = ReactiveMagics(self.shell, self)
+        magics = ReactiveMagics(self.shell, self.view, lambda: self.last_report, self.log)
         self.shell.register_magics(magics)  # replaces this stand-in
         return magics.reactive(line)
 
@@ -345,7 +349,9 @@ class ReactiveKernel(IPythonKernel):
         self._mark_stale(run)
         self._show_summary(run)
         self._report = run.report
-        self.companion.finished(run)
+        count = self.shell.execution_count - 1
+        self.view.record(run, count)
+        self.companion.finished(run, count)
         return reply
 
     async def _run_target(self, step: Step, run: Run, base, store_history, user_expressions,
