@@ -5,6 +5,11 @@
 /** The comm target the reactive kernel registers. */
 export const TARGET = 'reactive';
 
+/*
+ * The kernel's words (reactive_kernel/vocabulary.py), spelled as there:
+ * tests/test_vocabulary_everywhere.py compares these unions with it.
+ */
+
 /** One word per cell: what its prompt badge shows. */
 export type CellStateName =
   | 'ran'
@@ -14,6 +19,27 @@ export type CellStateName =
   | 'failed-upstream'
   | 'cancelled'
   | 'unrun';
+
+/** Why a cell is in a request's plan. */
+export type Role = 'ancestor' | 'target' | 'descendant';
+
+/** How a step of a plan ended. */
+export type Status = 'ok' | 'error' | 'cancelled';
+
+/** Where the notebook order came from. */
+export type OrderSource = 'page' | 'notebook' | 'registration';
+
+/**
+ * What went wrong with a request as a whole: `error.kind` in an execute
+ * reply's `metadata.reactive`.  The companion does not read it; it is here
+ * so that every word the kernel sends has one spelling.
+ */
+export type ErrorKind =
+  | 'syntax'
+  | 'internal'
+  | 'upstream'
+  | 'interrupted'
+  | 'aborted';
 
 export interface ICellState {
   state: CellStateName;
@@ -25,8 +51,8 @@ export interface ICellState {
   count?: number;
   /** The cell that request was for. */
   by?: string;
-  role?: 'target' | 'ancestor' | 'descendant';
-  status?: 'ok' | 'error' | 'cancelled';
+  role?: Role;
+  status?: Status;
   /** For failed-upstream: the failed cell it waited for. */
   upstream?: string;
   /** Why it ran for another cell, in one line. */
@@ -36,7 +62,7 @@ export interface ICellState {
 export interface IStateMessage {
   type: 'state';
   request: { count: number | null; cell_id: string | null };
-  order: 'page' | 'notebook' | 'registration';
+  order: OrderSource;
   /** Known cells in notebook order. */
   cells: { [cellId: string]: ICellState };
 }
@@ -53,7 +79,7 @@ export interface IRelatedMessage {
 export interface IGraphMessage {
   type: 'graph';
   id?: number;
-  order: string;
+  order: OrderSource;
   nodes: { id: string; label: string; state: CellStateName; prompt: number | null }[];
   edges: { source: string; target: string; names: string[] }[];
 }
