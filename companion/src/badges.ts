@@ -18,11 +18,17 @@ export function badgeFor(
   cell: ICellState,
   label: (id: string) => string
 ): { text: string; title: string } | null {
-  const when = cell.count !== undefined && cell.count !== null ? `[${cell.count}]` : '';
-  const forOther = cell.by !== undefined && cell.by !== null && cell.by !== cellId;
+  const when =
+    cell.count !== undefined && cell.count !== null ? `[${cell.count}]` : '';
+  const forOther =
+    cell.by !== undefined && cell.by !== null && cell.by !== cellId;
   switch (cell.state) {
     case 'stale':
-      return { text: 'stale', title: 'What this cell reads changed: its output is out of date. Run it (or "Run stale cells") to update.' };
+      return {
+        text: 'stale',
+        title:
+          'What this cell reads changed: its output is out of date. Run it (or "Run stale cells") to update.'
+      };
     case 'reran':
       return {
         text: `↻ ${when}`,
@@ -30,7 +36,10 @@ export function badgeFor(
       };
     case 'failed':
       return forOther
-        ? { text: `✗ ${when}`, title: `Failed when it ran for ${when} (request for ${label(cell.by!)}).` }
+        ? {
+            text: `✗ ${when}`,
+            title: `Failed when it ran for ${when} (request for ${label(cell.by!)}).`
+          }
         : null;
     case 'failed-upstream':
       return {
@@ -38,7 +47,10 @@ export function badgeFor(
         title: `Not run in ${when}: upstream cell ${cell.upstream ? label(cell.upstream) : ''} failed. Its output is stale.`
       };
     case 'cancelled':
-      return { text: 'cancelled', title: `Not run in ${when}: the run was interrupted. Its output is stale.` };
+      return {
+        text: 'cancelled',
+        title: `Not run in ${when}: the run was interrupted. Its output is stale.`
+      };
     default:
       return null;
   }
@@ -56,7 +68,9 @@ export class CellDecorations implements IDisposable {
     connection.stateChanged.connect(this._onState, this);
     notebook.activeCellChanged.connect(this._highlight, this);
     notebook.model?.cells.changed.connect(this._redraw, this);
-    notebook.modelChanged.connect(() => notebook.model?.cells.changed.connect(this._redraw, this));
+    notebook.modelChanged.connect(() =>
+      notebook.model?.cells.changed.connect(this._redraw, this)
+    );
     this._redraw();
   }
 
@@ -105,7 +119,10 @@ export class CellDecorations implements IDisposable {
     }
     const area = cell.inputArea?.node;
     let badge = area?.querySelector(`:scope > .${BADGE}`) as HTMLElement | null;
-    const shown = entry && state ? badgeFor(id, entry, other => state.cells[other]?.label ?? other) : null;
+    const shown =
+      entry && state
+        ? badgeFor(id, entry, other => state.cells[other]?.label ?? other)
+        : null;
     if (entry) {
       cell.addClass(STATE_PREFIX + entry.state);
     }
@@ -137,18 +154,29 @@ export class CellDecorations implements IDisposable {
       if (ticket !== this._ticket || this._disposed) {
         return; // another cell was selected meanwhile
       }
-      this._mark(related && related.known ? id : null, related?.upstream ?? [], related?.downstream ?? []);
+      this._mark(
+        related && related.known ? id : null,
+        related?.upstream ?? [],
+        related?.downstream ?? []
+      );
     });
   }
 
-  private _mark(focus: string | null, upstream: string[], downstream: string[]): void {
+  private _mark(
+    focus: string | null,
+    upstream: string[],
+    downstream: string[]
+  ): void {
     const up = new Set(upstream);
     const down = new Set(downstream);
     for (const cell of this.notebook.widgets) {
       const id = cell.model.sharedModel.getId();
       cell.toggleClass(UPSTREAM, up.has(id));
       cell.toggleClass(DOWNSTREAM, down.has(id));
-      cell.toggleClass(FOCUS, focus !== null && id === focus && (up.size > 0 || down.size > 0));
+      cell.toggleClass(
+        FOCUS,
+        focus !== null && id === focus && (up.size > 0 || down.size > 0)
+      );
     }
   }
 

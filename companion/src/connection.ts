@@ -54,7 +54,10 @@ export class ReactiveConnection implements IDisposable {
 
   /** The cells upstream and downstream of a cell. */
   related(cellId: string): Promise<IRelatedMessage | null> {
-    return this._ask({ type: 'related', cell_id: cellId }) as Promise<IRelatedMessage | null>;
+    return this._ask({
+      type: 'related',
+      cell_id: cellId
+    }) as Promise<IRelatedMessage | null>;
   }
 
   /** The notebook's dependency graph. */
@@ -158,7 +161,10 @@ export class ReactiveConnection implements IDisposable {
     }
   }
 
-  private _ask(data: { type: string; [key: string]: unknown }): Promise<KernelMessage | null> {
+  private _ask(data: {
+    type: string;
+    [key: string]: unknown;
+  }): Promise<KernelMessage | null> {
     const comm = this._comm;
     if (!comm) {
       return Promise.resolve(null);
@@ -211,11 +217,18 @@ export class ReactiveConnection implements IDisposable {
   }
 
   private _onStatus(_: ISessionContext, status: Kernel.Status): void {
-    if (status === 'restarting' || status === 'autorestarting' || status === 'dead') {
+    if (
+      status === 'restarting' ||
+      status === 'autorestarting' ||
+      status === 'dead'
+    ) {
       this._closeComm(false);
     } else if (status === 'idle' && !this._comm) {
       void this._connect();
-    } else if (this._comm && this._kernel !== this.sessionContext.session?.kernel) {
+    } else if (
+      this._comm &&
+      this._kernel !== this.sessionContext.session?.kernel
+    ) {
       this._onKernelChanged();
     }
   }

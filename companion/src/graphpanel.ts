@@ -10,7 +10,11 @@ import { IGraphMessage } from './protocol';
 cytoscape.use(dagre);
 
 /** Colours come from the theme's CSS variables, read when the graph is drawn. */
-function themeColor(node: HTMLElement, variable: string, fallback: string): string {
+function themeColor(
+  node: HTMLElement,
+  variable: string,
+  fallback: string
+): string {
   const value = getComputedStyle(node).getPropertyValue(variable).trim();
   return value || fallback;
 }
@@ -34,7 +38,9 @@ export class GraphPanel extends Widget {
     this.node.append(this._header, this._canvas);
     // redraw in the new theme's colours
     this._themeWatch = new MutationObserver(() => this._refresh());
-    this._themeWatch.observe(document.body, { attributeFilter: ['data-jp-theme-name'] });
+    this._themeWatch.observe(document.body, {
+      attributeFilter: ['data-jp-theme-name']
+    });
   }
 
   dispose(): void {
@@ -43,7 +49,10 @@ export class GraphPanel extends Widget {
   }
 
   /** Show the graph of this notebook (null: no notebook). */
-  follow(notebook: Notebook | null, connection: ReactiveConnection | null): void {
+  follow(
+    notebook: Notebook | null,
+    connection: ReactiveConnection | null
+  ): void {
     this._connection?.stateChanged.disconnect(this._refresh, this);
     this._notebook = notebook;
     this._connection = connection;
@@ -162,13 +171,24 @@ export class GraphPanel extends Widget {
             label: 'data(label)',
             color: muted,
             'font-size': 11,
-            'text-background-color': themeColor(root, '--jp-layout-color1', '#fff'),
+            'text-background-color': themeColor(
+              root,
+              '--jp-layout-color1',
+              '#fff'
+            ),
             'text-background-opacity': 1,
             'text-background-padding': '2px'
           }
         }
       ],
-      layout: { name: 'dagre', rankDir: 'TB', nodeSep: 30, rankSep: 50, fit: true, padding: 20 } as cytoscape.LayoutOptions,
+      layout: {
+        name: 'dagre',
+        rankDir: 'TB',
+        nodeSep: 30,
+        rankSep: 50,
+        fit: true,
+        padding: 20
+      } as cytoscape.LayoutOptions,
       wheelSensitivity: 0.3
     });
     this._cy.on('tap', 'node', event => this._goTo(event.target.id()));
@@ -200,7 +220,9 @@ export class GraphPanel extends Widget {
     if (!notebook) {
       return;
     }
-    const index = notebook.widgets.findIndex(cell => cell.model.sharedModel.getId() === cellId);
+    const index = notebook.widgets.findIndex(
+      cell => cell.model.sharedModel.getId() === cellId
+    );
     if (index >= 0) {
       notebook.activeCellIndex = index;
       void notebook.scrollToItem(index);

@@ -5,14 +5,21 @@
  * order and the notebook shows what the kernel knows: stale and rerun cells,
  * the cells a cell depends on and feeds, and the dependency graph.
  */
-import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
 import {
   CommandToolbarButton,
   ICommandPalette,
   ISessionContextDialogs
 } from '@jupyterlab/apputils';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
-import { INotebookModel, INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import {
+  INotebookModel,
+  INotebookTracker,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 import { ITranslator } from '@jupyterlab/translation';
 import { fastForwardIcon, LabIcon } from '@jupyterlab/ui-components';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
@@ -37,7 +44,8 @@ const graphIcon = new LabIcon({
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'reactive-kernel-companion:plugin',
-  description: 'Live notebook order, stale badges and the dependency graph for reactive-kernel.',
+  description:
+    'Live notebook order, stale badges and the dependency graph for reactive-kernel.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ICommandPalette, ISessionContextDialogs, ITranslator],
@@ -53,10 +61,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
     graph.title.icon = graphIcon;
 
     tracker.widgetAdded.connect((_, panel) => {
-      const connection = new ReactiveConnection(panel.content, panel.sessionContext);
+      const connection = new ReactiveConnection(
+        panel.content,
+        panel.sessionContext
+      );
       const decorations = new CellDecorations(panel.content, connection);
       connections.set(panel, connection);
-      connection.stateChanged.connect(() => app.commands.notifyCommandChanged(RUN_STALE));
+      connection.stateChanged.connect(() =>
+        app.commands.notifyCommandChanged(RUN_STALE)
+      );
       panel.disposed.connect(() => {
         decorations.dispose();
         connection.dispose();
@@ -66,13 +79,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     tracker.currentChanged.connect((_, panel) => {
-      graph.follow(panel?.content ?? null, panel ? connections.get(panel) ?? null : null);
+      graph.follow(
+        panel?.content ?? null,
+        panel ? (connections.get(panel) ?? null) : null
+      );
       app.commands.notifyCommandChanged(RUN_STALE);
     });
     tracker.activeCellChanged.connect(() => {
       if (graph.isVisible) {
         const panel = tracker.currentWidget;
-        graph.follow(panel?.content ?? null, panel ? connections.get(panel) ?? null : null);
+        graph.follow(
+          panel?.content ?? null,
+          panel ? (connections.get(panel) ?? null) : null
+        );
       }
     });
 
@@ -88,14 +107,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const panel = tracker.currentWidget;
         const connection = panel ? connections.get(panel) : undefined;
         if (panel && connection) {
-          return runStaleCells(panel, connection, dialogs ?? undefined, translator ?? undefined);
+          return runStaleCells(
+            panel,
+            connection,
+            dialogs ?? undefined,
+            translator ?? undefined
+          );
         }
         return 0;
       }
     });
     app.commands.addCommand(SHOW_GRAPH, {
       label: 'Show dependency graph',
-      caption: 'The cells of this notebook and the names they pass on (reactive kernel)',
+      caption:
+        'The cells of this notebook and the names they pass on (reactive kernel)',
       icon: graphIcon,
       execute: () => {
         if (!graph.isAttached) {
@@ -103,7 +128,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
         app.shell.activateById(graph.id);
         const panel = tracker.currentWidget;
-        graph.follow(panel?.content ?? null, panel ? connections.get(panel) ?? null : null);
+        graph.follow(
+          panel?.content ?? null,
+          panel ? (connections.get(panel) ?? null) : null
+        );
       }
     });
     if (palette) {
@@ -115,7 +143,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
 };
 
 /** "Run stale cells" and "Dependencies" in every notebook's toolbar. */
-class ToolbarButtons implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel> {
+class ToolbarButtons implements DocumentRegistry.IWidgetExtension<
+  NotebookPanel,
+  INotebookModel
+> {
   constructor(private app: JupyterFrontEnd) {}
 
   createNew(panel: NotebookPanel): IDisposable {
@@ -126,11 +157,19 @@ class ToolbarButtons implements DocumentRegistry.IWidgetExtension<NotebookPanel,
     ];
     buttons.forEach((button, i) => {
       const name = i === 0 ? 'reactive-run-stale' : 'reactive-graph';
-      if (!panel.toolbar.insertAfter(i === 0 ? 'cellType' : 'reactive-run-stale', name, button)) {
+      if (
+        !panel.toolbar.insertAfter(
+          i === 0 ? 'cellType' : 'reactive-run-stale',
+          name,
+          button
+        )
+      ) {
         panel.toolbar.addItem(name, button);
       }
     });
-    return new DisposableDelegate(() => buttons.forEach(button => button.dispose()));
+    return new DisposableDelegate(() =>
+      buttons.forEach(button => button.dispose())
+    );
   }
 }
 

@@ -35,11 +35,7 @@ export type OrderSource = 'page' | 'notebook' | 'registration';
  * so that every word the kernel sends has one spelling.
  */
 export type ErrorKind =
-  | 'syntax'
-  | 'internal'
-  | 'upstream'
-  | 'interrupted'
-  | 'aborted';
+  'syntax' | 'internal' | 'upstream' | 'interrupted' | 'aborted';
 
 export interface ICellState {
   state: CellStateName;
@@ -80,7 +76,12 @@ export interface IGraphMessage {
   type: 'graph';
   id?: number;
   order: OrderSource;
-  nodes: { id: string; label: string; state: CellStateName; prompt: number | null }[];
+  nodes: {
+    id: string;
+    label: string;
+    state: CellStateName;
+    prompt: number | null;
+  }[];
   edges: { source: string; target: string; names: string[] }[];
 }
 

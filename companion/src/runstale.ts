@@ -6,7 +6,11 @@ import { ReactiveConnection } from './connection';
 import { CellStateName } from './protocol';
 
 /** States whose output is out of date until the cell runs again. */
-export const STALE: ReadonlySet<CellStateName> = new Set(['stale', 'failed-upstream', 'cancelled']);
+export const STALE: ReadonlySet<CellStateName> = new Set([
+  'stale',
+  'failed-upstream',
+  'cancelled'
+]);
 
 /**
  * Run the stale cells top to bottom.  One request at a time: running a cell
@@ -30,13 +34,24 @@ export async function runStaleCells(
     const next = panel.content.widgets.find(cell => {
       const id = cell.model.sharedModel.getId();
       const entry = state.cells[id];
-      return cell.model.type === 'code' && !tried.has(id) && entry !== undefined && STALE.has(entry.state);
+      return (
+        cell.model.type === 'code' &&
+        !tried.has(id) &&
+        entry !== undefined &&
+        STALE.has(entry.state)
+      );
     });
     if (!next) {
       return ran;
     }
     tried.add(next.model.sharedModel.getId());
-    const ok = await NotebookActions.runCells(panel.content, [next], panel.sessionContext, dialogs, translator);
+    const ok = await NotebookActions.runCells(
+      panel.content,
+      [next],
+      panel.sessionContext,
+      dialogs,
+      translator
+    );
     ran++;
     if (!ok) {
       return ran;
@@ -44,7 +59,9 @@ export async function runStaleCells(
   }
 }
 
-export function hasStaleCells(connection: ReactiveConnection | undefined): boolean {
+export function hasStaleCells(
+  connection: ReactiveConnection | undefined
+): boolean {
   const cells = connection?.state?.cells;
   return !!cells && Object.values(cells).some(cell => STALE.has(cell.state));
 }
