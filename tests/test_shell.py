@@ -56,7 +56,7 @@ def test_an_input_transformer_registered_later_applies_to_a_rerun(kernel):
 def test_a_silent_cells_display_is_published_before_idle(kernel):
     """The display that ends a request waits for the IO thread's next wake-up
     (ipykernel's private queue): it still arrives, once, within the request."""
-    assert kernel.value("get_ipython().kernel.queued_iopub.supported") == "True"
+    assert kernel.value("get_ipython().kernel.publisher.queued.supported") == "True"
     for i in range(20):
         (own,) = kernel.execute(f"v{i} = {i}", f"c{i}").messages
         assert own["msg_type"] == "display_data" and is_anchor(own["content"]["data"])

@@ -1,4 +1,5 @@
-"""Publishing a request's last display without waking ipykernel's IO thread for it.
+"""The messages the kernel publishes itself, and the request's last display
+published without waking ipykernel's IO thread for it.
 
 ipykernel hands every IOPub message to its IO thread and wakes the thread for
 each one; for a cell that shows nothing, that wake-up costs more than the rest
@@ -7,26 +8,24 @@ display that ends a request is queued instead: the IO thread sends what is
 queued, in order, whenever it next wakes, and ipykernel wakes it right after
 the cell (it flushes the streams before the reply and publishes idle).
 
-This leans on two private members of ipykernel's ``IOPubThread`` (its event
-queue and its send); where they are not as expected, messages go out the
+This leans on private members of ipykernel's ``IOPubThread`` (see
+:mod:`.internals`); where they are not as expected, messages go out the
 usual way.
 """
 from __future__ import annotations
 
-import collections
 import functools
+
+from . import internals
 
 
 class QueuedIOPub:
     """A stand-in for the IOPub socket whose sends wait for the IO thread's next wake-up."""
 
     def __init__(self, socket):
-        thread = getattr(socket, "io_thread", None)
-        self._thread = getattr(thread, "thread", None)
-        self._events = getattr(thread, "_events", None)
-        self._send = getattr(thread, "_really_send", None)
-        self.supported = (isinstance(self._events, collections.deque) and callable(self._send)
-                          and callable(getattr(self._thread, "is_alive", None)))
+        queue = internals.io_thread_queue(socket)
+        self.supported = queue is not None
+        self._thread, self._events, self._send = queue or (None, None, None)
 
     @property
     def available(self) -> bool:
@@ -35,3 +34,28 @@ class QueuedIOPub:
 
     def send_multipart(self, parts, *args, **kwargs) -> None:
         self._events.append(functools.partial(self._send, parts, *args, **kwargs))
+
+
+class Publisher:
+    """Publishes on IOPub for the current request, after the cell's streams
+    (the output router flushed them), without display_pub's extra flushes."""
+
+    def __init__(self, kernel):
+        self._kernel = kernel
+        self.queued = QueuedIOPub(kernel.iopub_socket)
+
+    def send(self, msg_type: str, content: dict, metadata: dict | None = None,
+             queued: bool = False) -> None:
+        """``queued``: at the IO thread's next wake-up."""
+        kernel = self._kernel
+        stream = self.queued if queued and self.queued.available else kernel.iopub_socket
+        kernel.session.send(stream, msg_type, content, kernel.get_parent("shell"),
+                            ident=internals.topic(kernel, msg_type), metadata=metadata)
+
+    def tagged(self, msg_type: str, data: dict, metadata: dict, tag: dict,
+               display: str | None = None) -> None:
+        """A display carrying the reactive ``tag`` in its metadata and message
+        metadata; ``display``: the display id it shows under (else none)."""
+        transient = {"display_id": display} if display is not None else {}
+        self.send(msg_type, {"data": data, "metadata": {**metadata, **tag}, "transient": transient},
+                  metadata=tag)

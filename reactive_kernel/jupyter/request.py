@@ -4,6 +4,9 @@ Frontends send ``metadata.cellId``, ``metadata.deletedCells`` and
 ``metadata.reactive``; anything malformed there is treated as absent (a
 malformed id makes a cell without id, bad ``deletedCells`` are ignored whole,
 never half-applied), logged once per kind, and never raises.
+
+Requests waiting behind the running one are known by their cell ids, so a
+cascade leaves a cell whose own request is queued to that request.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import logging
 from typing import NamedTuple
 
 from ..vocabulary import MODES, Mode
+from .internals import RawRequest
 
 
 class RequestMeta(NamedTuple):
@@ -61,3 +65,32 @@ class MetadataReader:
         except Exception:
             shown = type(value).__name__
         self.log.warning("ignoring malformed execute_request metadata %s: %s", key, shown)
+
+
+class WaitingRequests:
+    """Execute requests received but not yet dispatched, by cell id."""
+
+    def __init__(self, reader: MetadataReader):
+        self._reader = reader
+        #: msg_id -> cell id
+        self._cells: dict[str, str] = {}
+
+    def arrived(self, session, msg) -> None:
+        """A raw shell message, seen as it arrives (perhaps while an earlier
+        request runs); a bad one is ipykernel's to report."""
+        try:
+            raw = RawRequest(session, msg)
+            header = raw.header
+            if header.get("msg_type") == "execute_request" and not header.get("subshell_id"):
+                cell = self._reader.read(raw.metadata()).cell_id
+                if cell and raw.signed():
+                    self._cells[header["msg_id"]] = cell
+        except Exception:
+            pass
+
+    def dispatched(self, parent: dict) -> None:
+        """A shell message is handled (run or aborted): it waits no more."""
+        self._cells.pop(parent.get("header", {}).get("msg_id"), None)
+
+    def cells(self) -> set[str]:
+        return set(self._cells.values())

@@ -21,6 +21,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 from ipykernel.zmqshell import ZMQInteractiveShell
 from traitlets import Instance
 
+from .internals import prompt_shown
+
 #: distinct cell texts whose static transform is kept
 _KEPT = 512
 
@@ -71,6 +73,20 @@ class ReactiveShell(ZMQInteractiveShell):
 
     def forget_transform(self) -> None:
         self._transformed = None
+
+    async def run_unrequested(self, code: str, prompt: int | None):
+        """Run a cell that was not requested: no history, no new execution
+        count.  Tracebacks name it by the prompt it showed when it last ran."""
+        with prompt_shown(self, self.execution_count if prompt is None else prompt):
+            try:
+                transformed = self.transform_cell(code)
+            except Exception:
+                return self.run_cell(code, store_history=False)
+            if self.should_run_async(code, transformed_cell=transformed, preprocessing_exc_tuple=None):
+                return await self.run_cell_async(
+                    code, store_history=False, transformed_cell=transformed,
+                    preprocessing_exc_tuple=None)
+            return self.run_cell(code, store_history=False)
 
     def showtraceback(self, exc_tuple=None, *args, **kwargs):
         """A NameError for a name only a later cell binds says so."""
