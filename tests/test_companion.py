@@ -304,3 +304,16 @@ def test_a_companion_opening_after_a_restart_sees_the_saved_cells_unrun(tmp_path
         _, state = Companion(kernel).opened
         assert {c: s["state"] for c, s in state["cells"].items()} == {"a": "unrun", "b": "unrun"}
         assert state["order"] == "notebook"
+
+
+def _jlpm() -> str | None:
+    """jlpm comes with jupyterlab, beside this Python."""
+    return shutil.which("jlpm", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+
+
+@pytest.mark.skipif(not (ROOT / "companion" / "node_modules" / ".bin" / "eslint").exists() or _jlpm() is None,
+                    reason="linting the companion needs its dev dependencies: jlpm install in companion/")
+def test_the_companion_sources_pass_eslint_and_prettier():
+    result = subprocess.run([_jlpm(), "lint:check"], cwd=ROOT / "companion", capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
