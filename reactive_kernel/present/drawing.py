@@ -56,16 +56,14 @@ def layers(graph: nx.DiGraph) -> list[list[str]]:
 
 
 def svg(graph: nx.DiGraph, title: str = "") -> str | None:
-    """The picture of ``graph`` (nodes with ``prompt``, ``label`` and ``state``
-    (a cell state; none: ran),
-    edges with ``names``), or None when it has more than MAX_CELLS cells."""
+    """The picture of ``graph`` (nodes with ``prompt``, ``label`` and ``state``,
+    a cell state, ran when missing; edges with ``names``), or None when it has
+    more than MAX_CELLS cells."""
     if len(graph) == 0 or len(graph) > MAX_CELLS:
         return None
     from matplotlib import rc_context
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
-    from matplotlib.patches import FancyArrowPatch
-    from matplotlib.path import Path
 
     columns = layers(graph)
     rows = max(len(c) for c in columns)
@@ -73,7 +71,6 @@ def svg(graph: nx.DiGraph, title: str = "") -> str | None:
     height = rows * _ROW_HEIGHT + (0.6 if title else 0.2)
     place = {cell: (float(x), -(y - (len(column) - 1) / 2))
              for x, column in enumerate(columns) for y, cell in enumerate(column)}
-    named = graph.number_of_edges() <= MAX_NAMED_EDGES
 
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "reactive-kernel"}):
         figure = Figure(figsize=(width, height))
@@ -84,49 +81,60 @@ def svg(graph: nx.DiGraph, title: str = "") -> str | None:
         axes.set_ylim(-rows / 2 - 0.1, rows / 2 + 0.1)
         if title:
             figure.text(0.01, 1 - 0.1 / height, title, ha="left", va="top", fontsize=9, color=_EDGE)
-        boxes = {}
-        for cell, (x, y) in place.items():
-            data = graph.nodes[cell]
-            state = data.get("state") or RAN
-            fill, border = _LOOK[state]
-            said = state not in CURRENT_STATES
-            text = f"{data.get('prompt', '')} {_short(data.get('label', cell))}".strip()
-            if said:
-                text += f"\n{state}"
-            boxes[cell] = axes.text(
-                x, y, text, ha="center", va="center", fontsize=8, color=_INK, family="monospace",
-                bbox={"boxstyle": "round,pad=0.35", "facecolor": fill, "edgecolor": border,
-                      "linestyle": "--" if said else "-", "linewidth": 1.0},
-                zorder=3, gid=f"cell-{cell}")
+        boxes = {cell: _box(axes, cell, graph.nodes[cell], x, y) for cell, (x, y) in place.items()}
         figure.draw_without_rendering()  # sizes the boxes
-        to_pixels, to_data = axes.transData.transform, axes.transData.inverted().transform
-        extent = {cell: to_data(box.get_bbox_patch().get_window_extent().get_points())
-                  for cell, box in boxes.items()}
-        for provider, reader, data in graph.edges(data=True):
-            start, end = place[provider], place[reader]
-            # an edge that skips a layer or runs within one bends round the
-            # boxes between, towards the middle row so it stays in the picture
-            bend = 0.0 if start[1] == end[1] and end[0] - start[0] == 1 else (
-                0.2 if start[1] + end[1] >= 0 else -0.2)
-            (x0, y0), (x1, y1) = to_pixels(start), to_pixels(end)
-            control = tuple(to_data(((x0 + x1) / 2 + bend * (y1 - y0), (y0 + y1) / 2 - bend * (x1 - x0))))
-            curve = (start, control, end)
-            leave = _crossing(curve, extent[provider], inside_at_zero=True)
-            enter = _crossing(curve, extent[reader], inside_at_zero=False)
-            points = [_blossom(curve, leave, leave), _blossom(curve, leave, enter), _blossom(curve, enter, enter)]
-            axes.add_patch(FancyArrowPatch(
-                path=Path(points, [Path.MOVETO, Path.CURVE3, Path.CURVE3]),
-                arrowstyle="-|>,head_length=0.5,head_width=0.25", mutation_scale=12, color=_EDGE,
-                linewidth=0.8, shrinkA=0, shrinkB=0, clip_on=False, zorder=1))
-            if named:
-                names = ", ".join(sorted(data.get("names", ())))
-                axes.text(*_blossom(curve, 0.5, 0.5), _short(names, 16), ha="center", va="center",
-                          fontsize=7, color=_INK, family="monospace", zorder=2,
-                          bbox={"boxstyle": "round,pad=0.15", "facecolor": "#f2f2f2",
-                                "edgecolor": "none", "alpha": 0.9})
+        _arrows(axes, graph, place, boxes)
         out = io.StringIO()
         figure.savefig(out, format="svg", transparent=True, bbox_inches="tight", pad_inches=0.1)
     return out.getvalue()
+
+
+def _box(axes, cell: str, data: dict, x: float, y: float):
+    """A cell's box: prompt and label, and its state when not current."""
+    state = data.get("state") or RAN
+    fill, border = _LOOK[state]
+    said = state not in CURRENT_STATES
+    text = f"{data.get('prompt', '')} {_short(data.get('label', cell))}".strip()
+    if said:
+        text += f"\n{state}"
+    return axes.text(
+        x, y, text, ha="center", va="center", fontsize=8, color=_INK, family="monospace",
+        bbox={"boxstyle": "round,pad=0.35", "facecolor": fill, "edgecolor": border,
+              "linestyle": "--" if said else "-", "linewidth": 1.0},
+        zorder=3, gid=f"cell-{cell}")
+
+
+def _arrows(axes, graph: nx.DiGraph, place: dict, boxes: dict) -> None:
+    """An arrow from border to border of the sized boxes per edge, with its names."""
+    from matplotlib.patches import FancyArrowPatch
+    from matplotlib.path import Path
+
+    named = graph.number_of_edges() <= MAX_NAMED_EDGES
+    to_pixels, to_data = axes.transData.transform, axes.transData.inverted().transform
+    extent = {cell: to_data(box.get_bbox_patch().get_window_extent().get_points())
+              for cell, box in boxes.items()}
+    for provider, reader, data in graph.edges(data=True):
+        start, end = place[provider], place[reader]
+        # an edge that skips a layer or runs within one bends round the
+        # boxes between, towards the middle row so it stays in the picture
+        bend = 0.0 if start[1] == end[1] and end[0] - start[0] == 1 else (
+            0.2 if start[1] + end[1] >= 0 else -0.2)
+        (x0, y0), (x1, y1) = to_pixels(start), to_pixels(end)
+        control = tuple(to_data(((x0 + x1) / 2 + bend * (y1 - y0), (y0 + y1) / 2 - bend * (x1 - x0))))
+        curve = (start, control, end)
+        leave = _crossing(curve, extent[provider], inside_at_zero=True)
+        enter = _crossing(curve, extent[reader], inside_at_zero=False)
+        points = [_blossom(curve, leave, leave), _blossom(curve, leave, enter), _blossom(curve, enter, enter)]
+        axes.add_patch(FancyArrowPatch(
+            path=Path(points, [Path.MOVETO, Path.CURVE3, Path.CURVE3]),
+            arrowstyle="-|>,head_length=0.5,head_width=0.25", mutation_scale=12, color=_EDGE,
+            linewidth=0.8, shrinkA=0, shrinkB=0, clip_on=False, zorder=1))
+        if named:
+            names = ", ".join(sorted(data.get("names", ())))
+            axes.text(*_blossom(curve, 0.5, 0.5), _short(names, 16), ha="center", va="center",
+                      fontsize=7, color=_INK, family="monospace", zorder=2,
+                      bbox={"boxstyle": "round,pad=0.15", "facecolor": "#f2f2f2",
+                            "edgecolor": "none", "alpha": 0.9})
 
 
 def _blossom(curve, a: float, b: float) -> tuple[float, float]:

@@ -167,20 +167,11 @@ def _names(names: Iterable[str]) -> list[tuple[str, str]]:
 def why(view: CellView, query: str) -> Text:
     """A cell's providers and readers, name by name.  ``query`` names a cell
     or a variable (then the cell whose value of it Run All leaves)."""
-    engine = view.engine
     cell_id = view.find(query)
-    graph, cell = engine.graph, engine.cells[cell_id]
+    cell, name = view.engine.cells[cell_id], query.strip()
     text = Text()
-    if cell_id != query.strip() and query.strip().isidentifier() and query.strip() in cell.names.writes:
-        name = query.strip()
-        others = [w for w in graph.writers(name) if w != cell_id]
-        text.add(0, ("name", name), " gets its value from ", *_named(view, cell_id))
-        if others:
-            text.add(1, ("muted", "also bound by "), *_cells(view, others),
-                     ("muted", ": a reader takes the nearest one above it"))
-        if not engine.present(name):
-            text.add(1, ("stale", f"{name} is not defined now"), ("muted", ": run that cell"))
-        text.add(0)
+    if cell_id != name and name.isidentifier() and name in cell.names.writes:
+        _binder(text, view, cell_id, name)
     state = view.state(cell_id)
     text.add(0, *_named(view, cell_id), "  ", (_STATE_STYLE.get(state, "stale"),
                                                 "up to date" if state in CURRENT_STATES else state))
@@ -195,6 +186,33 @@ def why(view: CellView, query: str) -> Text:
         text.add(1, ("muted", "defines: "), *_names(writes))
     if mutations:
         text.add(1, ("muted", "changes in place: "), *_names(mutations))
+    rows = _reads(view, cell_id)
+    text.add(1, ("muted", "reads:" if rows else "reads nothing other cells define"))
+    for row in rows:
+        text.add(2, *row)
+    readers = _readers(view.engine, cell_id)
+    text.add(1, ("muted", "read by:" if readers else "read by no later cell"))
+    for name, cells in readers.items():
+        text.add(2, ("name", name), ("muted", "  by "), *_cells(view, cells))
+    return text
+
+
+def _binder(text: Text, view: CellView, cell_id: str, name: str) -> None:
+    """Which cell's value of ``name`` a reader gets, and who else binds it."""
+    others = [w for w in view.engine.graph.writers(name) if w != cell_id]
+    text.add(0, ("name", name), " gets its value from ", *_named(view, cell_id))
+    if others:
+        text.add(1, ("muted", "also bound by "), *_cells(view, others),
+                 ("muted", ": a reader takes the nearest one above it"))
+    if not view.engine.present(name):
+        text.add(1, ("stale", f"{name} is not defined now"), ("muted", ": run that cell"))
+    text.add(0)
+
+
+def _reads(view: CellView, cell_id: str) -> list[list[tuple[str, str]]]:
+    """One row per name the cell reads from other cells (or fails to): where it comes from."""
+    engine = view.engine
+    graph = engine.graph
     reads = graph.providers(cell_id) if cell_id in graph.names else {}
     rows = []
     for name in sorted(reads):
@@ -207,14 +225,7 @@ def why(view: CellView, query: str) -> Text:
                 [("muted", "  from outside any cell")] if engine.present(name) else
                 [("failed", "  undefined: no cell binds it")])
             rows.append([("name", name), *where])
-    text.add(1, ("muted", "reads:" if rows else "reads nothing other cells define"))
-    for row in rows:
-        text.add(2, *row)
-    readers = _readers(engine, cell_id)
-    text.add(1, ("muted", "read by:" if readers else "read by no later cell"))
-    for name, cells in readers.items():
-        text.add(2, ("name", name), ("muted", "  by "), *_cells(view, cells))
-    return text
+    return rows
 
 
 def _readers(engine: Engine, cell_id: str) -> dict[str, list[str]]:
