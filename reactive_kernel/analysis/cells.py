@@ -12,10 +12,11 @@ from __future__ import annotations
 import ast
 from typing import Callable, Mapping, Optional
 
+from .bindings import BindingForms, bound_names, target_parts
 from .names import Effect, Names, Summary, is_graph_name
 from .scopes import (
-    Scope, call_effects, class_scope, comprehension_scope, function_header,
-    root_of, summarize_class, summarize_function,
+    Scope, call_effects, class_header, class_scope, comprehension_scope, function_header,
+    iteration_effects, root_of, summarize_class, summarize_function,
 )
 
 __all__ = ["CellSyntaxError", "Effect", "MagicAnalyzer", "Names", "Summary", "analyze", "is_graph_name"]
@@ -58,7 +59,7 @@ _UNCONDITIONAL = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.Impo
 
 
 # -- the cell's own scope --------------------------------------------------------------
-class _TopLevel(ast.NodeVisitor):
+class _TopLevel(BindingForms):
     """Walks the cell's own scope in execution order.
 
     A load counts as a read only if the cell has not bound the name before it.
@@ -154,16 +155,12 @@ class _TopLevel(ast.NodeVisitor):
             self._effect(effect)
 
     def _target(self, node: ast.AST) -> None:
-        if isinstance(node, ast.Name):
-            self._bind(node.id)
-        elif isinstance(node, (ast.Tuple, ast.List)):
-            for element in node.elts:
-                self._target(element)
-        elif isinstance(node, ast.Starred):
-            self._target(node.value)
-        else:  # attribute or subscript: loads inside, mutation of the base
-            self.visit(node)
-            self._store_through(node)
+        for part in target_parts(node):
+            if isinstance(part, ast.Name):
+                self._bind(part.id)
+            else:  # attribute or subscript: loads inside, mutation of the base
+                self.visit(part)
+                self._store_through(part)
 
     # -- expressions -------------------------------------------------------
     def visit_Name(self, node: ast.Name) -> None:
@@ -174,7 +171,11 @@ class _TopLevel(ast.NodeVisitor):
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
-        self._bind(node.target.id)
+        self._bind_all(node)
+
+    def _bind_all(self, node: ast.AST) -> None:
+        for name in bound_names(node):
+            self._bind(name)
 
     def _define(self, node) -> Summary:
         """Header now, body later: its free names are read when it is called."""
@@ -190,8 +191,8 @@ class _TopLevel(ast.NodeVisitor):
 
     def _visit_comprehension(self, node: ast.AST) -> None:
         first = node.generators[0].iter
-        if isinstance(first, ast.Name):
-            self._effect(Effect("iter", first.id))
+        for effect in iteration_effects(first):
+            self._effect(effect)
         self.visit(first)
         self._immediate(comprehension_scope(node))
 
@@ -261,8 +262,8 @@ class _TopLevel(ast.NodeVisitor):
             self._target(node.target)
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
-        if isinstance(node.iter, ast.Name):
-            self._effect(Effect("iter", node.iter.id))
+        for effect in iteration_effects(node.iter):
+            self._effect(effect)
         self.visit(node.iter)
         self._target(node.target)
         for statement in node.body + node.orelse:
@@ -285,22 +286,27 @@ class _TopLevel(ast.NodeVisitor):
             else:
                 self._target(target)
 
-    def visit_Import(self, node: ast.Import | ast.ImportFrom) -> None:
-        for alias in node.names:
-            if alias.name != "*":
-                self._bind(alias.asname or alias.name.split(".")[0])
-
-    visit_ImportFrom = visit_Import
+    def visit_binding_form(self, node: ast.AST) -> None:
+        """Its expressions and patterns are evaluated before it binds; an
+        ``except``'s body runs after."""
+        children = list(ast.iter_child_nodes(node))
+        for child in children:
+            if not isinstance(child, ast.stmt):
+                self.visit(child)
+        self._bind_all(node)
+        for child in children:
+            if isinstance(child, ast.stmt):
+                self.visit(child)
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         summary = self._define(node)
-        self._bind(node.name)
+        self._bind_all(node)
         self.functions[node.name] = summary
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        for part in [*node.decorator_list, *node.bases, *node.keywords]:
+        for part in class_header(node):
             self.visit(part)
         scope = class_scope(node)
         # the class body runs now; its methods' bodies run when called
@@ -308,31 +314,5 @@ class _TopLevel(ast.NodeVisitor):
             self._load(name)
         for name in scope.walrus:
             self._bind(name)
-        self._bind(node.name)
+        self._bind_all(node)
         self.functions[node.name] = summarize_class(node, scope)
-
-    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
-        if node.type is not None:
-            self.visit(node.type)
-        if node.name:
-            self._bind(node.name)
-        for statement in node.body:
-            self.visit(statement)
-
-    def visit_MatchAs(self, node: ast.MatchAs) -> None:
-        if node.pattern is not None:
-            self.visit(node.pattern)
-        if node.name:
-            self._bind(node.name)
-
-    def visit_MatchStar(self, node: ast.MatchStar) -> None:
-        if node.name:
-            self._bind(node.name)
-
-    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
-        for key in node.keys:
-            self.visit(key)
-        for pattern in node.patterns:
-            self.visit(pattern)
-        if node.rest:
-            self._bind(node.rest)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 
+from .bindings import BindingForms, bound_names, target_parts
 from .names import Effect, Summary, is_graph_name
 
 # -- small pieces ----------------------------------------------------------------
@@ -62,6 +63,11 @@ def call_effects(node: ast.Call) -> list[Effect]:
     return effects
 
 
+def iteration_effects(iterable: ast.AST) -> list[Effect]:
+    """Iterating a name (``for v in it``) consumes it if it holds an iterator."""
+    return [Effect("iter", iterable.id)] if isinstance(iterable, ast.Name) else []
+
+
 def parameters(args: ast.arguments) -> tuple[str, ...]:
     every = args.posonlyargs + args.args
     names = [a.arg for a in every]
@@ -86,8 +92,13 @@ def function_header(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -
     return parts
 
 
+def class_header(node: ast.ClassDef) -> list[ast.AST]:
+    """Parts evaluated before the class body, in the enclosing scope."""
+    return [*node.decorator_list, *node.bases, *node.keywords]
+
+
 # -- nested scopes -----------------------------------------------------------------
-class Scope(ast.NodeVisitor):
+class Scope(BindingForms):
     """Loads, bindings and effect candidates of one nested scope, nested
     scopes folded in.  Used for function bodies, lambdas, class bodies and
     comprehensions: their free names are what they take from the cell."""
@@ -126,15 +137,12 @@ class Scope(ast.NodeVisitor):
             self.loads.add(node.id)
 
     def _store_through(self, target: ast.AST) -> None:
-        if isinstance(target, (ast.Attribute, ast.Subscript)):
-            root, _ = root_of(target)
-            if root is not None:
-                self.effects.append(Effect("store", root))
-        elif isinstance(target, (ast.Tuple, ast.List)):
-            for element in target.elts:
-                self._store_through(element)
-        elif isinstance(target, ast.Starred):
-            self._store_through(target.value)
+        """Names in ``target`` are bound by ``visit_Name``; stores into objects are effects."""
+        for part in target_parts(target):
+            if isinstance(part, (ast.Attribute, ast.Subscript)):
+                root, _ = root_of(part)
+                if root is not None:
+                    self.effects.append(Effect("store", root))
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -162,8 +170,7 @@ class Scope(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
-        if isinstance(node.iter, ast.Name):
-            self.effects.append(Effect("iter", node.iter.id))
+        self.effects.extend(iteration_effects(node.iter))
         self._store_through(node.target)
         self.generic_visit(node)
 
@@ -175,35 +182,13 @@ class Scope(ast.NodeVisitor):
     def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
         self.stores.update(node.names)
 
-    def visit_Import(self, node: ast.Import | ast.ImportFrom) -> None:
-        for alias in node.names:
-            if alias.name != "*":
-                self.stores.add(alias.asname or alias.name.split(".")[0])
-
-    visit_ImportFrom = visit_Import
-
-    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
-        if node.name:
-            self.stores.add(node.name)
-        self.generic_visit(node)
-
-    def visit_MatchAs(self, node: ast.MatchAs) -> None:
-        if node.name:
-            self.stores.add(node.name)
-        self.generic_visit(node)
-
-    def visit_MatchStar(self, node: ast.MatchStar) -> None:
-        if node.name:
-            self.stores.add(node.name)
-
-    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
-        if node.rest:
-            self.stores.add(node.rest)
+    def visit_binding_form(self, node: ast.AST) -> None:
+        self.stores.update(bound_names(node))
         self.generic_visit(node)
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
-        (self.walrus if self._comprehension else self.stores).add(node.target.id)
+        (self.walrus if self._comprehension else self.stores).update(bound_names(node))
 
     def _fold(self, inner: "Scope", keep: frozenset = frozenset(), later: bool = False) -> None:
         if self._class:
@@ -217,7 +202,7 @@ class Scope(ast.NodeVisitor):
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for part in function_header(node):
             self.visit(part)
-        self.stores.add(node.name)
+        self.stores.update(bound_names(node))
         inner = function_scope(node)
         self._fold(inner, keep=frozenset(parameters(node.args)), later=True)
         if self._class:
@@ -231,15 +216,14 @@ class Scope(ast.NodeVisitor):
         self._fold(function_scope(node), keep=frozenset(parameters(node.args)), later=True)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        for part in [*node.decorator_list, *node.bases, *node.keywords]:
+        for part in class_header(node):
             self.visit(part)
-        self.stores.add(node.name)
+        self.stores.update(bound_names(node))
         self._fold(class_scope(node))
 
     def _visit_comprehension(self, node: ast.AST) -> None:
         first = node.generators[0].iter
-        if isinstance(first, ast.Name):
-            self.effects.append(Effect("iter", first.id))
+        self.effects.extend(iteration_effects(first))
         self.visit(first)
         self._fold(comprehension_scope(node))
 
