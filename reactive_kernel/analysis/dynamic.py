@@ -43,8 +43,6 @@ def reach(code: str, transform: Callable[[str], str], namespace: Mapping) -> tup
     writes count also for a function only passed along (``df.apply(f)``),
     which the engine's call analysis does not follow.  Code that does not
     parse gets the safe answer."""
-    if code in _LEARNED:
-        return True, set()
     loaded = _scan_cell(code, transform)
     if loaded is None:
         return True, set()
@@ -61,14 +59,30 @@ def reach(code: str, transform: Callable[[str], str], namespace: Mapping) -> tup
     return False, writes
 
 
-def learn_dynamic(code: str) -> None:
-    """A cell judged static wrote names it does not name: snapshot it from now on."""
-    if len(_LEARNED) >= 1024:
-        del _LEARNED[next(iter(_LEARNED))]
-    _LEARNED[code] = None
+class DynamicCode:
+    """What one engine learned about dynamic code, on top of :func:`reach`.
 
+    A cell judged static that wrote names it does not name anyway (through
+    a library, say) is snapshotted from then on.  Each engine keeps its own:
+    two engines in one process do not teach each other.
+    """
 
-_LEARNED: dict[str, None] = {}
+    KEPT = 1024
+
+    def __init__(self) -> None:
+        self._learned: dict[str, None] = {}
+
+    def reach(self, code: str, transform: Callable[[str], str], namespace: Mapping) -> tuple[bool, set[str]]:
+        """As :func:`reach`, dynamic also when this engine learned ``code`` is."""
+        if code in self._learned:
+            return True, set()
+        return reach(code, transform, namespace)
+
+    def learn(self, code: str) -> None:
+        """``code`` was judged static and wrote names it does not name."""
+        if len(self._learned) >= self.KEPT:
+            del self._learned[next(iter(self._learned))]
+        self._learned[code] = None
 
 
 @functools.lru_cache(maxsize=1024)

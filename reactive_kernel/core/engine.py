@@ -9,36 +9,23 @@ of Jupyter and lets the kernel run cells asynchronously.
 from __future__ import annotations
 
 import itertools
-import types
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, MutableMapping, Protocol
+from typing import Any, Callable, Iterable, Mapping, MutableMapping, Protocol
 
 from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze
-from .effects import Resolved, contained, is_immutable, reachable, resolve
+from ..analysis.dynamic import DynamicCode
+from .effects import Resolved, resolve
 from .graph import DataflowGraph
-from ..analysis.dynamic import learn_dynamic
+from .ledger import Ledger
 from .namespace import MISSING, Snapshot, Stash, Watch
-from .order import NotebookFile, page_order
-from .planner import downstream, later_values, needed_ancestors, outside_values, upstream
+from .order import NotebookOrder
 from .report import Report
+from . import planner
+from .planner import downstream, upstream
 from .run import Run, Step
-from ..vocabulary import ANCESTOR, CLEAN, DESCENDANT, ERROR, INTERRUPTED, KEEP, NOTEBOOK, OK, PAGE, REGISTRATION, SYNTAX, TARGET
+from ..vocabulary import CLEAN, ERROR, INTERRUPTED, KEEP, OK, SYNTAX, TARGET
 
 _ANALYSES_KEPT = 512
-_OBJECTS_KEPT = 200_000
-
-
-_SCALARS = (int, float, complex, str, bytes, bool, type(None))
-
-
-def _comparable(value: Any) -> bool:
-    return issubclass(type(value), types.ModuleType) or type(value) in _SCALARS
-
-
-def _same(old: Any, new: Any) -> bool:
-    if old is new:
-        return True
-    return type(old) is type(new) and type(old) in _SCALARS and old == new
 
 
 def python_body_magics() -> dict[str, MagicAnalyzer]:
@@ -99,7 +86,12 @@ class Cell:
 
 
 class Engine:
-    """Reactive state of one notebook's namespace."""
+    """Reactive state of one notebook's namespace: a coordinator.
+
+    It keeps the cells, the stale set and the order; the graph knows who
+    reads whom, the :class:`.Ledger` who made each value, :func:`.planner.plan`
+    what a request runs, and a :class:`Run` walks the plan.
+    """
 
     def __init__(
         self,
@@ -122,28 +114,23 @@ class Engine:
         self.graph = DataflowGraph()
         self.cells: dict[str, Cell] = {}
         self.stale: set[str] = set()
-        #: which cell's run put the namespace's current value of a name there
-        self.owner: dict[str, str] = {}
-        #: which cell's run bound the object a name holds (mutations, which
-        #: take ownership, do not change it): a clean rerun or deletion of
-        #: that cell removes the name even after other cells mutated it
-        self.binder: dict[str, str] = {}
-        #: id(object) -> (cell, name) that first bound it: aliases share it
-        self.objects: dict[int, tuple[str, str]] = {}
-        #: id(object) -> names whose values held it (a few levels deep) when bound
-        self.holders: dict[int, set[str]] = {}
-        self.notebook = NotebookFile()
-        self._notebook_path: str | None = None
-        #: whether the file's cell ids are the requests' ids, so its cells can
-        #: be registered before they run
-        self._register_file = False
-        #: the live page order a frontend reported (the companion), if any
-        self._page: list[str] | None = None
+        self.ledger = Ledger(self.namespace, self.cells)
+        #: code found to write names it does not name (see :mod:`.dynamic`)
+        self.dynamic = DynamicCode()
+        self._order = NotebookOrder()
+        self.notebook = self._order.file
         self._analyses: dict[str, Names] = {}
         self._anonymous = itertools.count(1)
+        # what ``forget`` leaves to the next plan
         self._pending_ancestors: set[str] = set()
         self._pending_descendants: set[str] = set()
         self._pending_cleared: list[str] = []
+
+    # the ledger's tables, read by presentation and tests
+    owner = property(lambda self: self.ledger.owner)
+    binder = property(lambda self: self.ledger.binder)
+    objects = property(lambda self: self.ledger.objects)
+    holders = property(lambda self: self.ledger.holders)
 
     # -- queries -----------------------------------------------------------
     def analyze(self, code: str) -> Names:
@@ -177,9 +164,7 @@ class Engine:
         return downstream(self.graph, [cell_id]) if cell_id in self.graph else set()
 
     def order_source(self) -> str:
-        if self._page is not None:
-            return PAGE
-        return NOTEBOOK if self.notebook.path else REGISTRATION
+        return self._order.source()
 
     def present(self, name: str) -> bool:
         if name.isidentifier():
@@ -190,25 +175,6 @@ class Engine:
         if name.isidentifier():
             return self.namespace.pop(name, MISSING) is not MISSING
         return bool(self.resources and self.resources.remove(name))
-
-    def _needs_rerun(self, provider: str, name: str) -> bool:
-        """Whether ``provider``'s value of ``name`` is not what the namespace holds."""
-        cell = self.cells[provider]
-        if self.owner.get(name) != provider:
-            return True
-        if provider in self.stale and cell.failed is None:
-            return True
-        # a failed cell's run left this value (it failed after binding it):
-        # readers use it, as under ipykernel
-        return not self.present(name) and name not in cell.deleted
-
-    def _blocked(self, provider: str) -> bool:
-        cell = self.cells[provider]
-        return provider in self.stale and cell.failed is not None and cell.failed == self._inputs(cell)
-
-    def _inputs(self, cell: Cell) -> dict:
-        providers = {self.graph.provider(cell.id, n) for n in cell.names.reads} - {None}
-        return {p: self.cells[p].runs for p in providers}
 
     def later_binder(self, cell_id: str | None, name: str) -> str | None:
         """The later cell that binds ``name`` when no cell before ``cell_id``
@@ -224,46 +190,39 @@ class Engine:
         ``register`` (the file's cell ids are the frontend's), its code cells
         are known before they run: after a restart, running a cell runs the
         ancestors it needs."""
-        self._notebook_path = path
-        self._register_file = register
+        self._order.path, self._order.register = path, register
 
     def set_page_order(self, cell_ids: list[str] | None) -> None:
         """The live page order a frontend reports (None: no longer known).
         It is the notebook order until then, unsaved cells included."""
-        page = [c for c in dict.fromkeys(cell_ids)] if cell_ids is not None else None
-        if page == self._page:
-            return
-        self._page = page
-        self._sync_order(force=True)
+        if self._order.set_page(cell_ids):
+            self._sync_order(force=True)
 
     def sync_notebook(self) -> None:
         """Reread the notebook file if it changed (order, registered cells)."""
         self._sync_order()
 
     def _sync_order(self, force: bool = False) -> None:
-        changed = self.notebook.refresh(self._notebook_path)
-        if changed and self._register_file:
+        changed = self._order.refresh()
+        if changed and self._order.register:
             self._register_file_cells()
         if not (changed or force) or not self.graph.pos:
             return
         current = self.graph.sequence()
-        if self._page is not None:
-            wanted = page_order(current, {}, [(c, "") for c in self._page], by_code=False)
-        elif self.notebook.path:
-            codes = {c: self.cells[c].code for c in current if c in self.cells}
-            wanted = page_order(current, codes, self.notebook.cells)
-        else:
-            return
-        if wanted == current:
-            return
+        wanted = self._order.wanted(current, lambda c: self.cells[c].code if c in self.cells else None)
+        if wanted != current:
+            self._reorder(wanted)
+
+    def _reorder(self, wanted: list[str]) -> None:
+        """Adopt a new notebook order; cells whose providers changed, and new
+        last writers of a name (Run All ends with their value), go stale."""
         graph = self.graph
-        before = {c: graph.providers(c) for c in current if c in graph.names}
+        before = {c: graph.providers(c) for c in graph.sequence() if c in graph.names}
         graph.reorder(wanted)
         for cell, providers in before.items():
             if graph.providers(cell) != providers:
                 self.stale.add(cell)
-        # a cell that became a name's last writer: Run All ends with its value
-        for name, owner in list(self.owner.items()):
+        for name, owner in list(self.ledger.owner.items()):
             last = graph.last_writer(name)
             if last is not None and last != owner:
                 self.stale.add(last)
@@ -280,12 +239,15 @@ class Engine:
             except CellSyntaxError:
                 continue  # it fails when run; nothing can need it before
             if cell is None:
-                cell = Cell(cell_id, code, static, unrun=True)
-                self.cells[cell_id] = cell
-                self.graph.place(cell_id)
+                cell = self._new_cell(Cell(cell_id, code, static, unrun=True))
             cell.code, cell.static = code, static
             self.stale.add(cell_id)
-            self._refresh(cell, running=True)
+            self.refresh(cell, running=True)
+
+    def _new_cell(self, cell: Cell) -> Cell:
+        self.cells[cell.id] = cell
+        self.graph.place(cell.id)
+        return cell
 
     # -- requests ----------------------------------------------------------
     def request(self, cell_id: str | None, code: str, mode: str = CLEAN) -> Run:
@@ -299,66 +261,48 @@ class Engine:
         self._sync_order()
         if cell_id is None:
             if not static.writes:  # binds nothing: run it, keep nothing
-                run = self._plan(None, mode)
-                run._plan.append(Step(Cell("", code, static, anonymous=True), TARGET, KEEP))
-                return run
+                return self._plan(None, mode, unkept=Step(Cell("", code, static, anonymous=True), TARGET, KEEP))
             cell_id = f"anonymous-{next(self._anonymous)}"
         previous = self.cells.get(cell_id)
-        graph = self.graph
-        followers: set[str] = set()
-        previous_writes: set[str] = set()
-        if previous is not None:
-            followers = graph.readers(cell_id)
-            # a cell known only from the file never wrote anything
-            previous_writes = set() if previous.unrun else set(previous.bound | previous.names.writes)
-            if previous.code != code:
-                previous.failed = None
-            cell = previous
-        else:
-            cell = Cell(cell_id, code, static, anonymous=cell_id.startswith("anonymous-"))
-            self.cells[cell_id] = cell
-            graph.place(cell_id)
-            if self.notebook.path or self._page is not None:
-                self._sync_order(force=True)
-        cell.code, cell.static = code, static
-        self._refresh(cell, running=True)
+        followers = self.graph.readers(cell_id) if previous is not None else set()
+        # a cell known only from the file never wrote anything
+        previous_writes = set(previous.bound | previous.names.writes) if previous and not previous.unrun else set()
+        cell = self._register(cell_id, code, static)
         self.stale.add(cell_id)
         # readers that gained or lost this cell as provider read another value now
-        self.stale |= followers ^ graph.readers(cell_id)
-        restore: set[str] = set()
-        if previous is not None and mode == CLEAN:
-            for name in previous_writes - cell.names.writes:
-                writer = graph.provider(cell_id, name)
-                if writer is None:
-                    continue
-                # the cell's value goes, or the namespace lacks the value the
-                # earlier writer gives (a failed run removed it)
-                if self._holds(previous, name) or self.owner.get(name) != writer or not self.present(name):
-                    restore.add(writer)
+        self.stale |= followers ^ self.graph.readers(cell_id)
+        restore = self._writers_to_restore(cell, previous_writes) if previous is not None and mode == CLEAN else set()
         return self._plan(cell_id, mode, restore=restore, followers=followers)
+
+    def _register(self, cell_id: str, code: str, static: Names) -> Cell:
+        cell = self.cells.get(cell_id)
+        if cell is None:
+            cell = self._new_cell(Cell(cell_id, code, static, anonymous=cell_id.startswith("anonymous-")))
+            if self._order.known():
+                self._sync_order(force=True)
+        elif cell.code != code:
+            cell.failed = None
+        cell.code, cell.static = code, static
+        self.refresh(cell, running=True)
+        return cell
+
+    def _writers_to_restore(self, cell: Cell, previous_writes: set[str]) -> set[str]:
+        """Earlier writers of names the edited cell no longer writes: its
+        value goes, or the namespace lacks the value the earlier writer gives
+        (a failed run removed it)."""
+        restore = set()
+        for name in previous_writes - cell.names.writes:
+            writer = self.graph.provider(cell.id, name)
+            if writer is not None and (self.ledger.holds(cell, name) or self.ledger.owner_of(name) != writer
+                                       or not self.present(name)):
+                restore.add(writer)
+        return restore
 
     def _summary(self, cell_id: str, name: str) -> Summary | None:
         provider = self.graph.provider(cell_id, name)
         return self.cells[provider].static.functions.get(name) if provider else None
 
-    def _aliases(self, value: Any) -> list[str]:
-        """Names bound (by the cell that made it) to ``value`` or to what it
-        holds, and names of containers that hold ``value``."""
-        names = []
-        for item in contained(value):
-            entry = self.objects.get(id(item))
-            if entry is not None and self._still_holds(entry[1], item):
-                names.append(entry[1])
-        for holder in self.holders.get(id(value), ()):
-            if any(x is value for x in reachable(self.namespace.get(holder, None))):
-                names.append(holder)
-        return names
-
-    def _still_holds(self, name: str, item: Any) -> bool:
-        value = self.namespace.get(name, MISSING)
-        return value is item or any(x is item for x in contained(value))
-
-    def _refresh(self, cell: Cell, running: bool = False) -> None:
+    def refresh(self, cell: Cell, running: bool = False) -> None:
         """Decide the cell's effects against the namespace as it is now.
 
         Its writes are what analysis finds plus what its last run bound
@@ -366,7 +310,7 @@ class Engine:
         left out, unless it is about to run, when any of them may happen."""
         if not cell.id or cell.id not in self.graph:
             return
-        names = resolve(cell.static, self.namespace, lambda n: self._summary(cell.id, n), self._aliases)
+        names = resolve(cell.static, self.namespace, lambda n: self._summary(cell.id, n), self.ledger.aliases)
         writes = names.writes | cell.dynamic
         if not running:
             writes -= cell.skipped
@@ -376,39 +320,35 @@ class Engine:
             cell.names = names
             self.graph.register(cell.id, names)
 
-    def forget(self, cell_ids) -> None:
+    def forget(self, cell_ids: Iterable[str]) -> None:
         """Delete cells: their names go, earlier writers restore theirs, and
         their readers rerun with the next request's plan."""
         doomed = {c for c in cell_ids if c in self.cells}
-        graph = self.graph
-        for cell_id in graph.order(doomed):
-            cell = self.cells.pop(cell_id)
-            readers = graph.readers(cell_id)
-            if cell.unrun:  # it changed nothing: only its readers' providers change
-                self.stale |= readers
-                graph.remove(cell_id)
-                self.stale.discard(cell_id)
-                continue
-            self._pending_descendants |= readers
-            self.stale |= readers
-            earlier = {name: graph.provider(cell_id, name) for name in cell.bound | cell.names.writes}
-            graph.remove(cell_id)
-            self.stale.discard(cell_id)
-            for name, writer in earlier.items():
-                if self._holds(cell, name):
-                    self.owner.pop(name, None)
-                    if name in cell.bound and self._remove(name):
-                        self._pending_cleared.append(name)
-                # restore the earlier writer's value when the namespace does
-                # not hold it (also when the deleted cell's failed run had
-                # already removed the name)
-                last = graph.last_writer(name)
-                if writer is not None and last == writer and (
-                    self.owner.get(name) != writer or not self.present(name)
-                ):
-                    self._pending_ancestors.add(writer)
+        for cell_id in self.graph.order(doomed):
+            self._forget(self.cells.pop(cell_id))
         self._pending_descendants -= doomed
         self._pending_ancestors -= doomed
+
+    def _forget(self, cell: Cell) -> None:
+        graph, ledger = self.graph, self.ledger
+        readers = graph.readers(cell.id)
+        self.stale |= readers
+        # a cell known only from the file changed nothing: only its readers' providers change
+        if not cell.unrun:
+            self._pending_descendants |= readers
+        earlier = {} if cell.unrun else {name: graph.provider(cell.id, name) for name in cell.bound | cell.names.writes}
+        graph.remove(cell.id)
+        self.stale.discard(cell.id)
+        for name, writer in earlier.items():
+            if ledger.holds(cell, name):
+                ledger.release(name)
+                if name in cell.bound and self._remove(name):
+                    self._pending_cleared.append(name)
+            # restore the earlier writer's value when the namespace does not
+            # hold it (also when the deleted cell's failed run had removed it)
+            if writer is not None and graph.last_writer(name) == writer and (
+                    ledger.owner_of(name) != writer or not self.present(name)):
+                self._pending_ancestors.add(writer)
 
     def _refused(self, cell_id: str | None, mode: str, kind: str, message: str) -> Run:
         run = Run(self, cell_id, mode, [])
@@ -416,205 +356,91 @@ class Engine:
         run.report.stale = self.stale_cells()
         return run
 
-    def _plan(self, target: str | None, mode: str, restore: set[str] = frozenset(),
-              followers: set[str] = frozenset()) -> Run:
-        graph, cells = self.graph, self.cells
+    def _plan(self, target: str | None, mode: str, restore: Iterable[str] = (),
+              followers: Iterable[str] = (), unkept: Step | None = None) -> Run:
+        """Plan with what ``forget`` left pending, mark what the plan makes
+        stale, and hand the steps to a :class:`Run`."""
+        cells = self.cells
         restore = {c for c in (*restore, *self._pending_ancestors) if c in cells}
-        # a cell not run in this session shows nothing to update: it runs
-        # only when a cell needs it (or is requested)
         followers = {c for c in (*followers, *self._pending_descendants) if c in cells and not cells[c].unrun}
-
-        def unrun(cell_id: str) -> bool:
-            return cells[cell_id].unrun and cell_id != target
         cleared = self._pending_cleared
         self._pending_ancestors, self._pending_descendants, self._pending_cleared = set(), set(), []
-        self.stale |= restore  # their values are gone: they must run
-        roots = set(restore)
-        if target is not None and mode == CLEAN:
-            roots.add(target)
-        ancestors, blocked = needed_ancestors(graph, roots, self._needs_rerun, self._blocked)
-        ancestors |= restore
-        ancestors.discard(target)
-        starts = ancestors | ({target} if target else set())
-        if self.autorun:
-            starts |= followers
-            below = downstream(graph, starts, unrun)
-            # every cell that runs must read current values: a cell pulled in
-            # as a descendant may read a provider outside the plan whose value
-            # was overwritten (e.g. by a mutation); that provider runs too
-            checked: set[str] = set(roots) | ({target} if target else set())
-            while True:
-                planned = starts | below
-                fresh = planned - checked
-                checked |= fresh
-                extra, more_blocked = needed_ancestors(
-                    graph, fresh, lambda p, n: p not in planned and self._needs_rerun(p, n), self._blocked)
-                for cell, provider in more_blocked.items():
-                    blocked.setdefault(cell, provider)
-                extra -= planned
-                if not extra:
-                    break
-                ancestors |= extra
-                starts |= extra
-                below = downstream(graph, starts, unrun)
-        else:  # without autorun, cells that would follow only become stale
-            below = set()
-            self.stale |= (followers | downstream(graph, starts | followers)) - starts
-        planned = starts | below
-        # a planned cell whose value a planned reader needs and the namespace
-        # lacks must run, even if nothing it reads changes
-        for reader in planned:
-            for name in graph.names[reader].reads:
-                provider = graph.provider(reader, name)
-                if provider in planned and provider not in self.stale and self._needs_rerun(provider, name):
-                    self.stale.add(provider)
-        after_target = downstream(graph, [target]) if target else set()
-        steps = []
-        for cell_id in graph.order(planned):
-            if cell_id == target:
-                role = TARGET
-            elif cell_id in ancestors and cell_id not in after_target | followers:
-                role = ANCESTOR
-            else:
-                role = DESCENDANT
-            steps.append(Step(cells[cell_id], role, mode if cell_id == target else CLEAN))
-        later = later_values(graph, planned, unrun)
-        run = Run(self, target, mode, steps, blocked, later, later | outside_values(graph, planned))
-        run.report.cleared.extend(cleared)
-        return run
+        plan = planner.plan(
+            self.graph, target, mode, stale=self.stale, current=self._current,
+            failed=lambda c: cells[c].failed is not None, fails_again=self._fails_again,
+            unrun=lambda c: cells[c].unrun, restore=restore, followers=followers, autorun=self.autorun)
+        self.stale |= plan.stale
+        steps = [Step(cells[s.cell], s.role, s.mode) for s in plan.steps] + ([unkept] if unkept else [])
+        return Run(self, target, mode, steps, plan.blocked, plan.later, plan.kept, cleared=cleared)
 
-    # -- namespace hygiene (called by Run) -----------------------------------
-    def _later_names(self, cell: Cell) -> set[str]:
-        """Names the cell reads that only later cells bind: hidden while it
-        runs, so it fails as in Run All instead of reading the future."""
-        if not cell.id or cell.id not in self.graph:
-            return set()
-        graph, namespace = self.graph, self.namespace
-        return {
-            n for n in cell.names.reads
-            if n in namespace and graph.provider(cell.id, n) is None and graph.later_writer(cell.id, n)
-        }
+    def _current(self, provider: str, name: str) -> bool:
+        """Whether the namespace holds ``provider``'s value of ``name`` (or its deletion)."""
+        if self.ledger.owner_of(name) != provider:
+            return False
+        return self.present(name) or name in self.cells[provider].deleted
 
-    def _comparable_values(self, cell: Cell) -> dict[str, Any]:
-        """The values of the cell's writes that are safe to hold and compare
-        (modules, numbers, strings): if a run gives the same again, readers
-        need not rerun.  Mutable values always count as changed: holding them
-        would keep them alive, and comparing their identity after they were
-        freed could mistake a new object for the old one."""
-        namespace, owner = self.namespace, self.owner
-        return {n: namespace[n] for n in cell.names.writes
-                if owner.get(n) == cell.id and n in namespace and _comparable(namespace[n])}
+    def _fails_again(self, cell_id: str) -> bool:
+        cell = self.cells[cell_id]
+        return cell.failed is not None and cell.failed == self._inputs(cell)
 
-    def _changed_names(self, cell: Cell, old: dict[str, Any]) -> set[str]:
-        namespace = self.namespace
-        changed = set(cell.names.mutations)
-        for name in cell.names.writes - cell.names.mutations:
-            if name not in old or not _same(old[name], namespace.get(name, MISSING)):
-                changed.add(name)
-        return changed
+    def _inputs(self, cell: Cell) -> dict:
+        providers = {self.graph.provider(cell.id, n) for n in cell.names.reads} - {None}
+        return {p: self.cells[p].runs for p in providers}
 
-    def _outside_values(self, cell: Cell, planned: set[str], before: Stash) -> list[str]:
-        """Names the cell reads from a provider outside the plan whose value an
-        earlier cell of the plan replaced: that provider's value goes back
-        first (it was current before the plan, or the provider would be in it)."""
-        graph = self.graph
-        names = []
-        for name in cell.names.reads:
-            if name not in before.names:
-                continue
-            provider = graph.provider(cell.id, name)
-            if provider is not None and provider not in planned and before.owner_of(name) == provider:
-                names.append(name)
-        return names
-
-    def _clear(self, cell: Cell) -> list[str]:
+    # -- what a Run asks and tells ------------------------------------------
+    def clear(self, cell: Cell) -> list[str]:
         """Remove the names the cell's previous run bound, where the
-        namespace still holds that run's value."""
+        namespace still holds that run's value; return those removed."""
         removed = []
         for name in sorted(cell.bound):
-            if self._holds(cell, name):
-                self.owner.pop(name, None)
+            if self.ledger.holds(cell, name):
+                self.ledger.release(name)
                 if self._remove(name):
                     removed.append(name)
         cell.bound = set()
         return removed
 
-    def _holds(self, cell: Cell, name: str) -> bool:
-        """Whether the namespace's value of ``name`` comes from ``cell``'s
-        last run: it wrote it last, or bound the object later cells mutated."""
-        if self.owner.get(name) == cell.id:
-            return True
-        return name in cell.bound and self.binder.get(name) == cell.id
-
-    def _known_names(self) -> list[str]:
-        """Names the engine believes cells' runs left bound."""
-        cells = self.cells
-        return [n for n, c in self.owner.items() if c not in cells or n not in cells[c].deleted]
-
-    def _record(self, cell: Cell, before: Snapshot | Watch, ok: bool, hidden: Stash | None = None) -> None:
+    def record(self, cell: Cell, before: Snapshot | Watch, ok: bool, hidden: Stash | None = None) -> None:
+        """After a step: what the cell's run bound, deleted and mutated is
+        its own from now on.  ``before`` was taken before the run; ``hidden``
+        holds later cells' values set aside while it ran (not its own)."""
         if not cell.id:
             return  # an unkept cell: nothing to own or remove later
-        namespace = self.namespace
-        changed, deleted = before.changes(namespace, self._known_names)
+        changed, deleted = before.changes(self.namespace, self.ledger.known_names)
         if before.surprised:  # it wrote names it does not name after all
-            learn_dynamic(cell.code)
-        if hidden is not None:  # a hidden later value is not the cell's to own
+            self.dynamic.learn(cell.code)
+        if hidden is not None:
             changed -= hidden.names - cell.names.writes
+        self.ledger.take(cell.id, self._settle(cell, changed, deleted, ok))
+        self.ledger.bind(cell.id, changed | (cell.bound if ok else set()))
+        self.ledger.remember_objects(cell.id, changed)
+        names = cell.names
+        cell.dynamic = frozenset((changed | deleted) - (names.writes - cell.dynamic))
+        cell.skipped = frozenset(names.writes - names.mutations - cell.static.definite - changed - deleted)
+        self.refresh(cell)
+
+    def _settle(self, cell: Cell, changed: set[str], deleted: set[str], ok: bool) -> set[str]:
+        """Update the cell after its run; return the names it now owns.  A
+        failed run stays stale and remembers its providers' versions."""
         present = self.present
-        cell.bound = changed | {n for n in cell.bound if self.owner.get(n) == cell.id}
+        cell.bound = changed | {n for n in cell.bound if self.ledger.owner_of(n) == cell.id}
         cell.deleted = deleted
         cell.runs += 1
         cell.unrun = False
+        mutated = {n for n in cell.names.mutations if present(n)}
         if ok:
             # a binding that may not have happened (in an if, a loop, an
             # except) is the cell's only if the run changed the name
             cell.bound |= {n for n in cell.static.definite if present(n)}
-            owned = cell.bound | deleted | {n for n in cell.names.mutations if present(n)}
+            owned = cell.bound | deleted | mutated
             self.stale.discard(cell.id)
             cell.failed = None
         else:
-            owned = changed | deleted | {n for n in cell.names.mutations if present(n)}
+            owned = changed | deleted | mutated
             self.stale.add(cell.id)
             cell.failed = self._inputs(cell)
         cell.bound = {n for n in cell.bound if present(n)}
-        for name in owned:
-            self.owner[name] = cell.id
-        for name in changed | (cell.bound if ok else set()):
-            self.binder[name] = cell.id
-        self._remember_objects(cell.id, changed)
-        names = cell.names
-        cell.dynamic = frozenset((changed | deleted) - (names.writes - cell.dynamic))
-        cell.skipped = frozenset(names.writes - names.mutations - cell.static.definite - changed - deleted)
-        self._refresh(cell)
-
-    def _remember_objects(self, cell_id: str, names) -> None:
-        """Note which cell made each mutable object (by identity), the objects
-        its containers hold included, so a mutation through an alias
-        (``M = L``, ``v = d['k']``, a numpy view) reaches the cell that made it."""
-        objects = self.objects
-        if len(objects) > _OBJECTS_KEPT:
-            self.objects = objects = {
-                k: v for k, v in objects.items() if v[0] in self.cells and self._holds_id(v[1], k)}
-        holders = self.holders
-        if len(holders) > _OBJECTS_KEPT:
-            holders.clear()
-        for name in sorted(names):  # sorted: which alias is noted first must not depend on hashing
-            if not name.isidentifier():
-                continue
-            value = self.namespace.get(name, None)
-            if type(value) in _SCALARS:
-                continue  # holds nothing, and nothing can mutate it
-            for item in reachable(value):
-                holders.setdefault(id(item), set()).add(name)
-            for item in contained(value):
-                if is_immutable(item):
-                    continue
-                entry = objects.get(id(item))
-                if entry is None or entry[0] not in self.cells or not self._still_holds(entry[1], item):
-                    objects[id(item)] = (cell_id, name)
-
-    def _holds_id(self, name: str, key: int) -> bool:
-        return any(id(x) == key for x in contained(self.namespace.get(name, None)))
+        return owned
 
     # -- convenience for in-process use --------------------------------------
     def run(self, cell_id: str | None, code: str, mode: str = CLEAN, execute=None) -> Report:

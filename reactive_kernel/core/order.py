@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from typing import Callable
+
+from ..vocabulary import NOTEBOOK, PAGE, REGISTRATION
 
 
 @dataclass
@@ -111,3 +114,47 @@ def page_order(known: list[str], codes: dict[str, str], file_cells: list[tuple[s
             result.insert(index, cell)
         previous = cell
     return result
+
+
+class NotebookOrder:
+    """Where the notebook order comes from: the live page a frontend reports
+    (the companion), else the session's saved file, else the order cells
+    were first run."""
+
+    def __init__(self) -> None:
+        self.file = NotebookFile()
+        self.path: str | None = None
+        #: whether the file's cell ids are the requests' ids, so its cells can
+        #: be registered before they run
+        self.register = False
+        #: the live page order a frontend reported, if any
+        self.page: list[str] | None = None
+
+    def source(self) -> str:
+        if self.page is not None:
+            return PAGE
+        return NOTEBOOK if self.file.path else REGISTRATION
+
+    def known(self) -> bool:
+        """Whether anything but registration gives the order."""
+        return self.page is not None or bool(self.file.path)
+
+    def set_page(self, cell_ids: list[str] | None) -> bool:
+        """Adopt the page's order (None: no longer known); True if it changed."""
+        page = list(dict.fromkeys(cell_ids)) if cell_ids is not None else None
+        changed = page != self.page
+        self.page = page
+        return changed
+
+    def refresh(self) -> bool:
+        """Reread the file if it changed; True when the cells may have moved."""
+        return self.file.refresh(self.path)
+
+    def wanted(self, current: list[str], code_of: Callable[[str], str | None]) -> list[str]:
+        """``current`` (every placed cell) in the order the page or file gives."""
+        if self.page is not None:
+            return page_order(current, {}, [(c, "") for c in self.page], by_code=False)
+        if self.file.path:
+            codes = {c: code for c in current if (code := code_of(c)) is not None}
+            return page_order(current, codes, self.file.cells)
+        return current

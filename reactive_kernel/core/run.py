@@ -10,11 +10,12 @@ overwritten by the plan go back when the walk ends.
 from __future__ import annotations
 
 import itertools
+import types
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-from ..analysis.dynamic import reach
-from .namespace import Snapshot, Stash, Watch
+from .ledger import SCALARS
+from .namespace import MISSING, Snapshot, Stash, Watch
 from .planner import downstream
 from .report import Report, RunEntry
 from ..vocabulary import CANCELLED, CLEAN, DESCENDANT, ERROR, INTERRUPTED, OK, TARGET, UPSTREAM
@@ -22,6 +23,15 @@ from ..vocabulary import CANCELLED, CLEAN, DESCENDANT, ERROR, INTERRUPTED, OK, T
 if TYPE_CHECKING:
     from .engine import Cell, Engine
 
+
+def _comparable(value: Any) -> bool:
+    return issubclass(type(value), types.ModuleType) or type(value) in SCALARS
+
+
+def _same(old: Any, new: Any) -> bool:
+    if old is new:
+        return True
+    return type(old) is type(new) and type(old) in SCALARS and old == new
 
 
 @dataclass
@@ -36,10 +46,12 @@ class Run:
 
     def __init__(self, engine: "Engine", target: str | None, mode: str, plan: list[Step],
                  blocked: Mapping[str, str] | None = None, restore: set[str] = frozenset(),
-                 kept: set[str] = frozenset()):
+                 kept: set[str] = frozenset(), cleared: Iterable[str] = ()):
         self.engine = engine
         self.report = Report(cell_id=target, mode=mode, order=engine.order_source())
-        self._plan = plan
+        #: names removed before the plan (a deleted cell's)
+        self.report.cleared.extend(cleared)
+        self._steps = plan
         #: cells that cannot run because a provider failed and nothing changed since
         self.blocked: dict[str, str] = dict(blocked or {})
         #: for each cancelled cell, the failed cell it waited for (None: interrupted)
@@ -63,7 +75,7 @@ class Run:
 
     @property
     def steps(self) -> list[Step]:
-        return list(self._plan)
+        return list(self._steps)
 
     def changed_reads(self, cell: Cell) -> set[str]:
         """Names ``cell`` reads whose provider changed them earlier in this run."""
@@ -77,8 +89,8 @@ class Run:
         each cell then runs once, not once per queued request above it.
         A cell is kept when an ancestor or the target depends on it."""
         graph = self.engine.graph
-        followers = {s.cell.id for s in self._plan if s.role == DESCENDANT}
-        others = {s.cell.id for s in self._plan} - followers
+        followers = {s.cell.id for s in self._steps if s.role == DESCENDANT}
+        others = {s.cell.id for s in self._steps} - followers
         for cell in followers & set(cells):
             later = downstream(graph, [cell])
             if not later & others:
@@ -88,42 +100,55 @@ class Run:
     def __iter__(self) -> Iterator[Step]:
         engine = self.engine
         waiting: set[str] = set()
-        planned = {step.cell.id for step in self._plan}
-        before = Stash(engine.namespace, self._kept, engine.owner, engine.binder)
+        planned = {step.cell.id for step in self._steps}
+        before = Stash(engine.namespace, self._kept, engine.ledger.owner, engine.ledger.binder)
         try:
-            for step in self._plan:
+            for step in self._steps:
                 cell = step.cell
                 if self.queued is not None and step.role == DESCENDANT:
                     now = self.queued()  # requests keep arriving while cells run
                     if now != waiting:
                         waiting = now
                         self.defer(now)
-                if cell.id in self._deferred:
-                    engine.stale.add(cell.id)
+                if not self._runs(step):
                     continue
-                cause = self._cancelled.get(cell.id, self.blocked.get(cell.id))
-                if self._stopped or cell.id in self._cancelled or cell.id in self.blocked:
-                    self._cancel(step, None if self._stopped else cause)
-                    continue
-                if step.role == DESCENDANT and not self._must_run(cell):
-                    continue  # nothing it reads changed: its result stands
-                self._old = engine._comparable_values(cell)
-                cleared = engine._clear(cell) if step.mode == CLEAN and cell.id else []
-                self.report.cleared.extend(cleared)
-                # the request decided the target's effects; decide again only
-                # if the namespace changed since in a way they depend on
-                if step.role != TARGET or self.report.ran or not cell.names.reads.isdisjoint(cleared):
-                    engine._refresh(cell, running=True)
-                before.put_back(engine._outside_values(cell, planned, before))
-                self._hidden = Stash(engine.namespace, engine._later_names(cell))
-                self._hidden.take()
-                self._before = self._watch(cell)
+                self._prepare(step, planned, before)
                 yield step
                 if cell.id not in self._status:
                     raise RuntimeError(f"step {cell.id} was not finished")
         finally:
             self.report.restored.extend(before.put_back(self._restore))
             self.report.stale = engine.stale_cells()
+
+    def _runs(self, step: Step) -> bool:
+        """Whether the step runs: not deferred, cancelled or blocked, and for
+        a descendant, something it depends on changed."""
+        cell = step.cell
+        if cell.id in self._deferred:
+            self.engine.stale.add(cell.id)
+            return False
+        cause = self._cancelled.get(cell.id, self.blocked.get(cell.id))
+        if self._stopped or cell.id in self._cancelled or cell.id in self.blocked:
+            self._cancel(step, None if self._stopped else cause)
+            return False
+        # a descendant nothing it reads changed for: its result stands
+        return step.role != DESCENDANT or self._must_run(cell)
+
+    def _prepare(self, step: Step, planned: set[str], before: Stash) -> None:
+        """Set the namespace up for the step: the cell's previous writes go
+        (clean), outside providers' values come back, later values hide."""
+        engine, cell = self.engine, step.cell
+        self._old = self._comparable_values(cell)
+        cleared = engine.clear(cell) if step.mode == CLEAN and cell.id else []
+        self.report.cleared.extend(cleared)
+        # the request decided the target's effects; decide again only
+        # if the namespace changed since in a way they depend on
+        if step.role != TARGET or self.report.ran or not cell.names.reads.isdisjoint(cleared):
+            engine.refresh(cell, running=True)
+        before.put_back(self._outside_values(cell, planned, before))
+        self._hidden = Stash(engine.namespace, self._later_names(cell))
+        self._hidden.take()
+        self._before = self._watch(cell)
 
     def finish(self, step: Step, status: str) -> None:
         """Record how ``step`` ended: ok, error or interrupted."""
@@ -134,9 +159,9 @@ class Run:
         # bindings undone that its readers still wait for)
         waiting = downstream(engine.graph, [cell.id]) if status not in (OK, INTERRUPTED) and \
             cell.id in engine.graph else set()
-        engine._record(cell, self._before or Snapshot({}), ok=status == OK, hidden=hidden)
+        engine.record(cell, self._before or Snapshot({}), ok=status == OK, hidden=hidden)
         self._before = None
-        self._changed[cell.id] = engine._changed_names(cell, self._old)
+        self._changed[cell.id] = self._changed_names(cell)
         if hidden is not None:
             hidden.put_back()
         self.report.ran.append(RunEntry(cell.id, step.role, OK if status == OK else ERROR))
@@ -145,6 +170,51 @@ class Run:
         for reader in waiting:
             self._cancelled.setdefault(reader, cell.id)
 
+    # -- the namespace around a step --------------------------------------------
+    def _comparable_values(self, cell: Cell) -> dict[str, Any]:
+        """The values of the cell's writes that are safe to hold and compare
+        (modules, numbers, strings): if a run gives the same again, readers
+        need not rerun.  Mutable values always count as changed: holding them
+        would keep them alive, and comparing their identity after they were
+        freed could mistake a new object for the old one."""
+        namespace, owner_of = self.engine.namespace, self.engine.ledger.owner_of
+        return {n: namespace[n] for n in cell.names.writes
+                if owner_of(n) == cell.id and n in namespace and _comparable(namespace[n])}
+
+    def _changed_names(self, cell: Cell) -> set[str]:
+        """Names whose values the cell's run changed (mutations always)."""
+        namespace, old = self.engine.namespace, self._old
+        changed = set(cell.names.mutations)
+        for name in cell.names.writes - cell.names.mutations:
+            if name not in old or not _same(old[name], namespace.get(name, MISSING)):
+                changed.add(name)
+        return changed
+
+    def _outside_values(self, cell: Cell, planned: set[str], before: Stash) -> list[str]:
+        """Names the cell reads from a provider outside the plan whose value an
+        earlier cell of the plan replaced: that provider's value goes back
+        first (it was current before the plan, or the provider would be in it)."""
+        graph = self.engine.graph
+        names = []
+        for name in cell.names.reads:
+            if name not in before.names:
+                continue
+            provider = graph.provider(cell.id, name)
+            if provider is not None and provider not in planned and before.owner_of(name) == provider:
+                names.append(name)
+        return names
+
+    def _later_names(self, cell: Cell) -> set[str]:
+        """Names the cell reads that only later cells bind: hidden while it
+        runs, so it fails as in Run All instead of reading the future."""
+        graph, namespace = self.engine.graph, self.engine.namespace
+        if not cell.id or cell.id not in graph:
+            return set()
+        return {
+            n for n in cell.names.reads
+            if n in namespace and graph.provider(cell.id, n) is None and graph.later_writer(cell.id, n)
+        }
+
     def _watch(self, cell: Cell) -> Watch | Snapshot | None:
         """What the step's run may change, found at the cost of what the cell
         names; a whole-namespace snapshot only for code that can bind names
@@ -152,7 +222,7 @@ class Run:
         if not cell.id:
             return None  # an unkept cell: nothing is recorded
         engine = self.engine
-        dynamic, global_writes = reach(cell.code, engine.transform, engine.namespace)
+        dynamic, global_writes = engine.dynamic.reach(cell.code, engine.transform, engine.namespace)
         if dynamic:
             return Snapshot(engine.namespace)
         return Watch(engine.namespace, itertools.chain(
@@ -171,7 +241,7 @@ class Run:
 
     def _cancel(self, step: Step, cause: str | None) -> None:
         engine, cell = self.engine, step.cell
-        self.report.cleared.extend(engine._clear(cell))
+        self.report.cleared.extend(engine.clear(cell))
         engine.stale.add(cell.id)
         self.cause[cell.id] = cause
         self.report.ran.append(RunEntry(cell.id, step.role, CANCELLED))
