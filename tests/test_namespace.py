@@ -137,6 +137,17 @@ def test_library_deleting_a_name_is_seen_and_the_cell_snapshotted_from_then_on()
     assert watches(e, "c3", "lib.drop()\nw = 1") == [Snapshot]  # learned
 
 
+def test_what_one_engine_learns_about_dynamic_code_another_does_not():
+    code = "lib.drop()\nw = 1"
+    learner, other = Engine(), Engine()
+    for engine in (learner, other):
+        engine.run("c1", "victim = 1")
+        engine.namespace["lib"] = types.SimpleNamespace(drop=lambda e=engine: e.namespace.pop("victim", None))
+    learner.run("c3", code)  # the surprise teaches this engine only
+    assert watches(learner, "c3", code) == [Snapshot]
+    assert watches(other, "c3", code) == [Watch]
+
+
 def test_static_del_of_the_newest_name_is_not_a_surprise():
     e = Engine()
     e.run("c1", "a = 1\nb = 2")
