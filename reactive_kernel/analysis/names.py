@@ -15,6 +15,10 @@ def is_graph_name(name: str) -> bool:
     return not _SHELL_NAME.match(name)
 
 
+#: kinds of :class:`Effect`, what :mod:`reactive_kernel.core.effects` decides
+METHOD, ARG, ITER, STORE = "method", "arg", "iter", "store"
+
+
 class Effect(NamedTuple):
     """A place where the cell may change the object a name holds.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 
 from .bindings import BindingForms, bound_names, target_parts
-from .names import Effect, Summary, is_graph_name
+from .names import ARG, ITER, METHOD, STORE, Effect, Summary, is_graph_name
 
 # -- small pieces ----------------------------------------------------------------
 def root_of(node: ast.AST) -> tuple[str | None, bool]:
@@ -44,28 +44,28 @@ def call_effects(node: ast.Call) -> list[Effect]:
     if isinstance(func, ast.Attribute):
         root, chained = root_of(func.value)
         if root is not None:
-            effects.append(Effect("method", root, func.attr, chained=chained, inplace=inplace))
+            effects.append(Effect(METHOD, root, func.attr, chained=chained, inplace=inplace))
     callee = _dotted(func)
     for position, arg in enumerate(node.args):
         if isinstance(arg, ast.Starred):
             arg, position = arg.value, None
         if isinstance(arg, ast.Name):
-            effects.append(Effect("arg", arg.id, callee=callee, position=position))
+            effects.append(Effect(ARG, arg.id, callee=callee, position=position))
     for keyword in node.keywords:
         if keyword.arg is None:
             continue
         if isinstance(keyword.value, ast.Name):
-            effects.append(Effect("arg", keyword.value.id, callee=callee, position=keyword.arg))
+            effects.append(Effect(ARG, keyword.value.id, callee=callee, position=keyword.arg))
         elif keyword.arg == "out":
             root, _ = root_of(keyword.value)
             if root is not None:
-                effects.append(Effect("store", root))
+                effects.append(Effect(STORE, root))
     return effects
 
 
 def iteration_effects(iterable: ast.AST) -> list[Effect]:
     """Iterating a name (``for v in it``) consumes it if it holds an iterator."""
-    return [Effect("iter", iterable.id)] if isinstance(iterable, ast.Name) else []
+    return [Effect(ITER, iterable.id)] if isinstance(iterable, ast.Name) else []
 
 
 def parameters(args: ast.arguments) -> tuple[str, ...]:
@@ -142,7 +142,7 @@ class Scope(BindingForms):
             if isinstance(part, (ast.Attribute, ast.Subscript)):
                 root, _ = root_of(part)
                 if root is not None:
-                    self.effects.append(Effect("store", root))
+                    self.effects.append(Effect(STORE, root))
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:

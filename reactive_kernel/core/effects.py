@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping
 from . import effects_table as table
 from .namespace import MISSING
 from ..analysis.cells import Effect, Names, Summary
+from ..analysis.names import METHOD, ITER, STORE
 
 _CONTAINER_ELEMENTS = 64
 
@@ -94,20 +95,34 @@ def method_mutates(value: Any, method: str, summary_of: Callable[[str], Summary 
         return False
     if is_iterator(value):
         return True
+    known = _library_method_mutates(value, method)
+    if known is not None:
+        return known
+    klass = notebook_class(value, namespace)
+    summary = summary_of(klass) if klass is not None else None
+    if summary is not None:
+        return _changes_self(summary.methods.get(method))
+    return True
+
+
+def _library_method_mutates(value: Any, method: str) -> bool | None:
+    """What the table says of the nearest type along ``value``'s MRO it knows, if any."""
     for name in _mro_names(value):
         entry = table.METHODS.get(name)
         if entry is not None:
-            if "non_mutating" in entry:
-                return method not in entry["non_mutating"]
-            return method in entry["mutating"]
-    klass = notebook_class(value, namespace)
-    if klass is not None:
-        summary = summary_of(klass)
-        method_summary = summary.methods.get(method) if summary else None
-        if method_summary is not None and method_summary.params:
-            self_name = method_summary.params[0]
-            return any(e.root == self_name and e.kind in ("store", "method") for e in method_summary.effects)
-    return True
+            if table.NON_MUTATING in entry:
+                return method not in entry[table.NON_MUTATING]
+            return method in entry[table.MUTATING]
+    return None
+
+
+def _changes_self(method: Summary | None) -> bool:
+    """Whether a notebook class's method stores into or calls a method of its
+    first parameter; a method the class lacks (inherited, dynamic) may."""
+    if method is None or not method.params:
+        return True
+    self_name = method.params[0]
+    return any(e.root == self_name and e.kind in (STORE, METHOD) for e in method.effects)
 
 
 def callee_path(callee: tuple[str, ...], namespace: Mapping) -> str | None:
@@ -142,138 +157,18 @@ def resolve(
     ``summary_of(name)`` is the summary of the notebook function or class that
     ``name`` names at the cell's position (the cell's own definitions first);
     ``aliases(obj)`` the other names bound to ``obj`` or to an object that
-    ``obj`` directly contains.
+    ``obj`` directly contains.  Three phases: follow calls, decide effects,
+    widen to aliases.
     """
     if not (names.reads or names.effects or names.mutations):  # nothing to look up
         return Resolved(reads=frozenset(), writes=frozenset(names.writes), mutations=frozenset())
-    own = names.functions
-
-    def summary(name: str) -> Summary | None:
-        return own[name] if name in own else summary_of(name)
-
-    reads = set(names.reads)
-    binds = set(names.bindings)
-    # a module's state (pd.options..., plt.rcParams[...]) is not a value the
-    # rules follow, as method calls on modules are not (np.random.seed)
-    mutated = {n for n in names.mutations if not kind_of(namespace.get(n), types.ModuleType)}
+    lookup = _Lookup(namespace, summary_of, names.functions)
+    followed = follow_calls(names, lookup)
     local = names.bindings
-    effects: list[Effect] = list(names.effects)
-
-    # follow calls: functions read their free names when they run (the
-    # cell's own functions were followed by analysis, where it calls them)
-    expanded: set[tuple[str, frozenset]] = set()
-    context = names.bound_before
-    pending = [(name, context.get(name, frozenset())) for name in reads if name not in own]
-
-    def expand(name: str, before: frozenset) -> None:
-        if (name, before) in expanded:
-            return
-        expanded.add((name, before))
-        found = summary_of(name)
-        value = namespace.get(name, MISSING)
-        if found is not None and _from_library(value, namespace):
-            found = None  # defined in a branch that did not run: the name holds a library's
-        if found is None:
-            klass = notebook_class(value, namespace)
-            found = summary(klass) if klass else None
-        if found is None:
-            return
-        for free in found.reads - before:
-            reads.add(free)
-            pending.append((free, before))
-        binds.update(found.binds)
-        for effect in found.effects:
-            if effect.root not in found.params:
-                effects.append(effect)
-        for method in found.methods.values():
-            effects.extend(e for e in method.effects if e.root not in method.params)
-
-    while pending:
-        expand(*pending.pop())
-
-    # decide effects
-    seen_calls: set[tuple] = set()
-
-    def decide(effect: Effect) -> None:
-        root = effect.root
-        if root in local:
-            return
-        value = namespace.get(root, MISSING)
-        if kind_of(value, types.ModuleType):
-            return
-        if _mutates(effect, value) and (value is MISSING or not is_immutable(value)):
-            mutated.add(root)
-
-    def _mutates(effect: Effect, value: Any) -> bool:
-        kind = effect.kind
-        if kind == "store":
-            return True
-        if kind == "iter":
-            return value is not MISSING and is_iterator(value)
-        if kind == "method":
-            if effect.inplace:
-                return True
-            if value is MISSING:
-                return effect.method in table.CHAINED_MUTATORS
-            if effect.chained:
-                return effect.method in table.CHAINED_MUTATORS and not is_immutable(value)
-            return method_mutates(value, effect.method, summary, namespace)
-        # an argument: consumed if an iterator, changed if the callee says so
-        if value is not MISSING and is_iterator(value):
-            return True
-        if effect.position in table.OUTPUT_KEYWORDS:
-            return True
-        callee = effect.callee
-        if callee is None:
-            return False
-        target = summary(callee[0]) if len(callee) == 1 else None
-        if target is None and len(callee) == 2:
-            target = _method_summary(callee, namespace, summary)
-            if target is not None:
-                return _param_mutated(target, effect.position, value, shift=1)
-        if target is not None:
-            return _param_mutated(target, effect.position, value)
-        path = callee_path(callee, namespace)
-        positions = table.ARGUMENT_MUTATORS.get(path or "")
-        return positions is not None and effect.position in positions
-
-    def _param_mutated(target: Summary, position, value, shift: int = 0) -> bool:
-        params = target.params
-        if isinstance(position, int):
-            index = position + shift
-            if index >= len(params):
-                return False
-            param = params[index]
-        elif isinstance(position, str) and position in params:
-            param = position
-        else:
-            return False
-        key = (id(target), param)
-        if key in seen_calls:
-            return False
-        seen_calls.add(key)
-        try:
-            # the callee's effects on its parameter, judged with the caller's value
-            # (whether that value is immutable is checked once, in ``decide``)
-            if any(inner.root == param and _mutates(inner, value) for inner in target.effects):
-                return True
-            return False
-        finally:
-            seen_calls.discard(key)
-
-    for effect in effects:
-        decide(effect)
-
-    # aliases: a mutation of an object is a mutation of every name bound to it
-    for root in list(mutated):
-        value = namespace.get(root, MISSING)
-        if value is MISSING:
-            continue
-        for other in aliases(value):
-            if other != root and other not in local:
-                mutated.add(other)
-
-    reads |= mutated
+    mutated = _objects_changed(names.mutations, namespace) | decide_effects(followed.effects, local, lookup)
+    mutated |= widen_to_aliases(mutated, local, namespace, aliases)
+    reads = followed.reads | mutated
+    binds = followed.binds
     return Resolved(
         reads=frozenset(reads),
         writes=frozenset(binds | mutated),
@@ -281,14 +176,207 @@ def resolve(
     )
 
 
-def _method_summary(callee, namespace, summary) -> Summary | None:
-    """``obj.method`` where ``obj`` is an instance of a notebook class."""
-    value = namespace.get(callee[0], MISSING)
-    if value is MISSING:
-        return None
-    klass = notebook_class(value, namespace)
-    found = summary(klass) if klass else None
-    return found.methods.get(callee[1]) if found else None
+class _Lookup:
+    """Where every phase looks names up: the namespace the cell runs in and
+    the summaries of notebook functions and classes at the cell's position."""
+
+    __slots__ = ("namespace", "summary_of", "own")
+
+    def __init__(self, namespace: Mapping, summary_of: Callable[[str], Summary | None],
+                 own: Mapping[str, Summary]):
+        self.namespace = namespace
+        self.summary_of = summary_of
+        self.own = own
+
+    def value(self, name: str) -> Any:
+        return self.namespace.get(name, MISSING)
+
+    def summary(self, name: str) -> Summary | None:
+        """The cell's own definition of ``name`` first: it runs before the call."""
+        return self.own[name] if name in self.own else self.summary_of(name)
+
+    def class_summary(self, value: Any) -> Summary | None:
+        """The summary of the notebook class ``value`` is an instance of."""
+        if value is MISSING:
+            return None
+        klass = notebook_class(value, self.namespace)
+        return self.summary(klass) if klass else None
+
+
+# -- phase 1: follow calls ----------------------------------------------------------------
+class _Followed:
+    """A cell's reads, bindings and effect candidates, with those of the
+    notebook functions it calls (transitively) taken on."""
+
+    __slots__ = ("reads", "binds", "effects")
+
+    def __init__(self, names: Names):
+        self.reads: set[str] = set(names.reads)
+        self.binds: set[str] = set(names.bindings)
+        self.effects: list[Effect] = list(names.effects)
+
+    def take_on(self, found: Summary) -> None:
+        """What running ``found`` binds and may change outside itself (its
+        effects on its own parameters are decided where it is called)."""
+        self.binds.update(found.binds)
+        self.effects.extend(e for e in found.effects if e.root not in found.params)
+        for method in found.methods.values():
+            self.effects.extend(e for e in method.effects if e.root not in method.params)
+
+
+def follow_calls(names: Names, lookup: _Lookup) -> _Followed:
+    """Functions read their free names when they run, so a cell that may call
+    one reads them, as they are at its position: a name the cell bound before
+    it read the function comes from the cell.  (The cell's own functions were
+    followed by analysis, where it calls them.)"""
+    followed = _Followed(names)
+    context = names.bound_before
+    pending = [(name, context.get(name, frozenset())) for name in names.reads if name not in names.functions]
+    expanded: set[tuple[str, frozenset]] = set()
+    while pending:
+        name, before = key = pending.pop()
+        if key in expanded:
+            continue
+        expanded.add(key)
+        found = _run_by_calling(name, lookup)
+        if found is None:
+            continue
+        fresh = found.reads - before
+        followed.reads |= fresh
+        pending.extend((free, before) for free in fresh)
+        followed.take_on(found)
+    return followed
+
+
+def _run_by_calling(name: str, lookup: _Lookup) -> Summary | None:
+    """The notebook code calling ``name`` may run: a function or class the
+    notebook defined, or the class of a notebook instance (its methods)."""
+    found = lookup.summary_of(name)
+    value = lookup.value(name)
+    if found is not None and _from_library(value, lookup.namespace):
+        found = None  # defined in a branch that did not run: the name holds a library's
+    return found if found is not None else lookup.class_summary(value)
+
+
+# -- phase 2: decide effects ----------------------------------------------------------------
+def _objects_changed(mutations: frozenset, namespace: Mapping) -> set[str]:
+    """Names statically changed in place (``n[k] = v``).  A module's state
+    (``pd.options...``, ``plt.rcParams[...]``) is not a value the rules
+    follow, as method calls on modules are not (``np.random.seed``)."""
+    return {n for n in mutations if not kind_of(namespace.get(n), types.ModuleType)}
+
+
+def decide_effects(effects: Iterable[Effect], local: frozenset, lookup: _Lookup) -> set[str]:
+    """The names whose objects the candidates change, judged by the values
+    they hold now.  A name the cell binds itself holds the cell's own object."""
+    judge = _Judge(lookup)
+    mutated: set[str] = set()
+    for effect in effects:
+        root = effect.root
+        if root in local:
+            continue
+        value = lookup.value(root)
+        if kind_of(value, types.ModuleType):
+            continue
+        if judge.mutates(effect, value) and (value is MISSING or not is_immutable(value)):
+            mutated.add(root)
+    return mutated
+
+
+class _Judge:
+    """Whether one candidate changes ``value``, the object its root holds.
+    An argument is followed into the notebook function it is passed to and
+    judged there with the caller's value."""
+
+    def __init__(self, lookup: _Lookup):
+        self.lookup = lookup
+        #: (callee, parameter) being judged: guards recursion (f calls f)
+        self._open: set[tuple[int, str]] = set()
+
+    def mutates(self, effect: Effect, value: Any) -> bool:
+        kind = effect.kind
+        if kind == STORE:
+            return True
+        if kind == ITER:
+            return value is not MISSING and is_iterator(value)
+        if kind == METHOD:
+            return self._method_mutates(effect, value)
+        return self._argument_mutated(effect, value)
+
+    def _method_mutates(self, effect: Effect, value: Any) -> bool:
+        """A receiver reached through a chain, or not bound yet, is judged by
+        the method's name alone."""
+        if effect.inplace:
+            return True
+        if value is MISSING:
+            return effect.method in table.CHAINED_MUTATORS
+        if effect.chained:
+            return effect.method in table.CHAINED_MUTATORS and not is_immutable(value)
+        return method_mutates(value, effect.method, self.lookup.summary, self.lookup.namespace)
+
+    def _argument_mutated(self, effect: Effect, value: Any) -> bool:
+        """An argument is consumed if it is an iterator, changed if the callee
+        (a notebook function, else the table) says so."""
+        if value is not MISSING and is_iterator(value):
+            return True
+        if effect.position in table.OUTPUT_KEYWORDS:
+            return True
+        callee = effect.callee
+        if callee is None:
+            return False
+        target, shift = self._notebook_callee(callee)
+        if target is not None:
+            return self._parameter_mutated(target, _parameter(target.params, effect.position, shift), value)
+        positions = table.ARGUMENT_MUTATORS.get(callee_path(callee, self.lookup.namespace) or "")
+        return positions is not None and effect.position in positions
+
+    def _notebook_callee(self, callee: tuple[str, ...]) -> tuple[Summary | None, int]:
+        """``f(...)`` for a notebook function ``f``, or ``obj.m(...)`` for a
+        method of a notebook instance, whose first parameter takes ``obj``
+        (so its arguments shift by one)."""
+        if len(callee) == 1:
+            return self.lookup.summary(callee[0]), 0
+        if len(callee) == 2:
+            found = self.lookup.class_summary(self.lookup.value(callee[0]))
+            return (found.methods.get(callee[1]) if found else None), 1
+        return None, 0
+
+    def _parameter_mutated(self, target: Summary, param: str | None, value: Any) -> bool:
+        """The callee's effects on its parameter, judged with the caller's
+        value (whether that value is immutable is checked once, by the caller)."""
+        key = (id(target), param)
+        if param is None or key in self._open:
+            return False
+        self._open.add(key)
+        try:
+            return any(inner.root == param and self.mutates(inner, value) for inner in target.effects)
+        finally:
+            self._open.discard(key)
+
+
+def _parameter(params: tuple, position: int | str | None, shift: int) -> str | None:
+    """The parameter an argument binds: by index (past ``self`` for a
+    method), or by keyword."""
+    if isinstance(position, int):
+        index = position + shift
+        return params[index] if index < len(params) else None
+    if isinstance(position, str) and position in params:
+        return position
+    return None
+
+
+# -- phase 3: widen to aliases --------------------------------------------------------------
+def widen_to_aliases(mutated: set[str], local: frozenset, namespace: Mapping,
+                     aliases: Callable[[Any], Iterable[str]]) -> set[str]:
+    """A mutation of an object is a mutation of every name bound to it (or to
+    an object holding it): the cell that made the object must count as changed."""
+    widened: set[str] = set()
+    for root in mutated:
+        value = namespace.get(root, MISSING)
+        if value is MISSING:
+            continue
+        widened.update(other for other in aliases(value) if other != root and other not in local)
+    return widened
 
 
 def contained(value: Any) -> list[Any]:

@@ -32,33 +32,36 @@ _SET_READS = {
 }
 _DICT_READS = {"copy", "get", "items", "keys", "values", "fromkeys", "__len__", "__contains__", "__getitem__"}
 
+#: the two kinds of a type's entry in :data:`METHODS`
+NON_MUTATING, MUTATING = "non_mutating", "mutating"
+
 #: type name -> {"non_mutating": methods} or {"mutating": methods}
 METHODS: dict[str, dict[str, frozenset]] = {
-    "builtins.list": {"non_mutating": frozenset(_SEQUENCE_READS)},
-    "builtins.dict": {"non_mutating": frozenset(_DICT_READS)},
-    "builtins.set": {"non_mutating": frozenset(_SET_READS)},
-    "builtins.bytearray": {"non_mutating": frozenset(_SEQUENCE_READS | {
+    "builtins.list": {NON_MUTATING: frozenset(_SEQUENCE_READS)},
+    "builtins.dict": {NON_MUTATING: frozenset(_DICT_READS)},
+    "builtins.set": {NON_MUTATING: frozenset(_SET_READS)},
+    "builtins.bytearray": {NON_MUTATING: frozenset(_SEQUENCE_READS | {
         "decode", "hex", "startswith", "endswith", "find", "rfind", "split", "strip", "upper",
         "lower", "replace", "join", "isalnum", "isalpha", "isdigit", "isspace"})},
-    "collections.deque": {"non_mutating": frozenset(_SEQUENCE_READS)},
-    "collections.Counter": {"non_mutating": frozenset(_DICT_READS | {"most_common", "elements", "total"})},
-    "collections.OrderedDict": {"non_mutating": frozenset(_DICT_READS)},
-    "collections.defaultdict": {"non_mutating": frozenset(_DICT_READS - {"__getitem__"})},
-    "numpy.ndarray": {"mutating": frozenset({
+    "collections.deque": {NON_MUTATING: frozenset(_SEQUENCE_READS)},
+    "collections.Counter": {NON_MUTATING: frozenset(_DICT_READS | {"most_common", "elements", "total"})},
+    "collections.OrderedDict": {NON_MUTATING: frozenset(_DICT_READS)},
+    "collections.defaultdict": {NON_MUTATING: frozenset(_DICT_READS - {"__getitem__"})},
+    "numpy.ndarray": {MUTATING: frozenset({
         "fill", "sort", "resize", "put", "itemset", "partition", "setfield", "setflags",
         "__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__"})},
-    "pandas.core.generic.NDFrame": {"mutating": frozenset({
+    "pandas.core.generic.NDFrame": {MUTATING: frozenset({
         "insert", "pop", "update", "__setitem__", "__delitem__", "set_flags"})},
-    "pandas.core.indexes.base.Index": {"mutating": frozenset()},
-    "pandas.core.groupby.groupby.GroupBy": {"mutating": frozenset()},
-    "pandas.core.window.rolling.BaseWindow": {"mutating": frozenset()},
-    "pandas.core.resample.Resampler": {"mutating": frozenset()},
-    "sklearn.base.BaseEstimator": {"mutating": frozenset({
+    "pandas.core.indexes.base.Index": {MUTATING: frozenset()},
+    "pandas.core.groupby.groupby.GroupBy": {MUTATING: frozenset()},
+    "pandas.core.window.rolling.BaseWindow": {MUTATING: frozenset()},
+    "pandas.core.resample.Resampler": {MUTATING: frozenset()},
+    "sklearn.base.BaseEstimator": {MUTATING: frozenset({
         "fit", "fit_transform", "fit_predict", "partial_fit", "set_params", "set_output"})},
-    "statsmodels.base.model.Model": {"mutating": frozenset()},
-    "statsmodels.base.model.Results": {"mutating": frozenset({"remove_data"})},
-    "statsmodels.base.wrapper.ResultsWrapper": {"mutating": frozenset({"remove_data"})},
-    "networkx.classes.graph.Graph": {"mutating": frozenset({
+    "statsmodels.base.model.Model": {MUTATING: frozenset()},
+    "statsmodels.base.model.Results": {MUTATING: frozenset({"remove_data"})},
+    "statsmodels.base.wrapper.ResultsWrapper": {MUTATING: frozenset({"remove_data"})},
+    "networkx.classes.graph.Graph": {MUTATING: frozenset({
         "add_node", "add_nodes_from", "add_edge", "add_edges_from", "add_weighted_edges_from",
         "remove_node", "remove_nodes_from", "remove_edge", "remove_edges_from", "update",
         "clear", "clear_edges"})},
