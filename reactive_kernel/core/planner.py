@@ -183,7 +183,7 @@ def plan(
     [('a', 'target'), ('b', 'descendant')]
     """
     planning = _Planning(graph, target, stale, current, failed, fails_again, unrun)
-    planning.stale |= restore  # their values are gone: they must run
+    planning.added |= restore  # their values are gone: they must run
     roots = set(restore) | ({target} if target is not None and mode == CLEAN else set())
     ancestors, blocked = needed_ancestors(graph, roots, planning.needs_rerun, planning.blocked)
     ancestors |= restore
@@ -192,7 +192,7 @@ def plan(
     if autorun:
         planned = planning.with_descendants(starts | followers, roots, ancestors, blocked)
     else:  # cells that would follow only become stale
-        planning.stale |= (followers | downstream(graph, starts | followers)) - starts
+        planning.added |= (followers | downstream(graph, starts | followers)) - starts
         planned = starts
     planning.mark_needed_providers(planned)
     later = later_values(graph, planned, planning.skip)
@@ -201,26 +201,29 @@ def plan(
         blocked=MappingProxyType(blocked),
         later=frozenset(later),
         kept=frozenset(later | outside_values(graph, planned)),
-        stale=frozenset(planning.stale - stale),
+        stale=frozenset(c for c in planning.added if c not in stale),
     )
 
 
 class _Planning:
-    """The phases of :func:`plan`, sharing its inputs and a working copy of
-    the stale set."""
+    """The phases of :func:`plan`, sharing its inputs and the cells it makes
+    stale (the given set is read, never copied: it may hold every cell)."""
 
     def __init__(self, graph, target, stale, current, failed, fails_again, unrun):
         self.graph, self.target = graph, target
-        self.stale = set(stale)
+        self._stale, self.added = stale, set()
         self.current, self.failed, self.fails_again, self.unrun = current, failed, fails_again, unrun
 
     def needs_rerun(self, provider: str, name: str) -> bool:
         """Whether ``provider``'s value of ``name`` is not what the namespace holds.
         (A failed cell's run left its value: readers use it, as under ipykernel.)"""
-        return (provider in self.stale and not self.failed(provider)) or not self.current(provider, name)
+        return (self.is_stale(provider) and not self.failed(provider)) or not self.current(provider, name)
 
     def blocked(self, provider: str) -> bool:
-        return provider in self.stale and self.fails_again(provider)
+        return self.is_stale(provider) and self.fails_again(provider)
+
+    def is_stale(self, cell: str) -> bool:
+        return cell in self._stale or cell in self.added
 
     def skip(self, cell: str) -> bool:
         """A cell not run in this session shows nothing to update: it runs
@@ -254,12 +257,12 @@ class _Planning:
     def mark_needed_providers(self, planned: set[str]) -> None:
         """A planned cell whose value a planned reader needs and the
         namespace lacks must run, even if nothing it reads changed."""
-        graph, stale = self.graph, self.stale
+        graph = self.graph
         for reader in planned:
             for name in graph.names[reader].reads:
                 provider = graph.provider(reader, name)
-                if provider in planned and provider not in stale and self.needs_rerun(provider, name):
-                    stale.add(provider)
+                if provider in planned and not self.is_stale(provider) and self.needs_rerun(provider, name):
+                    self.added.add(provider)
 
     def steps(self, planned: set[str], ancestors: set[str], followers: AbstractSet[str],
               mode: str) -> tuple[PlannedStep, ...]:
