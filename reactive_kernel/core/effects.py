@@ -2,12 +2,13 @@
 
 Static analysis says *where* a cell may change an object; only the value a
 name holds says *whether* it does (``L.pop()`` on a list, ``line.index(s)`` on
-a str).  :func:`resolve` decides each candidate with the receiver's runtime
-type and the knowledge in :mod:`effects_table`, follows calls into notebook
-functions and classes (their reads, ``global`` writes and effects on
-arguments, transitively) and widens a mutation to the names that share the
-object (aliases).  Inspecting user objects never raises: a value whose type
-cannot be inspected counts as mutable.
+a str).  :func:`resolve` runs three phases: :func:`follow_calls` takes on the
+reads, ``global`` writes and effect candidates of the notebook functions and
+classes a cell calls (transitively, from the cell's position);
+:func:`decide_effects` decides each candidate with the receiver's runtime
+type and the knowledge in :mod:`effects_table`; :func:`widen_to_aliases`
+makes a mutation one of every name sharing the object.  Inspecting user
+objects never raises: a value whose type cannot be inspected counts as mutable.
 """
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 from . import effects_table as table
 from .namespace import MISSING
-from ..analysis.cells import Effect, Names, Summary
-from ..analysis.names import METHOD, ITER, STORE
+from ..analysis.names import ITER, METHOD, STORE, Effect, Names, Summary
 
+#: how many elements of a container a look at its contents takes
 _CONTAINER_ELEMENTS = 64
+#: containers whose elements are the objects they hold (a dict's are its values)
+_COLLECTIONS = (list, tuple, set, frozenset, collections.deque)
 
 
 @dataclass(frozen=True)
@@ -387,7 +390,7 @@ def contained(value: Any) -> list[Any]:
         if _is_ndarray(value):
             base = value.base
             return found if base is None else [value, base]
-        if kind_of(value, (list, tuple, set, frozenset, collections.deque)):
+        if kind_of(value, _COLLECTIONS):
             items = value
         elif kind_of(value, dict):
             items = value.values()
@@ -439,7 +442,7 @@ def reachable(value: Any, depth: int = 3, limit: int = _CONTAINER_ELEMENTS) -> l
 
 def _members(value: Any) -> list[Any]:
     try:
-        if kind_of(value, (list, tuple, set, frozenset, collections.deque)):
+        if kind_of(value, _COLLECTIONS):
             return list(value)[:_CONTAINER_ELEMENTS]
         if kind_of(value, dict):
             return list(value.values())[:_CONTAINER_ELEMENTS]
