@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from reactive_kernel.analysis.cells import analyze
+from reactive_kernel.core.effects import Lookup, decide_effects, follow_calls, resolve, widen_to_aliases
 from reactive_kernel.core.engine import Engine
 
 
@@ -160,3 +162,42 @@ def test_setting_a_modules_options_is_not_a_mutation_of_the_module():
                  ("c3", "json.custom_option = 10"))
     assert e.cells["c1"].names.mutations == frozenset()
     assert ran(e.run("c2", "s = json.dumps([1])")) == ["c2"]
+
+
+# -- the phases of resolve, on one cell's analysis and a namespace --------------------------
+def test_following_a_call_reads_the_functions_free_names_from_the_cells_position():
+    helper = analyze("def g():\n    global n\n    n = k + m\n").functions["g"]
+    names = analyze("k = 1\ng()")
+    followed = follow_calls(names, Lookup({}, {"g": helper}.get, names.functions))
+    assert {"g", "m"} <= followed.reads and "k" not in followed.reads
+    assert {"k", "n"} <= followed.binds
+
+
+def test_deciding_effects_uses_the_type_each_name_holds():
+    names = analyze("a.pop()\ns.index('x')\nx = []\nx.append(1)")
+    namespace = {"a": [1], "s": "text", "x": [2]}
+    lookup = Lookup(namespace, lambda name: None, names.functions)
+    assert decide_effects(names.effects, names.bindings, lookup) == {"a"}
+
+
+def test_an_argument_is_judged_inside_the_notebook_function_it_is_passed_to():
+    add = analyze("def add(box, v):\n    box.append(v)\n").functions["add"]
+    names = analyze("add(L, t)")
+    lookup = Lookup({"L": [], "t": ()}, {"add": add}.get, names.functions)
+    assert decide_effects(names.effects, names.bindings, lookup) == {"L"}
+
+
+def test_a_mutation_widens_to_the_other_names_of_the_object_but_not_to_the_cells_own():
+    shared = []
+    namespace = {"a": shared, "b": shared, "c": shared}
+    widened = widen_to_aliases({"a"}, frozenset({"c"}), namespace, lambda value: ["a", "b", "c"])
+    assert widened == {"b"}
+
+
+def test_resolve_puts_the_phases_together():
+    shared = []
+    names = analyze("a.append(1)")
+    resolved = resolve(names, {"a": shared, "b": shared}, lambda name: None,
+                       lambda value: ["a", "b"] if value is shared else [])
+    assert (resolved.mutations, resolved.writes) == ({"a", "b"}, {"a", "b"})
+    assert resolved.reads == {"a", "b"}

@@ -165,7 +165,7 @@ def resolve(
     """
     if not (names.reads or names.effects or names.mutations):  # nothing to look up
         return Resolved(reads=frozenset(), writes=frozenset(names.writes), mutations=frozenset())
-    lookup = _Lookup(namespace, summary_of, names.functions)
+    lookup = Lookup(namespace, summary_of, names.functions)
     followed = follow_calls(names, lookup)
     local = names.bindings
     mutated = _objects_changed(names.mutations, namespace) | decide_effects(followed.effects, local, lookup)
@@ -179,7 +179,7 @@ def resolve(
     )
 
 
-class _Lookup:
+class Lookup:
     """Where every phase looks names up: the namespace the cell runs in and
     the summaries of notebook functions and classes at the cell's position."""
 
@@ -227,7 +227,7 @@ class _Followed:
             self.effects.extend(e for e in method.effects if e.root not in method.params)
 
 
-def follow_calls(names: Names, lookup: _Lookup) -> _Followed:
+def follow_calls(names: Names, lookup: Lookup) -> _Followed:
     """Functions read their free names when they run, so a cell that may call
     one reads them, as they are at its position: a name the cell bound before
     it read the function comes from the cell.  (The cell's own functions were
@@ -251,7 +251,7 @@ def follow_calls(names: Names, lookup: _Lookup) -> _Followed:
     return followed
 
 
-def _run_by_calling(name: str, lookup: _Lookup) -> Summary | None:
+def _run_by_calling(name: str, lookup: Lookup) -> Summary | None:
     """The notebook code calling ``name`` may run: a function or class the
     notebook defined, or the class of a notebook instance (its methods)."""
     found = lookup.summary_of(name)
@@ -269,7 +269,7 @@ def _objects_changed(mutations: frozenset, namespace: Mapping) -> set[str]:
     return {n for n in mutations if not kind_of(namespace.get(n), types.ModuleType)}
 
 
-def decide_effects(effects: Iterable[Effect], local: frozenset, lookup: _Lookup) -> set[str]:
+def decide_effects(effects: Iterable[Effect], local: frozenset, lookup: Lookup) -> set[str]:
     """The names whose objects the candidates change, judged by the values
     they hold now.  A name the cell binds itself holds the cell's own object."""
     judge = _Judge(lookup)
@@ -291,7 +291,7 @@ class _Judge:
     An argument is followed into the notebook function it is passed to and
     judged there with the caller's value."""
 
-    def __init__(self, lookup: _Lookup):
+    def __init__(self, lookup: Lookup):
         self.lookup = lookup
         #: (callee, parameter) being judged: guards recursion (f calls f)
         self._open: set[tuple[int, str]] = set()
