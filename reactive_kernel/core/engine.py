@@ -375,7 +375,7 @@ class Engine:
 
     def _current(self, provider: str, name: str) -> bool:
         """Whether the namespace holds ``provider``'s value of ``name`` (or its deletion)."""
-        if self.ledger.owner_of(name) != provider:
+        if self.ledger.owner.get(name) != provider:
             return False
         return self.present(name) or name in self.cells[provider].deleted
 

@@ -7,7 +7,6 @@ result.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import AbstractSet, Callable, Iterable, Mapping, NamedTuple
 
@@ -116,8 +115,7 @@ class PlannedStep(NamedTuple):
     mode: str
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """What :func:`plan` decided."""
 
     #: the cells to run, in notebook order
@@ -217,7 +215,8 @@ class _Planning:
     def needs_rerun(self, provider: str, name: str) -> bool:
         """Whether ``provider``'s value of ``name`` is not what the namespace holds.
         (A failed cell's run left its value: readers use it, as under ipykernel.)"""
-        return (self.is_stale(provider) and not self.failed(provider)) or not self.current(provider, name)
+        stale = provider in self._stale or provider in self.added
+        return (stale and not self.failed(provider)) or not self.current(provider, name)
 
     def blocked(self, provider: str) -> bool:
         return self.is_stale(provider) and self.fails_again(provider)
