@@ -58,6 +58,30 @@ _UNCONDITIONAL = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.Impo
                   ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
+#: the methods IPython's transformer calls for a line magic and a cell magic
+_MAGIC_RUNNERS = ("run_line_magic", "run_cell_magic")
+
+
+def magic_call(node: ast.Call) -> tuple[str, str, str | None] | None:
+    """``get_ipython().run_line_magic('sql', line)`` (or ``run_cell_magic``
+    with a body) as (magic, line, body or None), when magic and line are
+    literal strings: what a magic's analyzer needs."""
+    func = node.func
+    if not (
+        isinstance(func, ast.Attribute)
+        and func.attr in _MAGIC_RUNNERS
+        and isinstance(func.value, ast.Call)
+        and isinstance(func.value.func, ast.Name)
+        and func.value.func.id == "get_ipython"
+    ):
+        return None
+    args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
+    if len(args) < 2 or not all(isinstance(a, str) for a in args[:2]):
+        return None
+    body = args[2] if len(args) > 2 and isinstance(args[2], str) else None
+    return args[0], args[1], body
+
+
 # -- the cell's own scope --------------------------------------------------------------
 class _TopLevel(BindingForms):
     """Walks the cell's own scope in execution order.
@@ -85,9 +109,25 @@ class _TopLevel(BindingForms):
         self.statement_binds: set[str] = set()
 
     def result(self) -> Names:
+        reads, effects = self._local_calls()
+        keep = is_graph_name
+        return Names(
+            reads=frozenset(filter(keep, reads)),
+            writes=frozenset(filter(keep, self.writes | self.mutated)),
+            mutations=frozenset(filter(keep, self.mutated - self.bound)),
+            effects=tuple(e for e in dict.fromkeys(effects) if keep(e.root)),
+            functions=self.functions,
+            deletes=frozenset(self.deletes),
+            bound_before={n: b for n, b in self.bound_before.items() if b},
+            definite=frozenset(filter(keep, self.definite)),
+        )
+
+    def _local_calls(self) -> tuple[set[str], list[Effect]]:
+        """The cell's reads and effects with those of the functions it defines
+        and calls itself: they run now, reading the free names the cell does
+        not bind; the globals they write are the cell's writes."""
         reads = set(self.reads)
         effects = list(self.effects)
-        # calling a function the cell defines reads its free names now
         pending, seen = list(self.local_loads), set()
         while pending:
             name = pending.pop()
@@ -103,17 +143,7 @@ class _TopLevel(BindingForms):
             for bound in summary.binds:
                 self.writes.add(bound)
             effects.extend(e for e in summary.effects if e.root not in summary.params)
-        keep = is_graph_name
-        return Names(
-            reads=frozenset(filter(keep, reads)),
-            writes=frozenset(filter(keep, self.writes | self.mutated)),
-            mutations=frozenset(filter(keep, self.mutated - self.bound)),
-            effects=tuple(e for e in dict.fromkeys(effects) if keep(e.root)),
-            functions=self.functions,
-            deletes=frozenset(self.deletes),
-            bound_before={n: b for n, b in self.bound_before.items() if b},
-            definite=frozenset(filter(keep, self.definite)),
-        )
+        return reads, effects
 
     # -- primitive effects -------------------------------------------------
     def _load(self, name: str) -> None:
@@ -205,24 +235,13 @@ class _TopLevel(BindingForms):
         self.generic_visit(node)
 
     def _magic(self, node: ast.Call) -> None:
-        """``get_ipython().run_line_magic('sql', ...)``: ask the magic's analyzer."""
-        func = node.func
-        if not (
-            isinstance(func, ast.Attribute)
-            and func.attr in ("run_line_magic", "run_cell_magic")
-            and isinstance(func.value, ast.Call)
-            and isinstance(func.value.func, ast.Name)
-            and func.value.func.id == "get_ipython"
-        ):
-            return
-        args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
-        if len(args) < 2 or not all(isinstance(a, str) for a in args[:2]):
-            return
-        analyzer = self.magics.get(args[0])
-        if analyzer is None:
-            return
-        body = args[2] if len(args) > 2 and isinstance(args[2], str) else None
-        names = analyzer(args[1], body)
+        """A magic's names come from its analyzer, if it has one."""
+        call = magic_call(node)
+        analyzer = self.magics.get(call[0]) if call else None
+        if analyzer is not None:
+            self._take_magic(analyzer(*call[1:]))
+
+    def _take_magic(self, names: Names) -> None:
         for name in names.reads:
             self._load(name)
         for name in names.writes - names.mutations:
