@@ -9,11 +9,11 @@ of Jupyter and lets the kernel run cells asynchronously.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, MutableMapping, Protocol
 
 from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze
 from ..analysis.dynamic import DynamicCode
+from .cell import Cell
 from .effects import Resolved, resolve
 from .graph import DataflowGraph
 from .ledger import Ledger
@@ -55,34 +55,6 @@ class Resources(Protocol):
     def remove(self, name: str) -> bool:
         """Remove the resource; False when it must be left alone."""
         ...
-
-
-@dataclass
-class Cell:
-    id: str
-    code: str
-    #: what analysis found in the code
-    static: Names
-    #: reads and writes with calls followed and effects decided
-    names: Resolved = field(default_factory=lambda: Resolved(frozenset(), frozenset(), frozenset()))
-    anonymous: bool = False
-    #: names whose binding the cell's last run created or changed: what a
-    #: clean rerun removes (when the namespace still holds the cell's value)
-    bound: set[str] = field(default_factory=set)
-    #: names its last run deleted: their absence is its value
-    deleted: set[str] = field(default_factory=set)
-    #: names its last run bound that analysis did not see (exec, globals())
-    dynamic: frozenset = frozenset()
-    #: bindings its last run did not make (a branch not taken): not its writes
-    skipped: frozenset = frozenset()
-    #: completed runs, a version its readers' failures are measured against
-    runs: int = 0
-    #: after a failure, the versions of its providers then: while they and
-    #: the code stay the same, rerunning it for a reader would fail again
-    failed: dict | None = None
-    #: known from the notebook file but not run in this session (after a
-    #: restart): an ancestor to run when a cell needs it, never a descendant
-    unrun: bool = False
 
 
 class Engine:

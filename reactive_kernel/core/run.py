@@ -12,8 +12,10 @@ from __future__ import annotations
 import itertools
 import types
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, MutableMapping, Protocol
 
+from .cell import Cell
+from .graph import DataflowGraph
 from .ledger import SCALARS
 from .namespace import MISSING, Snapshot, Stash, Watch
 from .planner import downstream
@@ -21,7 +23,26 @@ from .report import Report, RunEntry
 from ..vocabulary import CANCELLED, CLEAN, DESCENDANT, ERROR, INTERRUPTED, OK, TARGET, UPSTREAM
 
 if TYPE_CHECKING:
-    from .engine import Cell, Engine
+    from ..analysis.dynamic import DynamicCode
+    from .ledger import Ledger
+
+
+class Engine(Protocol):
+    """What a :class:`Run` asks of the engine that planned it (see
+    :class:`.engine.Engine`): its state, and what to do around each step."""
+
+    namespace: MutableMapping
+    graph: DataflowGraph
+    stale: set[str]
+    ledger: Ledger
+    dynamic: DynamicCode
+    transform: Callable[[str], str]
+
+    def order_source(self) -> str: ...
+    def stale_cells(self) -> list[str]: ...
+    def clear(self, cell: Cell) -> list[str]: ...
+    def refresh(self, cell: Cell, running: bool = False) -> None: ...
+    def record(self, cell: Cell, before: Snapshot | Watch, ok: bool, hidden: Stash | None = None) -> None: ...
 
 
 def _comparable(value: Any) -> bool:
@@ -44,7 +65,7 @@ class Step:
 class Run:
     """One request: its plan, executed step by step by the caller."""
 
-    def __init__(self, engine: "Engine", target: str | None, mode: str, plan: list[Step],
+    def __init__(self, engine: Engine, target: str | None, mode: str, plan: list[Step],
                  blocked: Mapping[str, str] | None = None, restore: set[str] = frozenset(),
                  kept: set[str] = frozenset(), cleared: Iterable[str] = ()):
         self.engine = engine

@@ -1,0 +1,35 @@
+"""A cell as the engine knows it: its code, its analysis and what its last run did."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..analysis.cells import Names
+from .effects import Resolved
+
+
+@dataclass
+class Cell:
+    id: str
+    code: str
+    #: what analysis found in the code
+    static: Names
+    #: reads and writes with calls followed and effects decided
+    names: Resolved = field(default_factory=lambda: Resolved(frozenset(), frozenset(), frozenset()))
+    anonymous: bool = False
+    #: names whose binding the cell's last run created or changed: what a
+    #: clean rerun removes (when the namespace still holds the cell's value)
+    bound: set[str] = field(default_factory=set)
+    #: names its last run deleted: their absence is its value
+    deleted: set[str] = field(default_factory=set)
+    #: names its last run bound that analysis did not see (exec, globals())
+    dynamic: frozenset = frozenset()
+    #: bindings its last run did not make (a branch not taken): not its writes
+    skipped: frozenset = frozenset()
+    #: completed runs, a version its readers' failures are measured against
+    runs: int = 0
+    #: after a failure, the versions of its providers then: while they and
+    #: the code stay the same, rerunning it for a reader would fail again
+    failed: dict | None = None
+    #: known from the notebook file but not run in this session (after a
+    #: restart): an ancestor to run when a cell needs it, never a descendant
+    unrun: bool = False
