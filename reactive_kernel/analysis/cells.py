@@ -2,7 +2,7 @@
 
 Analysis is purely static and cached by code.  Whether ``L.pop()`` changes
 ``L`` depends on what ``L`` holds when the cell runs, so calls are recorded as
-*candidates* (:class:`Effect`) that :mod:`reactive_kernel.effects` decides
+*candidates* (:class:`Effect`) that :mod:`reactive_kernel.core.effects` decides
 with the namespace.  Function and class bodies are summarised
 (:class:`Summary`) so a cell that calls them can take on their reads, their
 ``global`` writes and their effects on arguments, from its own position.

@@ -64,7 +64,7 @@ class Names:
     writes: frozenset = frozenset()
     #: names changed in place (``n[k] = v``): read + write, never removed
     mutations: frozenset = frozenset()
-    #: candidates decided at run time (see :mod:`effects`)
+    #: candidates decided at run time (see :mod:`reactive_kernel.core.effects`)
     effects: tuple = ()
     #: summaries of the functions and classes the cell defines
     functions: Mapping[str, Summary] = field(default_factory=dict)

@@ -1,7 +1,7 @@
 """Nested scopes of a cell: function and class bodies, lambdas, comprehensions.
 
 Their free names are what they take from the notebook; function bodies are
-summarised (:class:`~reactive_kernel.names.Summary`) so that a cell calling
+summarised (:class:`~reactive_kernel.analysis.names.Summary`) so that a cell calling
 them can take on their reads, ``global`` writes and effects on arguments.
 """
 from __future__ import annotations
