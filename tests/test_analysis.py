@@ -136,6 +136,25 @@ def test_effect_candidates(code, effects):
     assert list(analyze(code).effects) == effects
 
 
+#: each of Python's binding forms, binding ``n``
+BINDING_FORMS = [
+    "n = 1", "n, m = p", "[*n] = p", "n: int = 1", "for n in p:\n    pass", "with p as n:\n    pass",
+    "import n", "import n.sub", "from p import n", "from p import q as n", "def n():\n    pass",
+    "class n:\n    pass", "(n := 1)", "try:\n    pass\nexcept E as n:\n    pass",
+    "match p:\n    case [*n]:\n        pass", "match p:\n    case {**n}:\n        pass",
+    "match p:\n    case q as n:\n        pass", "match p:\n    case n:\n        pass",
+]
+
+
+@pytest.mark.parametrize("form", BINDING_FORMS)
+def test_a_binding_form_binds_alike_in_a_cell_and_in_a_function(form):
+    cell = analyze(form + "\nuse(n)")
+    assert "n" in cell.writes and "n" not in cell.reads
+    body = "\n".join("    " + line for line in form.splitlines())
+    function = analyze(f"def f():\n{body}\n    use(n)\n").functions["f"]
+    assert "n" not in function.reads and "use" in function.reads
+
+
 def test_function_summary_keeps_parameter_and_global_effects():
     names = analyze("def add(l, v):\n    l.append(v)\n    log.append(v)\n    tmp = []\n    tmp.append(1)\n")
     summary = names.functions["add"]
