@@ -1,6 +1,7 @@
 """The kernel's per-cell display bookkeeping, without a kernel."""
 from reactive_kernel.jupyter.displays import BUNDLE_KEPT, Displays
 from reactive_kernel.jupyter.outputs import display_id
+from reactive_kernel.vocabulary import STALE
 
 
 class Published:
@@ -34,7 +35,7 @@ def test_output_too_large_to_keep_is_not_repeated_under_a_mark():
     published = Published()
     displays = Displays(published)
     displays.own("big", {"text/plain": "x" * (BUNDLE_KEPT + 1)}, {})
-    displays.mark("big", "stale!", "stale")
+    displays.mark("big", "stale!", STALE)
     assert published.sent == [] and displays.bundles["big"] is None
 
 
