@@ -10,7 +10,7 @@ cell's own output cannot.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import Awaitable, Callable
 
 from ..core.run import Run, Step
 from ..present.marks import cancelled_mark, label, rerun_mark, stale_mark
@@ -20,9 +20,6 @@ from ..vocabulary import CANCELLED, ERROR, INTERNAL, INTERRUPTED, OK, TARGET, Mo
 from .displays import display_of
 from .internals import take_execution_count
 from .outputs import anchor, labelled
-
-if TYPE_CHECKING:
-    from .kernel import ReactiveKernel
 
 
 @dataclass
@@ -61,9 +58,13 @@ def _red(text: str) -> str:
 
 
 class Walk:
-    """Runs one request's plan; call it for the execute_reply, then :meth:`finish`."""
+    """Runs one request's plan; call it for the execute_reply, then :meth:`finish`.
 
-    def __init__(self, kernel: "ReactiveKernel", run: Run, request: Request,
+    ``kernel``: the ReactiveKernel (not imported: it imports this module), for
+    its shell, engine, router, displays, publisher, waiting requests, cell
+    names and log."""
+
+    def __init__(self, kernel, run: Run, request: Request,
                  ipython: Callable[[str], Awaitable[dict]]):
         self.kernel, self.run, self.request = kernel, run, request
         self.shell, self.engine, self.displays = kernel.shell, kernel.engine, kernel.displays
