@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 TARGET_NAME = "reactive"
 PROTOCOL_VERSION = 1
+#: the capability of a companion that writes rerun cells' outputs into their cells itself
+OUTPUTS = "outputs"
 
 
 class ProtocolError(ValueError):
@@ -40,6 +42,8 @@ class Companion:
         self.log = log
         self.on_open = on_open
         self.comms: dict[str, Any] = {}
+        #: per comm id, what that companion announced it does itself (``OUTPUTS``)
+        self.capabilities: dict[str, frozenset[str]] = {}
         #: a page order that arrived while a cell was running (a cell with a
         #: top-level ``await`` lets comm messages through), applied between
         #: requests: ``(order,)``, where an order of None gives it back to the file
@@ -109,6 +113,28 @@ class Companion:
         for comm in list(self.comms.values()):
             comm.send(data)
 
+    @property
+    def writes_outputs(self) -> bool:
+        """A companion that writes rerun cells' outputs itself is open: the
+        kernel then sends those outputs to it rather than into the requesting cell."""
+        return any(OUTPUTS in capabilities for capabilities in self.capabilities.values())
+
+    def running(self, cell_id: str, role: str, count: int | None, target: str | None) -> None:
+        """``cell_id`` is about to run for request ``[count]`` (for ``target``):
+        progress during a cascade; the request's ``state`` clears it."""
+        self.broadcast({"type": "running", "cell_id": cell_id, "role": role,
+                        "request": {"count": count, "cell_id": target}})
+
+    def send_outputs(self, cell_id: str, role: str, execution_count: int | None,
+                     outputs: list[dict]) -> None:
+        """A cell that ran for another request, its nbformat v4 outputs, to
+        the companions that write them into the cell (only those)."""
+        data = {"type": "outputs", "cell_id": cell_id, "role": role,
+                "execution_count": execution_count, "outputs": outputs}
+        for comm_id, comm in list(self.comms.items()):
+            if OUTPUTS in self.capabilities.get(comm_id, ()):
+                comm.send(data)
+
     # -- messages from the companions -------------------------------------------
     def _open(self, comm, message: dict) -> None:
         self.comms[comm.comm_id] = comm
@@ -117,8 +143,10 @@ class Companion:
         comm.on_close(lambda msg, comm=comm: self._closed(comm))
         data = message.get("content", {}).get("data") or {}
         try:
+            capabilities = _capabilities(data)
             if "order" in data:
                 self._set_order(data["order"])
+            self.capabilities[comm.comm_id] = capabilities
         except ProtocolError as error:
             comm.send({"type": "error", "message": str(error)})
         comm.send({"type": "hello", "version": PROTOCOL_VERSION})
@@ -129,6 +157,7 @@ class Companion:
 
     def _closed(self, comm) -> None:
         self.comms.pop(comm.comm_id, None)
+        self.capabilities.pop(comm.comm_id, None)
         self.view.reasons = bool(self.comms)
         if not self.comms:  # nobody reports the page any more: the file decides again
             self._apply(None)
@@ -186,3 +215,11 @@ class Companion:
     def _cell_ends(self, result=None) -> None:
         self.executing = False
 
+
+
+def _capabilities(data: dict) -> frozenset[str]:
+    """What a companion announced at open (none when it said nothing)."""
+    announced = data.get("capabilities", [])
+    if not isinstance(announced, list) or not all(isinstance(c, str) for c in announced):
+        raise ProtocolError("'capabilities' is a list of strings")
+    return frozenset(announced)
