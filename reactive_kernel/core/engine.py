@@ -97,6 +97,9 @@ class Engine:
         self._pending_ancestors: set[str] = set()
         self._pending_descendants: set[str] = set()
         self._pending_cleared: list[str] = []
+        #: cells whose code a frontend reported from the page: the saved file's
+        #: code never replaces theirs
+        self._live: set[str] = set()
 
     # the ledger's tables, read by presentation and tests
     owner = property(lambda self: self.ledger.owner)
@@ -201,20 +204,57 @@ class Engine:
 
     def _register_file_cells(self) -> None:
         """Know the file's code cells without running them.  A cell not run
-        yet takes the file's code; one that ran keeps the code it ran."""
+        yet takes the file's code; one that ran keeps the code it ran, and
+        one whose code came from the page keeps that."""
         for cell_id, code in self.notebook.cells:
             cell = self.cells.get(cell_id)
-            if cell is not None and (not cell.unrun or cell.code == code):
+            if cell_id in self._live or cell is not None and (not cell.unrun or cell.code == code):
                 continue
-            try:
-                static = self.analyze(code)
-            except CellSyntaxError:
-                continue  # it fails when run; nothing can need it before
-            if cell is None:
-                cell = self._new_cell(Cell(cell_id, code, static, unrun=True))
-            cell.code, cell.static = code, static
-            self.stale.add(cell_id)
-            self.refresh(cell, running=True)
+            self._take_code(cell_id, code)
+
+    def know_sources(self, sources: Iterable[tuple[str, str]]) -> None:
+        """The code of cells as the page shows it (unsaved edits included),
+        (id, code) pairs: what the kernel runs from now on.  A cell not run
+        yet takes it, unrun and stale; a cell that ran and shows other code
+        takes it as an edit not yet run: stale, its old values kept until it
+        runs.  It wins over the saved file's code from now on."""
+        placed = False
+        for cell_id, code in sources:
+            self._live.add(cell_id)
+            known = self.cells.get(cell_id)
+            if known is None or known.code != code:
+                taken = self._take_code(cell_id, code)
+                placed |= known is None and taken is not None
+        if placed and self._order.known():
+            self._sync_order(force=True)
+
+    def _take_code(self, cell_id: str, code: str) -> Cell | None:
+        """Register ``code`` as the cell's without running it: the cell and the
+        readers whose provider changes go stale.  Code that does not parse
+        is not registered (it fails when run; nothing can need it before),
+        but a cell that ran takes it and goes stale, so it fails when run."""
+        cell = self.cells.get(cell_id)
+        try:
+            static = self.analyze(code)
+        except CellSyntaxError:
+            if cell is not None and cell.unrun:
+                self.forget([cell_id])
+            elif cell is not None:
+                cell.code, cell.failed = code, None
+                self.stale.add(cell_id)
+            return None
+        graph = self.graph
+        followers = graph.readers(cell_id) if cell_id in graph.names else set()
+        before = {reader: graph.providers(reader) for reader in followers}
+        if cell is None:
+            cell = self._new_cell(Cell(cell_id, code, static, unrun=True))
+        cell.code, cell.static, cell.failed = code, static, None
+        self.stale.add(cell_id)
+        self.refresh(cell, running=True)
+        for reader in followers | graph.readers(cell_id):
+            if before.get(reader) != graph.providers(reader):
+                self.stale.add(reader)
+        return cell
 
     def _new_cell(self, cell: Cell) -> Cell:
         self.cells[cell.id] = cell
@@ -296,6 +336,7 @@ class Engine:
         """Delete cells: their names go, earlier writers restore theirs, and
         their readers rerun with the next request's plan."""
         doomed = {c for c in cell_ids if c in self.cells}
+        self._live.difference_update(cell_ids)
         for cell_id in self.graph.order(doomed):
             self._forget(self.cells.pop(cell_id))
         self._pending_descendants -= doomed
