@@ -3,10 +3,12 @@ import { Notebook } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
 
 import { ReactiveConnection } from './connection';
-import { ICellState, IStateMessage } from './protocol';
+import { ICellState, IRunningMessage, IStateMessage } from './protocol';
 
 const BADGE = 'rk-Badge';
+const STATUS = 'rk-Status';
 const HAS_BADGE = 'rk-has-badge';
+const RUNNING = 'rk-running';
 const UPSTREAM = 'rk-upstream';
 const DOWNSTREAM = 'rk-downstream';
 const FOCUS = 'rk-focus';
@@ -32,7 +34,7 @@ export function badgeFor(
     case 'reran':
       return {
         text: `↻ ${when}`,
-        title: `${cell.why ?? `Ran for ${when}`}${forOther ? ` (request for ${label(cell.by!)})` : ''}. Its prompt still shows its own last run.`
+        title: `${cell.why ?? `Ran for ${when}`}${forOther ? ` (request for ${label(cell.by!)})` : ''}.`
       };
     case 'failed':
       return forOther
@@ -56,9 +58,85 @@ export function badgeFor(
   }
 }
 
+/** The last request as the status lines tell it: its count, its cell and
+ * its summary. */
+export interface ILastRequest {
+  count: number;
+  cellId: string | null;
+  summary: string | null;
+}
+
+/**
+ * A cell's one-line status: what is happening to it or what the last request
+ * did to it, in words; or null.  Shown between its code and its outputs,
+ * never inside them.
+ */
+export function statusFor(
+  cellId: string,
+  cell: ICellState | undefined,
+  last: ILastRequest | null,
+  running: IRunningMessage | null,
+  label: (id: string) => string
+): { icon: string; text: string } | null {
+  if (running && running.cell_id === cellId) {
+    const count = running.request.count;
+    const target = running.request.cell_id;
+    const forWhat = `${count !== null ? `[${count}]` : 'a request'}${target ? ` (${label(target)})` : ''}`;
+    return {
+      icon: '⏵',
+      text:
+        running.role === 'ancestor'
+          ? `running first, for ${forWhat}, which needs it…`
+          : `rerunning for ${forWhat}…`
+    };
+  }
+  const when =
+    cell?.count !== undefined && cell.count !== null ? `[${cell.count}]` : '';
+  const latest = !!last && cell?.count === last.count;
+  if (last && last.cellId === cellId && last.summary) {
+    return { icon: '↻', text: last.summary };
+  }
+  switch (cell?.state) {
+    case 'reran':
+      return latest
+        ? { icon: '↻', text: stripIcon(cell.why) ?? `reran for ${when}` }
+        : null;
+    case 'failed':
+      return latest && cell.by && cell.by !== cellId
+        ? { icon: '✗', text: `failed when it ran for ${when}` }
+        : null;
+    case 'failed-upstream':
+      return {
+        icon: '⚠',
+        text: `not run in ${when}: upstream cell ${cell.upstream ? label(cell.upstream) : ''} failed; this output is stale`
+      };
+    case 'cancelled':
+      return {
+        icon: '⚠',
+        text: `not run in ${when}: the run was interrupted; this output is stale`
+      };
+    case 'stale':
+      return {
+        icon: '⚠',
+        text:
+          stripIcon(cell.why) ??
+          'stale: what it reads changed; run it to update'
+      };
+    default:
+      return null;
+  }
+}
+
+/** The kernel's lines may start with their own mark; the status has one. */
+function stripIcon(line: string | undefined): string | undefined {
+  return line?.replace(/^[↻⚠✗]\s*/u, '');
+}
+
 /**
  * Draws the kernel's cell states on the notebook: a badge in each cell's
- * prompt area, and, for the active cell, its upstream and downstream cells.
+ * prompt area, a one-line status under the code of the cells a request ran
+ * or left stale (and of the cell running now for another), and, for the
+ * active cell, its upstream and downstream cells.
  */
 export class CellDecorations implements IDisposable {
   constructor(
@@ -66,6 +144,7 @@ export class CellDecorations implements IDisposable {
     readonly connection: ReactiveConnection
   ) {
     connection.stateChanged.connect(this._onState, this);
+    connection.runningChanged.connect(this._redraw, this);
     notebook.activeCellChanged.connect(this._highlight, this);
     notebook.model?.cells.changed.connect(this._redraw, this);
     notebook.modelChanged.connect(() =>
@@ -84,17 +163,30 @@ export class CellDecorations implements IDisposable {
     }
     this._disposed = true;
     this.connection.stateChanged.disconnect(this._onState, this);
+    this.connection.runningChanged.disconnect(this._redraw, this);
     this.notebook.activeCellChanged.disconnect(this._highlight, this);
     for (const cell of this.notebook.widgets) {
       this._decorate(cell, undefined);
       cell.removeClass(HAS_BADGE);
+      cell.removeClass(RUNNING);
       cell.removeClass(UPSTREAM);
       cell.removeClass(DOWNSTREAM);
       cell.removeClass(FOCUS);
     }
   }
 
-  private _onState(): void {
+  private _onState(_: ReactiveConnection, state: IStateMessage | null): void {
+    // states sent in answer to the page (order, sources, deletions) carry no
+    // request: the last request's lines stay until the next one
+    if (!state) {
+      this._last = null;
+    } else if (state.request.count !== null) {
+      this._last = {
+        count: state.request.count,
+        cellId: state.request.cell_id,
+        summary: state.summary ?? null
+      };
+    }
     this._redraw();
   }
 
@@ -126,6 +218,7 @@ export class CellDecorations implements IDisposable {
     if (entry) {
       cell.addClass(STATE_PREFIX + entry.state);
     }
+    this._status(cell, id, entry, state);
     cell.toggleClass(HAS_BADGE, !!shown && !!area);
     if (!shown || !area) {
       badge?.remove();
@@ -139,6 +232,46 @@ export class CellDecorations implements IDisposable {
     badge.dataset.state = entry!.state;
     badge.textContent = shown.text;
     badge.title = shown.title;
+  }
+
+  /** The one-line status between the cell's code and its outputs. */
+  private _status(
+    cell: Cell,
+    id: string,
+    entry: ICellState | undefined,
+    state: IStateMessage | null | undefined
+  ): void {
+    const wrapper = cell.inputArea?.parent?.node;
+    let line = cell.node.querySelector(
+      `:scope > .${STATUS}`
+    ) as HTMLElement | null;
+    const running = state === undefined ? null : this.connection.running;
+    const status =
+      state === undefined
+        ? null
+        : statusFor(id, entry, this._last, running, other =>
+            label(state, other)
+          );
+    cell.toggleClass(RUNNING, running?.cell_id === id);
+    if (!status || !wrapper || wrapper.parentElement !== cell.node) {
+      line?.remove();
+      return;
+    }
+    if (!line) {
+      line = document.createElement('div');
+      line.classList.add(STATUS);
+      line.append(
+        document.createElement('span'),
+        document.createElement('span')
+      );
+      line.firstElementChild!.classList.add(`${STATUS}-icon`);
+      line.lastElementChild!.classList.add(`${STATUS}-text`);
+      wrapper.insertAdjacentElement('afterend', line);
+    }
+    line.dataset.state =
+      running?.cell_id === id ? 'running' : (entry?.state ?? '');
+    line.firstElementChild!.textContent = status.icon;
+    line.lastElementChild!.textContent = status.text;
   }
 
   /** Mark the cells the active cell reads from, and those that read it. */
@@ -181,5 +314,10 @@ export class CellDecorations implements IDisposable {
   }
 
   private _disposed = false;
+  private _last: ILastRequest | null = null;
   private _ticket = 0;
+}
+
+function label(state: IStateMessage | null, cellId: string): string {
+  return state?.cells[cellId]?.label ?? cellId;
 }

@@ -1,12 +1,18 @@
 import { ISessionContext } from '@jupyterlab/apputils';
-import { Notebook } from '@jupyterlab/notebook';
+import { Cell, ICodeCellModel } from '@jupyterlab/cells';
+import type { CellChange, ISharedCell } from '@jupyter/ydoc';
+import { Notebook, NotebookActions } from '@jupyterlab/notebook';
 import { Kernel, KernelMessage as JupyterMessage } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
+  CAPABILITIES,
+  CompanionMessage,
   IGraphMessage,
+  IOutputsMessage,
   IRelatedMessage,
+  IRunningMessage,
   IStateMessage,
   KernelMessage,
   TARGET
@@ -18,10 +24,13 @@ const IMPLEMENTATION = 'reactive_kernel';
 /**
  * One notebook's comm to its reactive kernel.
  *
- * It reports the page order (code cell ids) whenever cells are added, moved
- * or deleted, synchronously, so the order goes out before any execute_request
- * that follows; and it keeps the latest cell states the kernel sent.  With any
- * other kernel it stays silent.
+ * It reports the page order (code cell ids) and the deleted cells whenever
+ * cells are added, moved or deleted, and the code edited since the last
+ * report right before a cell's execution is scheduled; all synchronously, so
+ * they go out before the execute_request that follows.  It writes the
+ * outputs of cells the kernel ran for another cell into those cells, and
+ * keeps the latest cell states and the cell running now.  With any other
+ * kernel it stays silent.
  */
 export class ReactiveConnection implements IDisposable {
   constructor(
@@ -30,6 +39,7 @@ export class ReactiveConnection implements IDisposable {
   ) {
     sessionContext.kernelChanged.connect(this._onKernelChanged, this);
     sessionContext.statusChanged.connect(this._onStatus, this);
+    NotebookActions.executionScheduled.connect(this._onScheduled, this);
     this._watchCells();
     void this._connect();
   }
@@ -42,6 +52,16 @@ export class ReactiveConnection implements IDisposable {
   /** The latest cell states; null while no reactive kernel is connected. */
   get state(): IStateMessage | null {
     return this._state;
+  }
+
+  /** Emitted when a cell starts running for another cell, and when that ends. */
+  get runningChanged(): ISignal<this, IRunningMessage | null> {
+    return this._runningChanged;
+  }
+
+  /** The cell that runs now for another cell's request, if any. */
+  get running(): IRunningMessage | null {
+    return this._running;
   }
 
   get connected(): boolean {
@@ -86,6 +106,7 @@ export class ReactiveConnection implements IDisposable {
       return;
     }
     this._disposed = true;
+    NotebookActions.executionScheduled.disconnect(this._onScheduled, this);
     this._closeComm(true);
     Signal.clearData(this);
   }
@@ -122,7 +143,10 @@ export class ReactiveConnection implements IDisposable {
     this._comm = comm;
     this._kernel = kernel;
     this._sentOrder = this.pageOrder();
-    comm.open({ order: this._sentOrder });
+    comm.open({ order: this._sentOrder, capabilities: CAPABILITIES });
+    // the kernel runs what is on screen, unsaved edits included
+    this._edited.clear();
+    this._send({ type: 'sources', cells: this._sources(this._sentOrder) });
   }
 
   private _closeComm(send: boolean): void {
@@ -133,6 +157,7 @@ export class ReactiveConnection implements IDisposable {
       resolve(null);
     }
     this._waiting.clear();
+    this._setRunning(null);
     if (comm && send && !comm.isDisposed) {
       try {
         comm.close();
@@ -149,7 +174,12 @@ export class ReactiveConnection implements IDisposable {
     }
     const data = msg.content.data as unknown as KernelMessage;
     if (data.type === 'state') {
+      this._setRunning(null);
       this._setState(data);
+    } else if (data.type === 'running') {
+      this._setRunning(data);
+    } else if (data.type === 'outputs') {
+      this._writeOutputs(data);
     } else if (data.type === 'error') {
       console.warn(`reactive-kernel companion: ${data.message}`);
     }
@@ -161,10 +191,14 @@ export class ReactiveConnection implements IDisposable {
     }
   }
 
-  private _ask(data: {
-    type: string;
-    [key: string]: unknown;
-  }): Promise<KernelMessage | null> {
+  private _send(data: CompanionMessage): void {
+    const comm = this._comm;
+    if (comm && !comm.isDisposed) {
+      comm.send({ ...data });
+    }
+  }
+
+  private _ask(data: CompanionMessage): Promise<KernelMessage | null> {
     const comm = this._comm;
     if (!comm) {
       return Promise.resolve(null);
@@ -181,33 +215,145 @@ export class ReactiveConnection implements IDisposable {
     this._stateChanged.emit(state);
   }
 
-  // -- the page order ---------------------------------------------------------------
+  private _setRunning(running: IRunningMessage | null): void {
+    const previous = this._running;
+    if (previous === running) {
+      return;
+    }
+    this._running = running;
+    // the prompt says `[*]` while the cell runs, as for a requested cell
+    const before = previous ? this._codeModel(previous.cell_id) : null;
+    if (before && before.executionState === 'running') {
+      before.executionState = 'idle';
+    }
+    const now = running ? this._codeModel(running.cell_id) : null;
+    if (now) {
+      now.executionState = 'running';
+    }
+    this._runningChanged.emit(running);
+  }
+
+  /**
+   * What a run of the cell would save: its outputs, with their own types,
+   * in place of the old ones, and its new execution count.  Through the
+   * model, so the notebook is dirty and a save keeps them.
+   */
+  private _writeOutputs(data: IOutputsMessage): void {
+    const model = this._codeModel(data.cell_id);
+    if (!model) {
+      return; // deleted meanwhile
+    }
+    model.sharedModel.transact(() => {
+      model.outputs.clear();
+      for (const output of data.outputs) {
+        model.outputs.add(output);
+      }
+      model.executionCount = data.execution_count;
+    }, false);
+    if (model.executionState === 'running') {
+      model.executionState = 'idle';
+    }
+  }
+
+  private _codeModel(cellId: string): ICodeCellModel | null {
+    const cell = this.notebook.widgets.find(
+      (widget: Cell) => widget.model.sharedModel.getId() === cellId
+    );
+    return cell && cell.model.type === 'code'
+      ? (cell.model as ICodeCellModel)
+      : null;
+  }
+
+  // -- the page: order, deletions, sources ---------------------------------------------
   private _watchCells(): void {
     const watch = () => {
       const model = this.notebook.model;
       if (model && model !== this._watched) {
         this._watched = model;
-        model.cells.changed.connect(this._sendOrder, this);
-        this._sendOrder();
+        model.cells.changed.connect(this._onCellsChanged, this);
+        for (let i = 0; i < model.cells.length; i++) {
+          this._trackEdits(model.cells.get(i).sharedModel);
+        }
+        this._onCellsChanged();
       }
     };
     this.notebook.modelChanged.connect(watch);
     watch();
   }
 
-  /** Runs synchronously inside the cell list's change: the order is on the
-   * wire before any execute_request the same user action leads to. */
-  private _sendOrder(): void {
-    const comm = this._comm;
-    if (!comm || comm.isDisposed) {
-      return;
+  /** Runs synchronously inside the cell list's change: deletions and the
+   * order are on the wire before any execute_request the same user action
+   * leads to.  A move is one change (a removal and an insertion of the same
+   * id), so only cells really gone from the page are reported deleted. */
+  private _onCellsChanged(): void {
+    const model = this.notebook.model;
+    if (model) {
+      // new cells and moved ones (a move inserts a copy) have new models
+      for (let i = 0; i < model.cells.length; i++) {
+        const shared = model.cells.get(i).sharedModel;
+        if (!this._tracked.has(shared)) {
+          this._trackEdits(shared);
+          this._edited.add(shared.getId());
+        }
+      }
     }
     const order = this.pageOrder();
+    if (!this._comm || this._comm.isDisposed) {
+      return;
+    }
     if (sameList(order, this._sentOrder)) {
       return;
     }
+    const present = new Set(order);
+    const gone = this._sentOrder.filter(id => !present.has(id));
     this._sentOrder = order;
-    comm.send({ type: 'order', cells: order });
+    if (gone.length) {
+      gone.forEach(id => this._edited.delete(id));
+      this._send({ type: 'deleted', cells: gone });
+    }
+    this._send({ type: 'order', cells: order });
+  }
+
+  private _trackEdits(shared: ISharedCell): void {
+    this._tracked.add(shared);
+    shared.changed.connect(this._onCellChanged, this);
+  }
+
+  private _onCellChanged(shared: ISharedCell, change: CellChange): void {
+    if (change.sourceChange) {
+      this._edited.add(shared.getId());
+    }
+  }
+
+  /** A cell of this notebook is about to be sent for execution: first the
+   * code edited since the last report, so the kernel runs what is on screen. */
+  private _onScheduled(
+    _: unknown,
+    args: { notebook: Notebook; cell: Cell }
+  ): void {
+    if (args.notebook !== this.notebook || !this._edited.size || !this._comm) {
+      return;
+    }
+    const edited = this.pageOrder().filter(id => this._edited.has(id));
+    this._edited.clear();
+    if (edited.length) {
+      this._send({ type: 'sources', cells: this._sources(edited) });
+    }
+  }
+
+  /** The live code of these code cells. */
+  private _sources(ids: string[]): { id: string; source: string }[] {
+    const wanted = new Set(ids);
+    const sources: { id: string; source: string }[] = [];
+    const model = this.notebook.model;
+    for (let i = 0; model && i < model.cells.length; i++) {
+      const cell = model.cells.get(i);
+      const id = cell.sharedModel.getId();
+      if (cell.type === 'code' && wanted.has(id)) {
+        sources.push({ id, source: cell.sharedModel.getSource() });
+      }
+    }
+    return sources;
   }
 
   // -- the kernel's life --------------------------------------------------------------
@@ -238,6 +384,11 @@ export class ReactiveConnection implements IDisposable {
   private _disposed = false;
   private _nextId = 0;
   private _sentOrder: string[] = [];
+  /** Cells whose code changed since the kernel last got it. */
+  private _edited = new Set<string>();
+  private _tracked = new WeakSet<ISharedCell>();
+  private _running: IRunningMessage | null = null;
+  private _runningChanged = new Signal<this, IRunningMessage | null>(this);
   private _state: IStateMessage | null = null;
   private _stateChanged = new Signal<this, IStateMessage | null>(this);
   private _waiting = new Map<number, (data: KernelMessage | null) => void>();

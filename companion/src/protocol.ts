@@ -1,6 +1,7 @@
 /**
  * The `reactive` comm protocol, version 1 (docs/companion.md).
  */
+import type * as nbformat from '@jupyterlab/nbformat';
 
 /** The comm target the reactive kernel registers. */
 export const TARGET = 'reactive';
@@ -37,6 +38,21 @@ export type OrderSource = 'page' | 'notebook' | 'registration';
 export type ErrorKind =
   'syntax' | 'internal' | 'upstream' | 'interrupted' | 'aborted';
 
+/**
+ * What a companion does besides listening, announced in `comm_open`:
+ * `outputs`, it writes the outputs of cells run for another cell into them.
+ */
+export type Capability = 'outputs';
+
+/** The capabilities this companion announces. */
+export const CAPABILITIES: Capability[] = ['outputs'];
+
+/** A request: its execution count and the cell it was for. */
+export interface IRequest {
+  count: number | null;
+  cell_id: string | null;
+}
+
 export interface ICellState {
   state: CellStateName;
   /** How a person recognises the cell: its %%cell name, what it defines, or its first line. */
@@ -57,10 +73,32 @@ export interface ICellState {
 
 export interface IStateMessage {
   type: 'state';
-  request: { count: number | null; cell_id: string | null };
+  request: IRequest;
   order: OrderSource;
   /** Known cells in notebook order. */
   cells: { [cellId: string]: ICellState };
+  /** One line about what else the request ran, or null. */
+  summary?: string | null;
+}
+
+/** A cell that was not requested is about to run for `request`. */
+export interface IRunningMessage {
+  type: 'running';
+  cell_id: string;
+  role: Exclude<Role, 'target'>;
+  request: IRequest;
+}
+
+/**
+ * A cell that was not requested ran: what a run of it would save.  Sent only
+ * to companions that announced `outputs`.
+ */
+export interface IOutputsMessage {
+  type: 'outputs';
+  cell_id: string;
+  role: Exclude<Role, 'target'>;
+  execution_count: number | null;
+  outputs: nbformat.IOutput[];
 }
 
 export interface IRelatedMessage {
@@ -99,6 +137,38 @@ export interface IHelloMessage {
 export type KernelMessage =
   | IHelloMessage
   | IStateMessage
+  | IRunningMessage
+  | IOutputsMessage
   | IRelatedMessage
   | IGraphMessage
   | IErrorMessage;
+
+/*
+ * Frontend -> kernel.
+ */
+
+/** The code cells' ids in page order. */
+export interface IOrderMessage {
+  type: 'order';
+  cells: string[];
+}
+
+/** The live code of code cells, unsaved edits included. */
+export interface ISourcesMessage {
+  type: 'sources';
+  cells: { id: string; source: string }[];
+}
+
+/** Code cells gone from the page. */
+export interface IDeletedMessage {
+  type: 'deleted';
+  cells: string[];
+}
+
+export type CompanionMessage =
+  | IOrderMessage
+  | ISourcesMessage
+  | IDeletedMessage
+  | { type: 'related'; cell_id: string }
+  | { type: 'graph' }
+  | { type: 'state' };
