@@ -3,9 +3,10 @@ every cell tells its own story.
 
 - A silent cell (``b = 10 / a``) takes no visible row, yet when a rerun for
   another cell makes it fail, its traceback shows in its own output area and
-  nowhere else; a cell rerun for another one says so in one line, readable in
-  the light and the dark theme; an ancestor run first says why; a deletion
-  tells what it removed.
+  nowhere else; a cell rerun for another one says so in a one-line status
+  outside its outputs, readable in the light and the dark theme; an ancestor
+  run first says why; a deletion marks the readers stale at once.  No output
+  carries the kernel's words.
 - ``interact`` after an upstream edit is a new, live widget.
 - The debugger stops at a breakpoint in the requested cell and in a cell
   rerun for another one.
@@ -88,11 +89,10 @@ class ReactivePage(NotebookPage):
         expect(self.page.locator("body")).to_have_attribute("data-jp-theme-light", light, timeout=TIMEOUT)
         expect(self.page.locator("#jupyterlab-splash")).to_have_count(0, timeout=TIMEOUT)
 
-    def contrast(self, i: int, text: str) -> float:
-        """WCAG contrast of the element of cell i's output that shows
-        ``text`` against the background it is drawn on, as rendered."""
-        element = self.output(i).get_by_text(text).last
-        return element.evaluate(CONTRAST_JS)
+    def contrast(self, i: int) -> float:
+        """WCAG contrast of cell i's status text against the background it
+        is drawn on, as rendered."""
+        return self.status(i).locator(".rk-Status-text").evaluate(CONTRAST_JS)
 
     def readme_shot(self, name: str) -> Path:
         """A screenshot the README may show: copied to docs/ once the
@@ -185,6 +185,16 @@ def expect_text(locator, text):
     expect(locator).to_contain_text(text, timeout=TIMEOUT)
 
 
+#: the kernel's words, which never go into an output
+MARKS = re.compile(r"↻|⚠|reran|ran first|ran before|not run:|this output is stale")
+
+
+def no_marks_in_outputs(nb) -> None:
+    from playwright.sync_api import expect
+    expect(nb.notebook.locator(".jp-OutputArea", has_text=MARKS)).to_have_count(0)
+    expect(nb.notebook.locator(".jp-OutputArea .rk-Status")).to_have_count(0)
+
+
 def test_silent_cell_errors_rerun_marks_and_notes(server, browser):  # noqa: F811
     from playwright.sync_api import expect
 
@@ -205,22 +215,27 @@ def test_silent_cell_errors_rerun_marks_and_notes(server, browser):  # noqa: F81
         expect_text(nb.output(1), "division by zero")
         text = nb.output(1).inner_text()
         assert "ZeroDivisionError: division by zero" in text and "\x1b" not in text, text
-        expect_text(nb.output(0), "reran: b ✗ error")
-        expect_text(nb.output(2), "⚠ not run: upstream cell b failed; this output is stale")
+        expect_text(nb.status(0), "reran: b ✗ error")
+        expect_text(nb.status(2), "upstream cell b failed; this output is stale")
         expect_text(nb.output(2), "20.0")
+        no_marks_in_outputs(nb)
         for i in (0, 2, 3, 4, 5):
             expect(nb.cell(i)).not_to_contain_text("ZeroDivisionError")
         nb.readme_shot("silent-cell-error")
 
-        # a = 5: b and c rerun, each with its own mark; the requester sums up
+        # a = 5: b and c rerun, each with its own status; the requester sums up
         nb.type_into(0, "a = 5")
         nb.run(0)
         count = nb.count(0)
         expect_text(nb.output(2), "4.0")
-        expect_text(nb.output(2), f"↻ reran for [{count}]: b changed")
-        expect_text(nb.output(1), f"↻ reran for [{count}]: a changed")
+        expect_text(nb.status(2), f"reran for [{count}]: b changed")
+        expect_text(nb.status(1), f"reran for [{count}]: a changed")
         expect(nb.output(1)).not_to_contain_text("ZeroDivisionError")
-        expect_text(nb.output(0), "↻ reran: b ✓, c ✓")
+        expect_text(nb.status(0), "reran: b ✓, c ✓")
+        no_marks_in_outputs(nb)
+        # the reruns ran after the request, down the page: their counts say so
+        counts = nb.counts()[:3]
+        assert counts[0] < counts[1] < counts[2], counts
         nb.readme_shot("rerun-marks")
 
         # running n = n + 1 again reruns n = 1 first, which says why
@@ -229,39 +244,43 @@ def test_silent_cell_errors_rerun_marks_and_notes(server, browser):  # noqa: F81
         expect_text(nb.output(5), "2")
         nb.run(5)
         count = nb.count(5)
-        expect_text(nb.output(4), f"↻ ran before [{count}], which needs n")
-        expect_text(nb.output(5), "↻ ran first: n ✓")
-        expect(nb.output(5)).to_contain_text(re.compile(r"^\s*2\b"))
+        expect_text(nb.status(4), f"ran before [{count}], which needs n")
+        expect_text(nb.status(5), "ran first: n ✓")
+        expect(nb.result(5)).to_contain_text(re.compile(r"^\s*2\b"))
         nb.shot("2-ancestor")
 
-        # deleting a = 5: b loses a, says so in its own area; the note tells
+        # deleting a = 5 marks b stale at once, before any request; the next
+        # request reruns b, which fails in its own area; the status tells
         nb.delete(0)
         expect(nb.cells()).to_have_count(len(cells) - 1, timeout=TIMEOUT)
+        expect(nb.cell(0).locator(".rk-Badge")).to_have_text("stale", timeout=TIMEOUT)
         nb.run(2)  # unused = 0
-        expect_text(nb.output(2), "↻ after deleting a cell; removed a, b, c; reran: b ✗ error, c – cancelled")
+        expect_text(nb.status(2), "b ✗ error")
         expect_text(nb.output(0), "NameError")
-        expect_text(nb.output(1), "⚠ not run: upstream cell b failed")
+        expect_text(nb.status(1), "upstream cell b failed")
+        no_marks_in_outputs(nb)
         for i in (1, 2, 3, 4):
             expect(nb.cell(i)).not_to_contain_text("NameError")
         nb.shot("3-deleted")
 
 
 def test_rerun_marks_read_well_in_light_and_dark_themes(server, browser):  # noqa: F811
-    """Marks under HTML (a silent cell's), under text (a result) and the
-    requesting cell's note, measured as rendered: WCAG AA contrast."""
+    """The status lines of a silent cell, of a result's cell and of the
+    requesting cell, measured as rendered: WCAG AA contrast."""
     with opened(server, browser, "themes", ["x = 1", "y = x * 2", "z = x + 1; z"]) as nb:
         for i in range(3):
             nb.run(i)
         nb.type_into(0, "x = 2")
         nb.run(0)
-        expect_text(nb.output(2), "↻ reran for")
-        expect_text(nb.output(1), "↻ reran for")
-        expect_text(nb.output(0), "↻ reran: y ✓, z ✓")
-        light = {i: nb.contrast(i, "↻") for i in range(3)}
+        expect_text(nb.status(2), "reran for")
+        expect_text(nb.status(1), "reran for")
+        expect_text(nb.status(0), "reran: y ✓, z ✓")
+        no_marks_in_outputs(nb)
+        light = {i: nb.contrast(i) for i in range(3)}
         nb.shot("rerun-marks-light")
         nb.theme("JupyterLab Dark")
         try:
-            dark = {i: nb.contrast(i, "↻") for i in range(3)}
+            dark = {i: nb.contrast(i) for i in range(3)}
             nb.readme_shot("rerun-marks-dark")
         finally:
             nb.theme("JupyterLab Light")  # the setting outlives this page
@@ -288,7 +307,7 @@ def test_interact_stays_live_after_an_upstream_edit(server, browser):  # noqa: F
         nb.run(0)
         expect_text(nb.output(1), "result 10")
         expect(slider).to_have_count(1, timeout=TIMEOUT)  # in place of the old one
-        expect_text(nb.output(0), "↻ reran: show ✓")
+        expect_text(nb.status(0), "reran: show ✓")
 
         # the new widget is live: dragging its slider calls show again
         handle = slider.locator(".noUi-handle").first.bounding_box()
@@ -344,8 +363,8 @@ def test_debugger_stops_in_the_requested_cell_and_in_a_rerun_cell(server, browse
         page.locator("button[title^='Continue']").first.click()
         nb.wait_done(0)
         count = nb.count(0)
-        expect_text(nb.output(1), f"↻ reran for [{count}]: x changed")
-        expect_text(nb.output(0), "↻ reran: y, z ✓")
+        expect_text(nb.status(1), f"reran for [{count}]: x changed")
+        expect_text(nb.status(0), "reran: y, z ✓")
 
 
 CHAIN = ["a = 1", "b = a + 1", "c = b * 10", "d = c - 1", "e = d * 2; e"]
@@ -362,8 +381,11 @@ def test_after_a_restart_the_last_cell_of_a_saved_chain_runs_the_chain(server, b
                 expect(nb.prompt(4)).to_have_text("[ ]:", timeout=TIMEOUT)
                 nb.wait_idle()
             nb.run(4)
-            expect(nb.output(4)).to_contain_text(re.compile(r"^\s*38\b"), timeout=TIMEOUT)
-            expect_text(nb.output(4), "↻ ran first: a ✓, b ✓, c ✓, d ✓")
-            for i in range(4):  # the chain ran, but quietly: nothing to show
-                expect(nb.prompt(i)).to_have_text("[ ]:")
+            expect(nb.result(4)).to_contain_text(re.compile(r"^\s*38\b"), timeout=TIMEOUT)
+            expect_text(nb.status(4), "ran first: a ✓, b ✓, c ✓, d ✓")
+            # the chain ran first, so its cells show counts before the last one's
+            for i in range(4):
+                expect(nb.prompt(i)).to_have_text(re.compile(r"^\[\d+\]:$"), timeout=TIMEOUT)
+            counts = nb.counts()
+            assert counts == sorted(counts) and len(set(counts)) == 5, counts
             nb.shot(f"{int(restart) + 1}-{'restarted' if restart else 'opened'}")

@@ -6,6 +6,11 @@ below reruns and its prompt area says so.  Selecting a cell marks what it
 reads from and what reads it; a failure upstream and its fix show and clear
 badges; moving a reader above another writer makes it stale at once, and
 "Run stale cells" brings it up to date; the graph panel draws the notebook.
+
+Issue 19, the saved notebook is the truth: after an unsaved edit of the first
+cell is run, its readers rerun with their own outputs (a result, a print) and
+new execution counts, the cell running now shows it, the reasons show outside
+the outputs, and the saved file holds what a plain run would save.
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from nbformat.v4 import new_code_cell, new_notebook
 
 from tests.support.browser import keep_failure
 from tests.support.jupyter_server import JupyterServer
@@ -166,6 +173,92 @@ def test_companion_page_order_badges_highlight_run_stale_and_graph(app, browser,
         nb.shot("5-graph-dark")
     except Exception:
         keep_failure(page, server, f"{app}-companion")
+        raise
+    finally:
+        context.close()
+        server.stop()
+
+
+#: a result, a print, and a slow reader (so its run can be seen)
+SAVED = ["x = 1",
+         "y = x * 2; y",
+         "import time; time.sleep(1.5); print('z', x + 1)"]
+
+
+@pytest.mark.parametrize("app", ["lab", "notebook"])
+def test_rerun_cells_save_what_a_plain_run_saves(app, browser, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    no_autosave(tmp_path)
+    server = JupyterServer(app, tmp_path)
+    context = browser.new_context(viewport={"width": 1100, "height": 700})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    file = server.root / "saved.ipynb"
+    try:
+        nb_file = new_notebook(cells=[new_code_cell(code) for code in SAVED])
+        nb_file.metadata["kernelspec"] = {"name": "reactive", "display_name": "Python 3 (reactive)",
+                                          "language": "python"}
+        nbformat.write(nb_file, file)
+        page.goto(server.page_url("saved.ipynb"), timeout=TIMEOUT)
+        nb = CompanionPage(page, f"{app}-saved")
+        expect(nb.cells()).to_have_count(3, timeout=TIMEOUT)
+        expect(page.get_by_text("Python 3 (reactive)").first).to_be_visible(timeout=TIMEOUT)
+        nb.wait_idle()
+        for i in range(3):
+            nb.run(i)
+        nb.expect_output(2, "z 2")
+
+        # an unsaved edit of the first cell, run: its readers rerun below it
+        before = nb.counts()
+        nb.type_into(0, "x = 5")
+        nb.cell(0).locator(".cm-content").click()
+        page.keyboard.press("Control+Enter")
+        # the slow reader, while it reruns: [*], a bar, and a status saying so
+        expect(nb.cell(2)).to_have_class(re.compile(r"\brk-running\b"), timeout=TIMEOUT)
+        expect(nb.status(2)).to_contain_text("rerunning for [", timeout=TIMEOUT)
+        expect(nb.prompt(2)).to_have_text("[*]:")
+        nb.shot("1-running")
+        nb.wait_idle()
+        expect(nb.cell(2)).not_to_have_class(re.compile(r"\brk-running\b"), timeout=TIMEOUT)
+
+        # the readers' outputs are their new values, nothing else
+        for i, value in ((1, "10"), (2, "z 6")):
+            expect(nb.result(i)).to_have_text(re.compile(rf"^\s*{value}\s*$"), timeout=TIMEOUT)
+            expect(nb.output(i).locator(".jp-OutputArea-output")).to_have_count(1)
+        expect(nb.cell(1).locator(".jp-OutputPrompt")).to_contain_text(re.compile(r"\[\d+\]"))
+        counts = nb.counts()
+        assert counts[0] < counts[1] < counts[2] and counts[0] > max(before), (before, counts)
+        # the reasons, outside the outputs
+        expect(nb.status(1)).to_contain_text(f"reran for [{counts[0]}]: x changed", timeout=TIMEOUT)
+        expect(nb.status(2)).to_contain_text("x changed", timeout=TIMEOUT)
+        expect(nb.status(0)).to_contain_text("reran: y ✓", timeout=TIMEOUT)
+        expect(nb.status(1)).to_be_visible()
+        expect(nb.notebook.locator(".jp-OutputArea .rk-Status")).to_have_count(0)
+        for i in range(3):
+            expect(nb.output(i)).not_to_contain_text(re.compile(r"↻|⚠|reran"))
+        nb.shot("2-reran")
+
+        # saved: what a plain run of these cells, top to bottom, saves
+        nb.cell(0).locator(".cm-content").click()
+        page.keyboard.press("Control+s")
+        deadline = 0
+        while nbformat.read(file, as_version=4).cells[0].source != "x = 5":
+            deadline += 1
+            assert deadline < 300, "the notebook was not saved"
+            page.wait_for_timeout(100)
+        saved = nbformat.read(file, as_version=4).cells
+        assert [c.execution_count for c in saved] == counts, [c.execution_count for c in saved]
+        assert saved[0].outputs == []
+        [result] = saved[1].outputs
+        assert result.output_type == "execute_result", result
+        assert result.data == {"text/plain": "10"} and result.execution_count == counts[1], result
+        [stream] = saved[2].outputs
+        assert (stream.output_type, stream.name, stream.text) == ("stream", "stdout", "z 6\n"), stream
+        assert "reactive" not in json.dumps([c.outputs for c in saved]), saved
+        nb.shot("3-saved")
+    except Exception:
+        keep_failure(page, server, f"{app}-saved")
         raise
     finally:
         context.close()

@@ -1,4 +1,4 @@
-import { Cell } from '@jupyterlab/cells';
+import { Cell, ICodeCellModel } from '@jupyterlab/cells';
 import { Notebook } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
 
@@ -94,7 +94,7 @@ export function statusFor(
     cell?.count !== undefined && cell.count !== null ? `[${cell.count}]` : '';
   const latest = !!last && cell?.count === last.count;
   if (last && last.cellId === cellId && last.summary) {
-    return { icon: '↻', text: last.summary };
+    return { icon: '↻', text: stripIcon(last.summary)! };
   }
   switch (cell?.state) {
     case 'reran':
@@ -203,7 +203,10 @@ export class CellDecorations implements IDisposable {
 
   private _decorate(cell: Cell, state: IStateMessage | null | undefined): void {
     const id = cell.model.sharedModel.getId();
-    const entry = state?.cells[id];
+    let entry = state?.cells[id];
+    if (entry?.state === 'stale' && isRunning(cell)) {
+      entry = undefined; // an edited cell the person runs now: not news
+    }
     for (const name of Array.from(cell.node.classList)) {
       if (name.startsWith(STATE_PREFIX)) {
         cell.removeClass(name);
@@ -316,6 +319,13 @@ export class CellDecorations implements IDisposable {
   private _disposed = false;
   private _last: ILastRequest | null = null;
   private _ticket = 0;
+}
+
+function isRunning(cell: Cell): boolean {
+  return (
+    cell.model.type === 'code' &&
+    (cell.model as ICodeCellModel).executionState === 'running'
+  );
 }
 
 function label(state: IStateMessage | null, cellId: string): string {

@@ -243,13 +243,13 @@ export class ReactiveConnection implements IDisposable {
     if (!model) {
       return; // deleted meanwhile
     }
-    model.sharedModel.transact(() => {
-      model.outputs.clear();
-      for (const output of data.outputs) {
-        model.outputs.add(output);
-      }
-      model.executionCount = data.execution_count;
-    }, false);
+    // no transaction around these: the model keeps its shared copy in step
+    // only for changes made outside one (as OutputArea does while executing)
+    model.outputs.clear();
+    for (const output of data.outputs) {
+      model.outputs.add(output);
+    }
+    model.executionCount = data.execution_count;
     if (model.executionState === 'running') {
       model.executionState = 'idle';
     }
