@@ -33,7 +33,6 @@ from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 from reactive_kernel.jupyter.outputs import is_anchor
-from tests.support.client import unmarked
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("CORPUS_DIR", ROOT.parent / "shared" / "corpus"))
@@ -282,7 +281,7 @@ class Frontend:
 
     def view(self, cell_id: str) -> dict:
         """A cell's output area as compared: stream text, text/plain of results
-        and displays, error names (the kernel's own summary notes left out)."""
+        and displays, error names."""
         streams, plain, errors, texts = [], [], [], []
         for o in self.outputs.get(cell_id, []):
             if o["output_type"] == "stream":
@@ -292,9 +291,9 @@ class Frontend:
                 errors.append(o["ename"])
             elif is_anchor(o.get("data") or {}):
                 continue  # a silent cell's invisible display
-            elif not (o.get("metadata") or {}).get("reactive", {}).get("summary"):
+            else:
                 text = (o.get("data") or {}).get("text/plain", "")
-                plain.append(unmarked("".join(text) if isinstance(text, list) else text))
+                plain.append("".join(text) if isinstance(text, list) else text)
                 texts.append(plain[-1] + "\n")
         return {"stream": normalize("".join(streams), self.scratch),
                 "plain": [normalize(t, self.scratch) for t in plain], "errors": errors,

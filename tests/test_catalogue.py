@@ -46,7 +46,6 @@ _NOISE = [
     (re.compile(r"/tmp/ipykernel_\d+/\d+\.py|Cell In\[\d+\], line \d+"), "<cell>"),
     (re.compile(r"\d+(\.\d+)? ?(s|ms|µs|μs|ns)\b"), "<t>"),
     (re.compile(r"In \[\d+\]|Out\[\d+\]"), "<n>"),
-    (re.compile(r"[↻⚠] .*"), ""),  # the kernel's own notes and marks
 ]
 
 

@@ -123,7 +123,7 @@ def test_named_cells_rerun_dependents_labelled_by_cell(console):
     assert "── b (descendant) ──\n42" in edit
     assert "── c (descendant) ──\n121" in edit
     assert edit.index("── b (descendant) ──") < edit.index("── c (descendant) ──")
-    assert "↻ reran: b ✓, c ✓" in edit
+    assert "↻" not in edit  # no summary of ours: the headers say what ran
 
     # an unnamed cell sees the new values
     assert c.run("(a, c)") == "Out[5]: (21, 121)"
@@ -135,7 +135,6 @@ def test_named_cells_rerun_dependents_labelled_by_cell(console):
     rename = c.run("%%cell a", "w = 1")
     assert "── b (descendant) ──" in rename
     assert "NameError" in rename and "'a'" in rename
-    assert "removed a" in rename
     assert "NameError" in c.run("a")
 
 
@@ -144,6 +143,5 @@ def test_rerunning_named_increment_does_not_grow(console):
     c.run("%%cell start", "n = 0")
     c.run("%%cell inc", "n = n + 1", "n")
     again = c.run("%%cell inc", "n = n + 1", "n")
-    assert again.startswith("Out[")
-    assert again.split("\n")[0].endswith(": 1")
-    assert "↻ ran first: start ✓" in again
+    # start reran first, silently: the cell shows only its own result
+    assert re.fullmatch(r"Out\[\d+\]: 1", again)

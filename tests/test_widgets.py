@@ -75,7 +75,7 @@ def test_widget_next_to_other_output_is_one_output_widget(kernel):
     state = [m["content"]["data"]["state"] for m in first.of_type("comm_msg", "comm_open")
              if m["content"]["comm_id"] == box and "outputs" in m["content"]["data"].get("state", {})][-1]
     kinds = [o["output_type"] for o in state["outputs"]]
-    assert kinds == ["stream", "display_data", "display_data"]
+    assert kinds == ["stream", "display_data", "execute_result"]
     assert WIDGET_VIEW in state["outputs"][1]["data"]
     assert state["outputs"][2]["data"]["text/plain"] == "100"
 

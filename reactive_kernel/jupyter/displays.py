@@ -1,21 +1,18 @@
-"""Each cell's one replaceable display, as far as the frontend shows it.
+"""Each cell's one replaceable display, for frontends without an
+outputs-capable companion.
 
 The engine knows cells; only the kernel knows what their output areas show:
-which cells own a display a later rerun can update, the prompt each showed,
-the output each display holds (to repeat it under a stale mark), and which
-now show a stale mark.
+which cells own a display a later rerun can update, and the prompt each
+showed.  A display shows the cell's own output, unchanged: why a cell reran
+travels in the messages' ``metadata.reactive`` only.
 """
 from __future__ import annotations
 
 from typing import Iterable
 
-from .outputs import Recording, anchor, display_id, with_mark
-from .publish import Publisher
+from .outputs import Recording, anchor, display_id
+from .publish import Publisher, cell_tag
 from .widgets import holding
-from ..vocabulary import STALE
-
-#: the largest output kept to repeat under a stale mark (characters)
-BUNDLE_KEPT = 2_000_000
 
 
 def display_of(recording: Recording) -> tuple[dict, dict] | None:
@@ -30,22 +27,13 @@ def display_of(recording: Recording) -> tuple[dict, dict] | None:
     return holding(recording.parts, data.get("text/plain", ""))
 
 
-def _tag(cell_id: str, role: str) -> dict:
-    return {"reactive": {"cell_id": cell_id, "role": role}}
-
-
 class Displays:
     def __init__(self, publisher: Publisher):
         self._publisher = publisher
         #: cells whose output area holds their display (so updates can reach it)
         self.owned: set[str] = set()
-        #: the execution count each cell showed when it last ran as requested
+        #: the execution count each cell showed when it last ran
         self.prompts: dict[str, int] = {}
-        #: each displayed cell's own output, unmarked, to mark it stale later
-        #: (None: too large to keep)
-        self.bundles: dict[str, tuple[dict, dict] | None] = {}
-        #: displayed cells now showing a stale mark
-        self.marked_stale: set[str] = set()
 
     def __contains__(self, cell_id: str) -> bool:
         return cell_id in self.owned
@@ -54,19 +42,11 @@ class Displays:
         """Deleted cells show nothing any more."""
         for cell in cells:
             self.owned.discard(cell)
-            self.marked_stale.discard(cell)
             self.prompts.pop(cell, None)
-            self.bundles.pop(cell, None)
 
     def cleared(self, cell_id: str | None) -> None:
         """The frontend cleared the requested cell's output area."""
         self.owned.discard(cell_id)
-
-    def own(self, cell_id: str, data: dict, metadata: dict) -> None:
-        self.owned.add(cell_id)
-        self.marked_stale.discard(cell_id)
-        size = sum(len(v) for v in data.values() if isinstance(v, str))
-        self.bundles[cell_id] = (data, metadata) if size <= BUNDLE_KEPT else None
 
     def show(self, cell_id: str, display: tuple[dict, dict], replaces_output: bool,
              queued: bool = False) -> None:
@@ -77,24 +57,9 @@ class Displays:
             self._publisher.send("clear_output", {"wait": True})
         content = {"data": data, "metadata": metadata, "transient": {"display_id": display_id(cell_id)}}
         self._publisher.send("display_data", content, queued=queued)
-        self.own(cell_id, data, metadata)
+        self.owned.add(cell_id)
 
-    def update(self, cell_id: str, display: tuple[dict, dict], mark: str, role: str) -> None:
-        """A cell run for another shows its new output, marked, in place."""
-        self.own(cell_id, *display)
-        data, metadata = with_mark(*display, mark)
-        self._publisher.tagged("update_display_data", data, metadata, _tag(cell_id, role), display_id(cell_id))
-
-    def mark(self, cell_id: str, mark: str, role: str) -> None:
-        """Repeat a cell's kept output with a note under it."""
-        kept = self.bundles.get(cell_id)
-        if kept is None and cell_id in self.bundles:
-            return  # too large to repeat: the requesting cell's note tells
-        data, metadata = with_mark(*(kept or ({}, {})), mark)
-        self._publisher.tagged("update_display_data", data, metadata, _tag(cell_id, role), display_id(cell_id))
-
-    def mark_stale(self, cell_id: str, mark: str) -> None:
-        """Mark a displayed cell stale, once."""
-        if cell_id in self.owned and cell_id not in self.marked_stale:
-            self.mark(cell_id, mark, STALE)
-            self.marked_stale.add(cell_id)
+    def update(self, cell_id: str, display: tuple[dict, dict], role: str) -> None:
+        """A cell run for another shows its new output in place, as it is."""
+        data, metadata = display
+        self._publisher.tagged("update_display_data", data, metadata, cell_tag(cell_id, role), display_id(cell_id))

@@ -1,25 +1,28 @@
-"""One planned request walked through IPython, each cell's outputs in its own display.
+"""One planned request walked through IPython, each cell's outputs in its own cell.
 
 The engine plans which cells run and in what order; here each runs through
 IPython: the requested one as ipykernel runs any cell (history, execution
-count, reply), the others quietly, their new output updating the display
-they own, marked with why they ran.  After the walk, cells the request left
-cancelled or stale say so under their output, and a summary tells what the
-cell's own output cannot.
+count, reply), the others quietly, their outputs recorded and delivered to
+their own cells, as they are: with an outputs-capable companion as nbformat
+outputs under a new execution count each (so counts increase down the page),
+otherwise as an update of the display the cell owns.  Why a cell ran, or is
+stale or cancelled, never goes into an output: it travels in the messages'
+``metadata.reactive``, the reply's report and the companion's state.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from ..core.run import Run, Step
-from ..present.marks import cancelled_mark, label, rerun_mark, stale_mark
+from ..present.marks import label
 from ..present.messages import missing_name_message
-from ..present.summary import summarize
-from ..vocabulary import CANCELLED, ERROR, INTERNAL, INTERRUPTED, OK, TARGET, Mode
+from ..vocabulary import ANCESTOR, ERROR, INTERNAL, INTERRUPTED, OK, TARGET, Mode
 from .displays import display_of
 from .internals import take_execution_count
-from .outputs import anchor, labelled
+from .outputs import Recording, anchor, labelled, nbformat_outputs
+from .publish import cell_tag
 
 
 @dataclass
@@ -49,20 +52,16 @@ def internal_error(error: Exception) -> dict:
     return {"kind": INTERNAL, "message": f"{type(error).__name__}: {error}"}
 
 
-def cell_tag(cell_id: str | None, role: str) -> dict:
-    return {"reactive": {"cell_id": cell_id, "role": role}}
-
-
 def _red(text: str) -> str:
     return f"\x1b[0;31m{text}\x1b[0m"
 
 
 class Walk:
-    """Runs one request's plan; call it for the execute_reply, then :meth:`finish`.
+    """Runs one request's plan; call it for the execute_reply.
 
     ``kernel``: the ReactiveKernel (not imported: it imports this module), for
-    its shell, engine, router, displays, publisher, waiting requests, cell
-    names and log."""
+    its shell, engine, router, displays, publisher, companion, cell names and
+    log."""
 
     def __init__(self, kernel, run: Run, request: Request,
                  ipython: Callable[[str], Awaitable[dict]]):
@@ -70,8 +69,17 @@ class Walk:
         self.shell, self.engine, self.displays = kernel.shell, kernel.engine, kernel.displays
         #: runs the requested cell's code as ipykernel runs any cell
         self._ipython = ipython
-        #: the request's execution count: what rerun marks say they ran for
-        self.count = self.shell.execution_count
+        #: a companion writes other cells' outputs into them: the requested
+        #: cell is left exactly as ipykernel shows it
+        self.companion_writes = request.replaceable and kernel.companion.writes_outputs
+        #: the requested cell's outputs become its replaceable display
+        self.in_place = request.replaceable and not self.companion_writes
+        #: the request's execution count (ancestors take theirs first when a
+        #: companion writes outputs)
+        self.count = self.shell.execution_count + (self._ancestors() if self.companion_writes else 0)
+
+    def _ancestors(self) -> int:
+        return sum(1 for step in self.run.steps if step.role == ANCESTOR)
 
     async def __call__(self) -> dict:
         reply = None
@@ -96,19 +104,18 @@ class Walk:
 
     async def _target(self, step: Step) -> dict:
         cell_id = step.cell.id
-        replaceable = self.request.replaceable and bool(cell_id)
-        # A result is a cell's last output: with a display of its own to come,
-        # it is held back and goes out once, as that display.
-        held = {"execute_result"} if replaceable else ()
         if cell_id:
             self.displays.prompts[cell_id] = self.shell.execution_count
+        # A result is a cell's last output: with a display of its own to come,
+        # it is held back and goes out once, as that display.
+        in_place = self.in_place and bool(cell_id)
         router = self.kernel.router
-        with router.record(held) as recording:
+        with router.record({"execute_result"}) if in_place else nullcontext() as recording:
             reply = await self._ipython(step.cell.code)
         self.run.finish(step, status(None if reply["status"] == "ok" else reply.get("ename", "")))
-        # Every cell with an id gets one display, so a later rerun can replace
-        # its output in place; a cell that shows nothing gets an invisible one.
-        if replaceable:
+        if in_place:
+            # Every cell with an id gets one display, so a later rerun can replace
+            # its output in place; a cell that shows nothing gets an invisible one.
             display, shown = display_of(recording), router.shown
             if display is None:  # the live widget stays; reruns show below it
                 display, shown = anchor(), False
@@ -117,17 +124,33 @@ class Walk:
         return reply
 
     async def _other(self, step: Step) -> None:
+        """A cell run for the request: with a companion writing outputs it
+        takes a new execution count, else it names the prompt it showed."""
         cell = step.cell
+        if self.companion_writes:
+            prompt = take_execution_count(self.shell)
+            self.displays.prompts[cell.id] = prompt
+        else:
+            prompt = self.displays.prompts.get(cell.id)
+        if cell.id:
+            self.kernel.companion.running(cell.id, step.role, self.count, self.run.report.cell_id)
         with self.kernel.router.record() as recording:
-            result = await self.shell.run_unrequested(cell.code, self.displays.prompts.get(cell.id))
+            result = await self.shell.run_unrequested(cell.code, prompt)
         error = result.error_before_exec or result.error_in_exec
         self.run.finish(step, status(None if error is None else type(error).__name__))
-        if cell.id in self.displays:
-            mark = rerun_mark(self.engine, self.run, cell, step.role, self.count, self.request.deleted)
-            self.displays.update(cell.id, display_of(recording) or recording.bundle(), mark, step.role)
+        self._deliver(step, recording, prompt)
+
+    def _deliver(self, step: Step, recording: Recording, count: int | None) -> None:
+        """A cell's outputs of a run for another cell, to that cell's own
+        output area (a frontend without cell ids: the requesting cell's)."""
+        cell, role = step.cell, step.role
+        if self.companion_writes and cell.id:
+            self.kernel.companion.send_outputs(cell.id, role, count, nbformat_outputs(recording.parts))
+        elif cell.id in self.displays:
+            self.displays.update(cell.id, display_of(recording) or recording.bundle(), role)
         elif recording:
-            data, metadata = labelled(f"{label(cell, self.kernel.cell_names)} ({step.role})", recording.parts)
-            self.kernel.publisher.tagged("display_data", data, metadata, cell_tag(cell.id, step.role))
+            data, metadata = labelled(f"{label(cell, self.kernel.cell_names)} ({role})", recording.parts)
+            self.kernel.publisher.tagged("display_data", data, metadata, cell_tag(cell.id, role))
 
     def _why_cancelled(self, cell_id: str | None) -> str:
         failed = self.run.cause.get(cell_id) if cell_id else None
@@ -149,24 +172,8 @@ class Walk:
         count = take_execution_count(self.shell)
         content = {"status": "error", "ename": "UpstreamError" if failed else "KeyboardInterrupt",
                    "evalue": evalue, "traceback": [_red(evalue)]}
-        if self.request.replaceable and target:  # shown as the cell's display, so a later rerun replaces it
+        if self.in_place and target:  # shown as the cell's display, so a later rerun replaces it
             self.displays.show(target, ({"text/plain": content["traceback"][0]}, {}), replaces_output=False)
         else:
             self.kernel.publisher.send("error", content)
         return {**content, "execution_count": count, "user_expressions": {}, "payload": []}
-
-    def finish(self) -> None:
-        """Cancelled and stale cells say so under their output; the summary follows."""
-        report = self.run.report
-        for entry in report.ran:  # a cancelled cell's old output would pass for current
-            if entry.status == CANCELLED and entry.role != TARGET and entry.cell_id in self.displays:
-                self.displays.mark(entry.cell_id, cancelled_mark(self._why_cancelled(entry.cell_id)), entry.role)
-        # left stale by this request: autorun off, a move, a deferred descendant
-        # whose own request is not queued
-        passed = {e.cell_id for e in report.ran} | self.kernel.waiting.cells()
-        for cell_id in report.stale:
-            if cell_id in self.displays and cell_id not in passed:
-                self.displays.mark_stale(cell_id, stale_mark(self.count))
-        text = summarize(report, self.engine, self.kernel.cell_names, deleted=self.request.deleted)
-        if text is not None:
-            self.kernel.publisher.tagged("display_data", *text, {"reactive": {"summary": True}})

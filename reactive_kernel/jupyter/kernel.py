@@ -2,7 +2,8 @@
 
 A thin adapter: it turns an execute_request into an engine request, has the
 plan walked through IPython (:mod:`.execution`), each cell's outputs going to
-that cell's own output area (:mod:`.router`, :mod:`.displays`).  Everything
+that cell's own output area (:mod:`.router`; through the companion or
+:mod:`.displays`).  Everything
 else (completion, inspection, comms, history, debugging hooks) is
 ipykernel's, untouched; the ipykernel internals it leans on are reached
 through :mod:`.internals`.
@@ -154,7 +155,7 @@ class ReactiveKernel(IPythonKernel):
     async def do_execute(self, code, silent, store_history=True, user_expressions=None,
                          allow_stdin=False, *, cell_meta=None, cell_id=None):
         """Prepare the request, plan it (or leave it to plain IPython), walk
-        the plan, then mark what it left stale and report."""
+        the plan, then report."""
         base = super().do_execute
 
         def ipython(code: str):
@@ -169,13 +170,11 @@ class ReactiveKernel(IPythonKernel):
         run = self._plan(request)
         if run is None:
             return await ipython(request.code)
-        walk = Walk(self, run, request, ipython)
-        reply = await walk()
-        walk.finish()
+        reply = await Walk(self, run, request, ipython)()
         self._report = run.report
-        count = self.shell.execution_count - 1
+        count = reply.get("execution_count")
         self.view.record(run, count)
-        self.companion.finished(run, count)
+        self.companion.finished(run, count, deleted=request.deleted)
         return reply
 
     def _prepare(self, code: str, cell_meta) -> Request:

@@ -1,10 +1,11 @@
-"""A cell's outputs as one replaceable display.
+"""A cell's recorded outputs: as nbformat outputs, or as one replaceable display.
 
-Frontends can only replace another cell's output through
-``update_display_data`` on a display id that cell published, and an update
-replaces exactly one output.  So everything a cell shows (printed text,
-result, rich displays, error) is recorded and folded into a single mime bundle
-under a display id derived from the cell id.
+A companion that writes a rerun cell's outputs into it gets them as the
+nbformat outputs a run of that cell would save.  Other frontends can only
+replace another cell's output through ``update_display_data`` on a display
+id that cell published, and an update replaces exactly one output; for them
+everything a cell shows (printed text, result, rich displays, error) is
+folded into a single mime bundle under a display id derived from the cell id.
 """
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass, field
-
-from ..present.marks import note_markup
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _IMAGES = ("image/png", "image/jpeg", "image/gif")
@@ -49,7 +48,9 @@ def terminal_text(text: str) -> str:
 
 @dataclass
 class Recording:
-    """Output messages of one cell run, in order."""
+    """Output messages of one cell run, in order: ``("stream", name, text)``,
+    ``("data", data, metadata, display id, result's execution count or None)``,
+    ``("error", ename, traceback, evalue)``."""
 
     parts: list[tuple] = field(default_factory=list)
     _clear_pending: bool = False
@@ -65,7 +66,7 @@ class Recording:
             target = content.get("transient", {}).get("display_id")
             for i, part in enumerate(self.parts):
                 if part[0] == "data" and target and part[3] == target:
-                    self.parts[i] = ("data", content.get("data", {}), content.get("metadata", {}), target)
+                    self.parts[i] = ("data", content.get("data", {}), content.get("metadata", {}), target, part[4])
             return
         if self._clear_pending:
             self.parts.clear()
@@ -80,9 +81,11 @@ class Recording:
             self.parts.append(("stream", name, text))
         elif msg_type in ("display_data", "execute_result"):
             own_id = content.get("transient", {}).get("display_id")
-            self.parts.append(("data", content.get("data", {}), content.get("metadata", {}), own_id))
+            count = content.get("execution_count") if msg_type == "execute_result" else None
+            self.parts.append(("data", content.get("data", {}), content.get("metadata", {}), own_id, count))
         elif msg_type == "error":
-            self.parts.append(("error", content.get("ename", ""), list(content.get("traceback", []))))
+            self.parts.append(("error", content.get("ename", ""), list(content.get("traceback", [])),
+                               content.get("evalue", "")))
 
     def __bool__(self) -> bool:
         return bool(self.parts)
@@ -133,6 +136,25 @@ def _html(part: tuple) -> str:
     return f"<pre>{html.escape(data.get('text/plain', ''))}</pre>"
 
 
+def nbformat_outputs(parts: list[tuple]) -> list[dict]:
+    """A Recording's parts as the nbformat v4 outputs a frontend saves for a
+    run of the cell: real output types, a result with its execution count
+    (streams are already merged per name, as JupyterLab merges them)."""
+    outputs = []
+    for part in parts:
+        if part[0] == "stream":
+            outputs.append({"output_type": "stream", "name": part[1], "text": part[2]})
+        elif part[0] == "error":
+            outputs.append({"output_type": "error", "ename": part[1], "evalue": part[3],
+                            "traceback": list(part[2])})
+        elif part[4] is not None:
+            outputs.append({"output_type": "execute_result", "execution_count": part[4],
+                            "data": dict(part[1]), "metadata": dict(part[2])})
+        else:
+            outputs.append({"output_type": "display_data", "data": dict(part[1]), "metadata": dict(part[2])})
+    return outputs
+
+
 def compose(parts: list[tuple]) -> tuple[dict, dict]:
     if not parts:  # an empty bundle renders as nothing, yet keeps the display id
         return {}, {}
@@ -163,29 +185,6 @@ def anchor() -> tuple[dict, dict]:
 
 def is_anchor(data: dict) -> bool:
     return data.get("text/html") == ANCHOR_HTML
-
-
-def with_mark(data: dict, metadata: dict, mark: str) -> tuple[dict, dict]:
-    """A display with a one-line note under it (a rerun or stale mark).
-
-    Text stays text (a traceback keeps its colours) with the note in the
-    text's own colour: ANSI grey is near invisible in JupyterLab's dark
-    theme.  HTML and pictures get the note as muted HTML.  Where the note cannot be
-    shown next to the display (a widget, a plot a renderer draws from JSON),
-    the display is left as it is: live output matters more than the note,
-    which the requesting cell repeats."""
-    if not data or is_anchor(data):
-        return {"text/plain": mark, "text/html": note_markup(mark)}, {}
-    plain = data.get("text/plain", "")
-    plain = "".join(plain) if isinstance(plain, list) else plain
-    plain = plain.rstrip("\n")
-    if set(data) <= {"text/plain"}:
-        return {"text/plain": f"{plain}\n{mark}" if plain else mark}, metadata
-    marked_plain = f"{plain}\n{mark}" if plain else mark
-    if not set(data) <= {"text/html", "text/plain", "image/svg+xml", *_IMAGES}:
-        return {**data, "text/plain": marked_plain}, metadata
-    html_with_note = _html(("data", data, metadata, None)) + note_markup(mark)
-    return {**data, "text/plain": marked_plain, "text/html": html_with_note}, metadata
 
 
 def labelled(label: str, parts: list[tuple]) -> tuple[dict, dict]:

@@ -19,6 +19,11 @@ import functools
 from . import internals
 
 
+def cell_tag(cell_id: str | None, role: str) -> dict:
+    """The metadata every message about a cell that was not requested carries."""
+    return {"reactive": {"cell_id": cell_id, "role": role}}
+
+
 class QueuedIOPub:
     """A stand-in for the IOPub socket whose sends wait for the IO thread's next wake-up."""
 

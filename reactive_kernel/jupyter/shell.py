@@ -75,8 +75,9 @@ class ReactiveShell(ZMQInteractiveShell):
         self._transformed = None
 
     async def run_unrequested(self, code: str, prompt: int | None):
-        """Run a cell that was not requested: no history, no new execution
-        count.  Tracebacks name it by the prompt it showed when it last ran."""
+        """Run a cell that was not requested, without history.  ``prompt``:
+        the execution count its result and tracebacks show (a new one the
+        caller took, or the one it showed when it last ran; None: the shell's)."""
         with prompt_shown(self, self.execution_count if prompt is None else prompt):
             try:
                 transformed = self.transform_cell(code)

@@ -1,4 +1,4 @@
-"""Widgets inside a cell's one replaceable display.
+"""Widgets inside a cell's one replaceable display (frontends without a companion).
 
 Two facts of the widget protocol shape this.  An ``Output`` widget captures
 output in the frontend: while its ``msg_id`` state names the request, the
@@ -11,6 +11,8 @@ folded into HTML: a cell showing a widget next to other output is shown as
 one ``Output`` widget holding all of it, which a later rerun replaces whole.
 """
 from __future__ import annotations
+
+from .outputs import nbformat_outputs
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -41,19 +43,6 @@ class OutputCapture:
         self._capturing.clear()
 
 
-def as_nbformat(parts: list[tuple]) -> list[dict]:
-    """A Recording's parts as nbformat outputs (what an Output widget holds)."""
-    outputs = []
-    for part in parts:
-        if part[0] == "stream":
-            outputs.append({"output_type": "stream", "name": part[1], "text": part[2]})
-        elif part[0] == "data":
-            outputs.append({"output_type": "display_data", "data": part[1], "metadata": part[2]})
-        else:
-            outputs.append({"output_type": "error", "ename": part[1], "evalue": "", "traceback": part[2]})
-    return outputs
-
-
 def holding(parts: list[tuple], plain: str) -> tuple[dict, dict] | None:
     """One display showing every part, widgets live: an ``Output`` widget
     holding them (None without ipywidgets, which a widget part implies)."""
@@ -62,6 +51,6 @@ def holding(parts: list[tuple], plain: str) -> tuple[dict, dict] | None:
     except ImportError:  # pragma: no cover - a widget view came from somewhere
         return None
     box = Output()
-    box.outputs = tuple(as_nbformat(parts))
+    box.outputs = tuple(nbformat_outputs(parts))
     view = {"model_id": box.model_id, "version_major": 2, "version_minor": 0}
     return {WIDGET_VIEW: view, "text/plain": plain}, {}

@@ -1,13 +1,12 @@
 """What a person reads about a cell that ran, or did not, for another one.
 
-A frontend cannot change another cell's execution count, so a cell that reran
-says so in its own output, in one line: for which request (that request's
-execution count) and why (what changed that it reads).  Cells are named by
-what they define, as a person thinks of them, not by opaque ids.
+One line: for which request (that request's execution count) and why (what
+changed that it reads).  Shown by the companion and ``%reactive``, never in a
+cell's output.  Cells are named by what they define, as a person thinks of
+them, not by opaque ids.
 """
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING, Iterable
 
 from ..vocabulary import ANCESTOR
@@ -94,8 +93,3 @@ def stale_mark(count: int | None) -> str:
 def cancelled_mark(why: str) -> str:
     return f"⚠ not run: {why}; this output is stale"
 
-
-def note_markup(text: str) -> str:
-    """Muted, small, legible in JupyterLab's light and dark themes alike."""
-    return ('<div style="color:var(--jp-ui-font-color2,#888);font-size:var(--jp-ui-font-size0,85%)">'
-            f"{html.escape(text)}</div>")

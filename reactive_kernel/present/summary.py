@@ -1,8 +1,8 @@
-"""The one-line note a requesting cell shows about what else ran."""
+"""The one line about what else a request ran, shown outside the cells' outputs."""
 from __future__ import annotations
 
 from ..core.engine import Engine
-from .marks import label, names_text, note_markup
+from .marks import label, names_text
 from ..core.report import Report
 from ..vocabulary import ANCESTOR, CANCELLED, DESCENDANT, ERROR, OK
 
@@ -12,7 +12,7 @@ _MARK = {OK: "✓", ERROR: "✗ error", CANCELLED: "– cancelled"}
 
 
 def summarize(report: Report, engine: Engine, names=frozenset(),
-              deleted: bool = False) -> tuple[dict, dict] | None:
+              deleted: bool = False) -> str | None:
     """None when there is nothing to tell beyond the cell's own output.
     ``deleted``: the request said cells were deleted (``deletedCells``)."""
     def cells(role: str) -> str:
@@ -32,5 +32,4 @@ def summarize(report: Report, engine: Engine, names=frozenset(),
         pieces.append(f"ran first: {ancestors}")
     if descendants:
         pieces.append(f"reran: {descendants}")
-    text = "↻ " + "; ".join(pieces)
-    return {"text/plain": text, "text/html": note_markup(text)}, {}
+    return "↻ " + "; ".join(pieces)

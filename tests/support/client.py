@@ -18,14 +18,6 @@ def plain(text: str) -> str:
     return _ANSI.sub("", text)
 
 
-_MARK = re.compile(r"\n?(\x1b\[90m)?(↻|⚠) [^\n]*$")
-
-
-def unmarked(text: str) -> str:
-    """A cell's output without the rerun, stale or cancelled mark under it."""
-    return _MARK.sub("", text)
-
-
 @dataclass
 class Execution:
     reply: dict

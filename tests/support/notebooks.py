@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from tests.support.client import Execution, KernelSession, unmarked
+from tests.support.client import Execution, KernelSession
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -28,11 +28,6 @@ def read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
-def is_summary(output: dict) -> bool:
-    """The kernel's short note about what else ran (not a cell's own output)."""
-    return bool(output.get("metadata", {}).get("reactive", {}).get("summary"))
-
-
 def output_text(output: dict) -> str:
     kind = output["output_type"]
     if kind == "stream":
@@ -40,7 +35,7 @@ def output_text(output: dict) -> str:
     if kind in ("display_data", "execute_result"):
         text = output.get("data", {}).get("text/plain", "")
         text = "".join(text) if isinstance(text, list) else text
-        return text if is_summary(output) else unmarked(text)
+        return text
     if kind == "error":
         return "\n".join(output["traceback"])
     return ""
@@ -53,10 +48,10 @@ def normalize(text: str) -> str:
 
 
 def cell_texts(nb) -> list[tuple[str, str]]:
-    """(source, text of all its outputs) per code cell, summaries left out."""
+    """(source, text of all its outputs) per code cell."""
     return [
         (cell.source,
-         normalize("".join(output_text(o) for o in cell.outputs if not is_summary(o))))
+         normalize("".join(output_text(o) for o in cell.outputs)))
         for cell in nb.cells if cell.cell_type == "code"
     ]
 
@@ -125,8 +120,5 @@ class FrontendNotebook:
     def text(self, cell_id: str) -> str:
         """The cell's own outputs as text (a frontend shows a trailing newline as nothing)."""
         cell = self.cell(cell_id)
-        text = "".join(output_text(o) for o in cell.outputs if not is_summary(o))
+        text = "".join(output_text(o) for o in cell.outputs)
         return normalize(text).rstrip("\n")
-
-    def summaries(self, cell_id: str) -> list[str]:
-        return [output_text(o) for o in self.cell(cell_id).outputs if is_summary(o)]
