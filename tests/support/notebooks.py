@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from reactive_kernel.jupyter.outputs import is_anchor
 from tests.support.client import Execution, KernelSession
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +27,11 @@ def example_notebooks() -> list[Path]:
 
 def read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
+
+
+def is_anchor_output(output: dict) -> bool:
+    """The kernel's invisible display of a silent cell (frontends without a companion)."""
+    return is_anchor(output.get("data") or {})
 
 
 def output_text(output: dict) -> str:
@@ -100,10 +106,14 @@ class FrontendNotebook:
         self.applier.clear_before_next_output = False
         self.applier.clear_display_id_mapping(i)
         for msg in execution.messages:
-            self.applier.process_message(msg, cell, i)
+            self.apply(msg, cell, i)
         cell.execution_count = execution.reply["content"].get("execution_count")
         self.executions.append(execution)
         return execution
+
+    def apply(self, msg: dict, cell, index: int) -> None:
+        """One IOPub message of a request for ``cell``, applied as nbclient applies it."""
+        self.applier.process_message(msg, cell, index)
 
     def delete(self, cell_id: str) -> None:
         """Remove a cell as a frontend does; its id goes with the next request."""
