@@ -21,10 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 class Companion:
     """A comm opened to the kernel's ``reactive`` target, as a frontend opens it."""
 
-    def __init__(self, session: KernelSession, order: list[str] | None = None):
+    def __init__(self, session: KernelSession, order: list[str] | None = None, capabilities=()):
         self.session = session
         self.comm_id = uuid.uuid4().hex
         data = {} if order is None else {"order": order}
+        if capabilities:
+            data["capabilities"] = list(capabilities)
         self.opened = self._request("comm_open", {"comm_id": self.comm_id, "target_name": "reactive",
                                                   "data": data})
 
@@ -60,8 +62,10 @@ class Companion:
                 found.append(m["content"]["data"])
 
 
-def comm_data(execution: Execution) -> list[dict]:
-    return [m["content"]["data"] for m in execution.of_type("comm_msg")]
+def comm_data(execution: Execution, companion: Companion | None = None) -> list[dict]:
+    """The comm messages of a request (to ``companion`` only, if given)."""
+    return [m["content"]["data"] for m in execution.of_type("comm_msg")
+            if companion is None or m["content"]["comm_id"] == companion.comm_id]
 
 
 def state_of(execution: Execution) -> dict:
@@ -238,11 +242,79 @@ def test_an_order_arriving_while_a_cell_awaits_waits_for_the_request_to_end(sess
     [run] = session.collect([msg_id])
     assert run.status == "ok"
     # while the cell ran the order waited; when the request ended it applied
-    assert session.value("seen") == "((['s', 'a', 'c', 'b'],), 'page')"
+    assert session.value("seen") == "([('order', ['s', 'a', 'c', 'b'])], 'page')"
     assert engine_value(session, "graph.sequence()") == "['s', 'a', 'b']"
     assert state_of(run)["order"] == "page"
     after = session.execute("x = 10", "c")
     assert [e["cell_id"] for e in after.reactive["ran"]] == ["c", "b"]
+
+
+# -- live sources, deletions, progress, outputs (issue 19) ---------------------------------
+
+def test_after_a_restart_the_unsaved_edit_on_screen_is_what_runs(tmp_path):
+    """Cell 1 shows ``k = 50`` (not saved), the file says ``k = 1``: running
+    the last cell after a restart runs what is on screen."""
+    from tests.support.notebook_file import write_notebook
+
+    path = tmp_path / "saved.ipynb"
+    write_notebook(path, [("c1", "k = 1"), ("c2", "m = k + 1"), ("c3", "n = m * 10")])
+    env = {**os.environ, "JPY_SESSION_NAME": str(path)}
+    with KernelSession("reactive", env=env, cwd=str(tmp_path)) as kernel:
+        companion = Companion(kernel, order=["c1", "c2", "c3"])
+        [state] = companion.ask({"type": "sources", "cells": [
+            {"id": "c1", "source": "k = 50"}, {"id": "c2", "source": "m = k + 1"},
+            {"id": "c3", "source": "n = m * 10"}]})
+        assert state["cells"]["c1"]["state"] == "unrun"
+        run = kernel.execute("n = m * 10", "c3")
+        assert [(e["cell_id"], e["role"]) for e in run.reactive["ran"]] == [
+            ("c1", "ancestor"), ("c2", "ancestor"), ("c3", "target")]
+        assert kernel.value("n") == "510"
+
+
+def test_a_deleted_cell_loses_its_names_before_any_later_request(session):
+    session.execute("k = 1", "a")
+    session.execute("m = k + 1", "b")
+    companion = Companion(session, order=["a", "b"])
+    [state] = companion.ask({"type": "deleted", "cells": ["a"]})
+    assert list(state["cells"]) == ["b"] and state["cells"]["b"]["state"] == "stale"
+    assert session.value("'k' in globals()") == "False"  # a silent request plans nothing
+    # the next request names the deleted cell again, as JupyterLab does: harmless
+    run = session.execute("z = 1", "c", deleted=["a"])
+    assert run.status == "ok"
+    assert session.value("'k' in globals()") == "False"
+    assert engine_value(session, "graph.sequence()") == "['b', 'c']"
+
+
+def test_running_arrives_before_each_cell_not_requested(session):
+    session.execute("k = 1", "a")
+    session.execute("m = k + 1", "b")
+    session.execute("n = m + 1", "c")
+    companion = Companion(session, order=["a", "b", "c"])
+    run = session.execute("k = 2", "a")
+    count = run.reply["content"]["execution_count"]
+    data = comm_data(run, companion)
+    kinds = [(d["type"], d.get("cell_id")) for d in data if d["type"] in ("running", "state")]
+    assert kinds == [("running", "b"), ("running", "c"), ("state", None)]
+    running = [d for d in data if d["type"] == "running"]
+    assert running[0] == {"type": "running", "cell_id": "b", "role": "descendant",
+                          "request": {"count": count, "cell_id": "a"}}
+    assert state_of(run)["summary"].startswith("↻ reran: ")
+
+
+def test_outputs_go_only_to_the_companion_that_writes_them(session):
+    session.execute("k = 1", "a")
+    session.execute("print(k * 2)\nk", "b")
+    plain = Companion(session, order=["a", "b"])
+    capable = Companion(session, order=["a", "b"], capabilities=["outputs"])
+    run = session.execute("k = 5", "a")
+    [outputs] = [d for d in comm_data(run, capable) if d["type"] == "outputs"]
+    assert not [d for d in comm_data(run, plain) if d["type"] == "outputs"]
+    assert outputs["cell_id"] == "b" and outputs["role"] == "descendant"
+    # a count of its own, after the requested cell's: counts increase down the page
+    assert outputs["execution_count"] == run.reply["content"]["execution_count"] + 1
+    assert [d["type"] for d in comm_data(run, capable)] == ["running", "outputs", "state"]
+    types = [(o["output_type"], o.get("text") or o.get("data", {}).get("text/plain")) for o in outputs["outputs"]]
+    assert types == [("stream", "10\n"), ("execute_result", "5")]
 
 
 # -- the wheel ------------------------------------------------------------------------

@@ -105,3 +105,81 @@ def test_a_bad_open_is_answered_with_an_error_and_applies_nothing(companion, dat
     assert comm.types() == ["error", "hello", "state"]
     assert not companion.writes_outputs
     assert companion.engine.order_source() == "registration"
+
+
+def request(companion: Companion, cell_id: str, code: str):
+    """A request walked as the kernel walks it (here with ``exec``): its Run."""
+    run = companion.engine.request(cell_id, code)
+    for step in run:
+        exec(step.cell.code, companion.engine.namespace)
+        run.finish(step, "ok")
+    return run
+
+
+def ran_cells(companion: Companion, cell_id: str, code: str):
+    return [e.cell_id for e in request(companion, cell_id, code).report.ran]
+
+
+def test_sources_are_answered_with_the_state_and_run_on_screen(companion):
+    comm = open_comm(companion, "page")
+    ran_cells(companion, "a", "k = 1")
+    ran_cells(companion, "b", "m = k + 1")
+    [state] = send(comm, {"type": "sources", "id": 3, "cells": [{"id": "a", "source": "k = 50"}]})
+    assert state["type"] == "state" and state["id"] == 3
+    assert state["cells"]["a"]["state"] == "stale"
+    assert companion.engine.namespace["m"] == 2  # an edit not yet run changes no value
+    assert ran_cells(companion, "a", "k = 50") == ["a", "b"]
+    assert companion.engine.namespace["m"] == 51
+
+
+def test_deleted_cells_lose_their_names_at_once(companion):
+    comm = open_comm(companion, "page")
+    ran_cells(companion, "a", "k = 1")
+    ran_cells(companion, "b", "m = k + 1")
+    [state] = send(comm, {"type": "deleted", "cells": ["a", "never-seen"]})
+    assert list(state["cells"]) == ["b"] and state["cells"]["b"]["state"] == "stale"
+    assert "k" not in companion.engine.namespace
+
+
+@pytest.mark.parametrize("data, complaint", [
+    ({"type": "sources", "cells": [{"id": "a", "source": "k = 50"}, {"id": "b"}]}, "'sources' needs 'cells'"),
+    ({"type": "sources", "cells": [{"id": "a", "source": "k = 50"}, {"id": "", "source": ""}]},
+     "'sources' needs 'cells'"),
+    ({"type": "sources", "cells": {"a": "k = 50"}}, "'sources' needs 'cells'"),
+    ({"type": "deleted", "cells": ["a", None]}, "'deleted' needs 'cells'"),
+    ({"type": "deleted"}, "'deleted' needs 'cells'"),
+])
+def test_a_malformed_change_is_an_error_and_applies_not_even_in_part(companion, data, complaint):
+    comm = open_comm(companion, "page")
+    ran_cells(companion, "a", "k = 1")
+    [error] = send(comm, data)
+    assert error["type"] == "error" and complaint in error["message"]
+    assert companion.engine.cells["a"].code == "k = 1" and companion.engine.namespace["k"] == 1
+    assert companion.engine.stale_cells() == []
+
+
+def test_changes_arriving_while_a_cell_runs_wait_for_the_request_to_end(companion):
+    comm = open_comm(companion, "page")
+    ran_cells(companion, "a", "k = 1")
+    ran_cells(companion, "b", "m = k + 1")
+    companion._cell_starts()
+    assert send(comm, {"type": "sources", "cells": [{"id": "a", "source": "k = 5"}]}) == []
+    assert send(comm, {"type": "deleted", "cells": ["b"]}) == []
+    assert companion.engine.cells["a"].code == "k = 1" and "m" in companion.engine.namespace
+    companion._cell_ends()
+    companion.finished(request(companion, "c", "z = 0"), 4)
+    assert companion.engine.cells["a"].code == "k = 5" and "m" not in companion.engine.namespace
+    assert companion.pending == []
+
+
+def test_the_state_carries_the_last_requests_summary_in_plain_text(companion):
+    comm = open_comm(companion, "page")
+    ran_cells(companion, "a", "k = 1")
+    ran_cells(companion, "b", "m = k + 1")
+    companion.finished(request(companion, "a", "k = 2"), 5)
+    [state] = comm.sent
+    assert state["request"] == {"count": 5, "cell_id": "a"}
+    assert state["summary"].startswith("↻ reran: ") and "m" in state["summary"]
+    assert state["summary"] == companion.state()["summary"]
+    companion.finished(request(companion, "c", "z = 0"), 6)
+    assert comm.sent[-1]["summary"] is None

@@ -10,8 +10,11 @@ runs and the kernel behaves exactly as without it.
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import partial
 from logging import Logger
 from typing import TYPE_CHECKING, Any, Callable
+
+from ..present.summary import summarize
 
 if TYPE_CHECKING:
     from ..core.engine import Engine
@@ -44,24 +47,29 @@ class Companion:
         self.comms: dict[str, Any] = {}
         #: per comm id, what that companion announced it does itself (``OUTPUTS``)
         self.capabilities: dict[str, frozenset[str]] = {}
-        #: a page order that arrived while a cell was running (a cell with a
-        #: top-level ``await`` lets comm messages through), applied between
-        #: requests: ``(order,)``, where an order of None gives it back to the file
-        self.pending: tuple[list[str] | None] | None = None
+        #: what arrived while a cell was running (a cell with a top-level
+        #: ``await`` lets comm messages through), applied between requests in
+        #: arrival order: ``(kind, payload)`` with kind ``order`` (None gives
+        #: the order back to the file), ``sources`` or ``deleted``
+        self.pending: list[tuple[str, Any]] = []
         self.executing = False
+        #: the plain-text line about what else the last request ran, or None
+        self.summary: str | None = None
         comm_manager.register_target(TARGET_NAME, self._open)
         events.register("pre_run_cell", self._cell_starts)
         events.register("post_run_cell", self._cell_ends)
 
     # -- the kernel's hook ----------------------------------------------------
-    def finished(self, run: "Run", count: int | None) -> None:
-        """Request ``[count]`` finished (the view recorded it): apply a page
-        order that waited for it and tell the companions.  A bug here is
-        logged, never shown in the user's cell."""
+    def finished(self, run: "Run", count: int | None, deleted: bool = False) -> None:
+        """Request ``[count]`` finished (the view recorded it): apply what
+        waited for it and tell the companions.  ``deleted``: the request
+        named deleted cells.  A bug here is logged, never shown in the user's cell."""
         try:
-            if self.pending is not None:
-                self.engine.set_page_order(self.pending[0])
-                self.pending = None
+            self.summary = summarize(run.report, self.engine, self.view.names, deleted=deleted) \
+                if self.comms else None
+            pending, self.pending = self.pending, []
+            for kind, payload in pending:
+                self._apply(kind, payload)
             if self.comms:
                 self.broadcast(self.state(count, run.report.cell_id))
         except Exception:
@@ -80,7 +88,7 @@ class Companion:
                 entry.update({k: v for k, v in asdict(last).items() if v is not None})
             cells[cell_id] = entry
         return {"type": "state", "request": {"count": count, "cell_id": target},
-                "order": self.engine.order_source(), "cells": cells}
+                "order": self.engine.order_source(), "cells": cells, "summary": self.summary}
 
     def related(self, cell_id: str) -> dict:
         """The cells ``cell_id`` reads from and those that read it, in notebook order."""
@@ -145,7 +153,7 @@ class Companion:
         try:
             capabilities = _capabilities(data)
             if "order" in data:
-                self._set_order(data["order"])
+                self._apply_or_defer("order", _cell_ids("order", data["order"]))
             self.capabilities[comm.comm_id] = capabilities
         except ProtocolError as error:
             comm.send({"type": "error", "message": str(error)})
@@ -160,7 +168,7 @@ class Companion:
         self.capabilities.pop(comm.comm_id, None)
         self.view.reasons = bool(self.comms)
         if not self.comms:  # nobody reports the page any more: the file decides again
-            self._apply(None)
+            self._apply_or_defer("order", None)
 
     def _receive(self, comm, message: dict) -> None:
         data = message.get("content", {}).get("data")
@@ -178,10 +186,8 @@ class Companion:
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
             raise ProtocolError("a reactive comm message is an object with a string 'type'")
         kind = data["type"]
-        if kind == "order":
-            if self._set_order(data.get("cells")):
-                return self.state()
-            return None
+        if kind in _CHANGES:
+            return self.state() if self._apply_or_defer(kind, _CHANGES[kind](data.get("cells"))) else None
         if kind == "related":
             cell_id = data.get("cell_id")
             if not isinstance(cell_id, str):
@@ -191,22 +197,25 @@ class Companion:
             return self.graph()
         if kind == "state":
             return self.state()
-        raise ProtocolError(f"unknown message type {kind!r} (known: order, related, graph, state)")
+        raise ProtocolError(f"unknown message type {kind!r} "
+                            "(known: order, sources, deleted, related, graph, state)")
 
-    def _set_order(self, cells: Any) -> bool:
-        """Adopt the page order; True when it took effect now (not deferred)."""
-        if not isinstance(cells, list) or not all(isinstance(c, str) and c for c in cells):
-            raise ProtocolError("'order' needs 'cells', a list of cell ids (non-empty strings)")
-        return self._apply(list(cells))
-
-    def _apply(self, order: list[str] | None) -> bool:
-        """Set the page order now, or, while a cell runs, when its request ends."""
+    def _apply_or_defer(self, kind: str, payload: Any) -> bool:
+        """Apply a change of the page now, or, while a cell runs, when its
+        request ends (never under a running plan); True when applied now."""
         if self.executing:
-            self.pending = (order,)
+            self.pending.append((kind, payload))
             return False
-        self.pending = None
-        self.engine.set_page_order(order)
+        self._apply(kind, payload)
         return True
+
+    def _apply(self, kind: str, payload: Any) -> None:
+        if kind == "order":
+            self.engine.set_page_order(payload)
+        elif kind == "sources":
+            self.engine.know_sources(payload)
+        else:  # deleted: the names go now, the readers go stale
+            self.engine.forget(payload)
 
     # -- is a cell running? --------------------------------------------------------
     def _cell_starts(self, info=None) -> None:
@@ -223,3 +232,23 @@ def _capabilities(data: dict) -> frozenset[str]:
     if not isinstance(announced, list) or not all(isinstance(c, str) for c in announced):
         raise ProtocolError("'capabilities' is a list of strings")
     return frozenset(announced)
+
+
+def _cell_ids(kind: str, cells: Any) -> list[str]:
+    if not isinstance(cells, list) or not all(isinstance(c, str) and c for c in cells):
+        raise ProtocolError(f"'{kind}' needs 'cells', a list of cell ids (non-empty strings)")
+    return list(cells)
+
+
+def _sources(cells: Any) -> list[tuple[str, str]]:
+    """(id, code) pairs, all checked before any applies."""
+    if not isinstance(cells, list) or not all(
+            isinstance(c, dict) and isinstance(c.get("id"), str) and c["id"] and isinstance(c.get("source"), str)
+            for c in cells):
+        raise ProtocolError("'sources' needs 'cells', a list of {'id': non-empty string, 'source': string}")
+    return [(c["id"], c["source"]) for c in cells]
+
+
+#: the messages that change what the kernel knows of the page: each reads its 'cells'
+_CHANGES: dict[str, Callable[[Any], Any]] = {"order": partial(_cell_ids, "order"), "sources": _sources,
+                                             "deleted": partial(_cell_ids, "deleted")}
