@@ -109,3 +109,16 @@ def test_forgetting_a_cell_forgets_its_live_source(tmp_path):
     write_notebook(path, [("c1", "k = 3"), *CHAIN[1:]])  # undone and saved: the file's again
     e.sync_notebook()
     assert e.cells["c1"].code == "k = 3"
+
+
+def test_a_rename_sent_before_its_run_still_reruns_the_reader_it_lost():
+    """As without the page's code: the reader of the old name reruns (and
+    fails, as in Run All) when the renaming cell runs."""
+    e = Engine()
+    e.run("a", "a = 1")
+    e.run("b", "b = a * 2")
+    e.know_sources([("a", "w = 1")])
+    assert e.stale_cells() == ["a", "b"] and e.namespace["b"] == 2
+    report = e.run("a", "w = 1")
+    assert ran(report) == [("a", "target", "ok"), ("b", "descendant", "error")]
+    assert "a" not in e.namespace and "b" not in e.namespace

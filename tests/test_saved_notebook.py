@@ -78,13 +78,7 @@ def session():
         yield s
 
 
-ENGINE_BUG = pytest.mark.xfail(strict=True, reason=(
-    "engine: a rename sent as `sources` before its execute_request leaves the "
-    "reader stale instead of rerunning it (without the sources message it reruns)"))
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=ENGINE_BUG) if n == "a reader fails after a rename" else n
-                                  for n in [*SEQUENCES, "display id across cells"]])
+@pytest.mark.parametrize("name", [*SEQUENCES, "display id across cells"])
 def test_with_a_companion_the_saved_notebook_is_restart_and_run_all(session, name):
     sources, steps = SEQUENCES.get(name, DISPLAY_ID)
     front = CompanionNotebook(notebook(sources), session, stop_on_error=False)

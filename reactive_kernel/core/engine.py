@@ -100,6 +100,9 @@ class Engine:
         #: cells whose code a frontend reported from the page: the saved file's
         #: code never replaces theirs
         self._live: set[str] = set()
+        #: per cell that ran and took page code not run yet, the cells that
+        #: read it at its last run: they rerun when it runs (a rename loses them)
+        self._edit_readers: dict[str, set[str]] = {}
 
     # the ledger's tables, read by presentation and tests
     owner = property(lambda self: self.ledger.owner)
@@ -248,6 +251,8 @@ class Engine:
         before = {reader: graph.providers(reader) for reader in followers}
         if cell is None:
             cell = self._new_cell(Cell(cell_id, code, static, unrun=True))
+        if not cell.unrun:
+            self._edit_readers.setdefault(cell_id, set()).update(followers)
         cell.code, cell.static, cell.failed = code, static, None
         self.stale.add(cell_id)
         self.refresh(cell, running=True)
@@ -277,6 +282,7 @@ class Engine:
             cell_id = f"anonymous-{next(self._anonymous)}"
         previous = self.cells.get(cell_id)
         followers = self.graph.readers(cell_id) if previous is not None else set()
+        followers |= self._edit_readers.pop(cell_id, set())
         # a cell known only from the file never wrote anything
         previous_writes = set(previous.bound | previous.names.writes) if previous and not previous.unrun else set()
         cell = self._register(cell_id, code, static)
@@ -337,6 +343,8 @@ class Engine:
         their readers rerun with the next request's plan."""
         doomed = {c for c in cell_ids if c in self.cells}
         self._live.difference_update(cell_ids)
+        for cell_id in cell_ids:
+            self._edit_readers.pop(cell_id, None)
         for cell_id in self.graph.order(doomed):
             self._forget(self.cells.pop(cell_id))
         self._pending_descendants -= doomed
