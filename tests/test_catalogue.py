@@ -44,7 +44,7 @@ _NOISE = [
     (re.compile(r"\x1b\[[0-9;]*[A-Za-z]"), ""),
     (re.compile(r"0x[0-9a-fA-F]+"), "0x?"),
     (re.compile(r"/tmp/ipykernel_\d+/\d+\.py|Cell In\[\d+\], line \d+"), "<cell>"),
-    (re.compile(r"\d+(\.\d+)? ?(s|ms|µs|μs|ns)\b"), "<t>"),
+    (re.compile(r"\d+(\.\d+)?(e[+-]?\d+)? ?(s|ms|µs|μs|ns)\b"), "<t>"),  # ipykernel may print 1e+03 ns
     (re.compile(r"In \[\d+\]|Out\[\d+\]"), "<n>"),
 ]
 

@@ -87,6 +87,10 @@ def test_with_a_companion_the_saved_notebook_is_restart_and_run_all(session, nam
     assert saved_outputs(front.nb) == saved_outputs(expected)
     ran = {e["cell_id"] for e in front.executions[-1].reactive["ran"]}
     assert counts_increase(front.nb, ran), [c.execution_count for c in front.nb.cells]
+    # a result shows Out[n] with its own cell's count, as a run of that cell saves it
+    results = [(c.execution_count, o["execution_count"]) for c in front.nb.cells
+               for o in c.outputs if o["output_type"] == "execute_result"]
+    assert all(cell == out for cell, out in results), results
     nbformat.validate(front.nb)
 
 

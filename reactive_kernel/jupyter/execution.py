@@ -145,7 +145,7 @@ class Walk:
         output area (a frontend without cell ids: the requesting cell's)."""
         cell, role = step.cell, step.role
         if self.companion_writes and cell.id:
-            self.kernel.companion.send_outputs(cell.id, role, count, nbformat_outputs(recording.parts))
+            self.kernel.companion.send_outputs(cell.id, role, count, nbformat_outputs(recording.parts, count))
         elif cell.id in self.displays:
             self.displays.update(cell.id, display_of(recording) or recording.bundle(), role)
         elif recording:

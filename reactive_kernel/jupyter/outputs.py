@@ -136,10 +136,14 @@ def _html(part: tuple) -> str:
     return f"<pre>{html.escape(data.get('text/plain', ''))}</pre>"
 
 
-def nbformat_outputs(parts: list[tuple]) -> list[dict]:
+def nbformat_outputs(parts: list[tuple], count: int | None = None) -> list[dict]:
     """A Recording's parts as the nbformat v4 outputs a frontend saves for a
     run of the cell: real output types, a result with its execution count
-    (streams are already merged per name, as JupyterLab merges them)."""
+    (streams are already merged per name, as JupyterLab merges them).
+
+    ``count``: the count the cell ran under, for its result.  IPython's
+    display hook names a result ``execution_count - 1``, assuming the run
+    took a count of its own; a run without history takes none."""
     outputs = []
     for part in parts:
         if part[0] == "stream":
@@ -148,7 +152,8 @@ def nbformat_outputs(parts: list[tuple]) -> list[dict]:
             outputs.append({"output_type": "error", "ename": part[1], "evalue": part[3],
                             "traceback": list(part[2])})
         elif part[4] is not None:
-            outputs.append({"output_type": "execute_result", "execution_count": part[4],
+            outputs.append({"output_type": "execute_result",
+                            "execution_count": part[4] if count is None else count,
                             "data": dict(part[1]), "metadata": dict(part[2])})
         else:
             outputs.append({"output_type": "display_data", "data": dict(part[1]), "metadata": dict(part[2])})
