@@ -6,7 +6,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 from reactive_kernel.analysis.cells import CellSyntaxError, Effect, analyze, is_graph_name
-from reactive_kernel.core.engine import python_body_magics
+from reactive_kernel.analysis.cells import python_body_magics
 
 
 def S(*names):

@@ -8,7 +8,8 @@ import pytest
 from reactive_kernel.present import drawing
 from reactive_kernel.core.engine import Engine
 from reactive_kernel.analysis.directives import is_query
-from reactive_kernel.present.explain import UnknownCell, dependency_graph, graph_listing, status, why
+from reactive_kernel.present.explain import dependency_graph, graph_listing, status, why
+from reactive_kernel.present.view import UnknownCell
 from reactive_kernel.present.summary import label
 from reactive_kernel.present.view import CellView
 from tests.support.client import plain

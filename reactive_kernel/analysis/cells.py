@@ -19,7 +19,8 @@ from .scopes import (
     iteration_effects, root_of, summarize_class, summarize_function,
 )
 
-__all__ = ["CellSyntaxError", "Effect", "MagicAnalyzer", "Names", "Summary", "analyze", "is_graph_name"]
+__all__ = ["CellSyntaxError", "Effect", "MagicAnalyzer", "Names", "Summary", "analyze", "is_graph_name",
+           "python_body_magics"]
 
 #: A magic analyzer maps (line, cell body or None) to the names it uses.
 MagicAnalyzer = Callable[[str, Optional[str]], Names]
@@ -335,3 +336,18 @@ class _TopLevel(BindingForms):
             self._bind(name)
         self._bind_all(node)
         self.functions[node.name] = summarize_class(node, scope)
+
+
+def python_body_magics() -> dict[str, MagicAnalyzer]:
+    """Cell magics whose body is Python run in the user namespace."""
+
+    def body(line: str, cell: str | None) -> Names:
+        return analyze(cell or line) if (cell or line).strip() else Names()
+
+    def capture(line: str, cell: str | None) -> Names:
+        inner = body("", cell)
+        target = line.split()[0] if line.split() and line.split()[0].isidentifier() else None
+        return Names(inner.reads, inner.writes | ({target} if target else set()), inner.mutations,
+                     inner.effects, inner.functions)
+
+    return {"time": body, "capture": capture}

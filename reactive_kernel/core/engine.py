@@ -9,9 +9,9 @@ of Jupyter and lets the kernel run cells asynchronously.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Iterable, Mapping, MutableMapping, Protocol
+from typing import Callable, Iterable, Mapping, MutableMapping, Protocol
 
-from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze
+from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze, python_body_magics
 from ..analysis.dynamic import DynamicCode
 from .cell import Cell
 from .effects import Resolved, resolve
@@ -26,21 +26,6 @@ from .run import Run, Step
 from ..vocabulary import CLEAN, ERROR, INTERRUPTED, KEEP, OK, SYNTAX, TARGET
 
 _ANALYSES_KEPT = 512
-
-
-def python_body_magics() -> dict[str, MagicAnalyzer]:
-    """Cell magics whose body is Python run in the user namespace."""
-
-    def body(line: str, cell: str | None) -> Names:
-        return analyze(cell or line) if (cell or line).strip() else Names()
-
-    def capture(line: str, cell: str | None) -> Names:
-        inner = body("", cell)
-        target = line.split()[0] if line.split() and line.split()[0].isidentifier() else None
-        return Names(inner.reads, inner.writes | ({target} if target else set()), inner.mutations,
-                     inner.effects, inner.functions)
-
-    return {"time": body, "capture": capture}
 
 
 class Resources(Protocol):

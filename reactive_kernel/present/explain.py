@@ -22,7 +22,7 @@ from ..core.engine import Engine
 from ..core.report import Report
 from ..vocabulary import ANCESTOR, CANCELLED, DESCENDANT, ERROR, FAILED, NOTEBOOK, OK, RAN, RERAN, TARGET
 from .marks import first_line
-from .view import CURRENT_STATES, CellView, UnknownCell
+from .view import CURRENT_STATES, CellView
 
 _WHY_ROLE = {TARGET: "requested", ANCESTOR: "stale input", DESCENDANT: "reads what changed"}
 

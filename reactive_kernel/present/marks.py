@@ -83,13 +83,3 @@ def _needed_names(engine: "Engine", run: "Run", cell: "Cell") -> set[str]:
             if graph.provider(other.id, name) == cell.id:
                 needed.add(name)
     return needed
-
-
-def stale_mark(count: int | None) -> str:
-    when = f" since [{count}]" if count is not None else ""
-    return f"⚠ stale{when}: what it reads changed; run it to update"
-
-
-def cancelled_mark(why: str) -> str:
-    return f"⚠ not run: {why}; this output is stale"
-
