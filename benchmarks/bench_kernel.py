@@ -211,17 +211,23 @@ def bench_start(starts: int) -> None:
 def bench_cells(rounds: int) -> None:
     kernels = {name: Kernel(name) for name in KERNELS}
     try:
-        for scenario, (setup, plain_cells, reactive_cells, divisor) in SCENARIOS.items():
-            cells = {"python3": plain_cells, "reactive": reactive_cells or plain_cells}
-            for kernel in kernels.values():
-                for code, cell_id in setup:
-                    execute(kernel.client, code, cell_id)
-                kernel.clock = None
-            walls, cpus = compare(kernels, cells, max(10, rounds // divisor))
-            report(scenario, walls["python3"], walls["reactive"])
-            report("  kernel CPU time", cpus["python3"], cpus["reactive"])
+        run_scenarios(kernels, SCENARIOS, rounds)
     finally:
         stop(kernels)
+
+
+def run_scenarios(kernels: dict, scenarios, rounds: int, suffix: str = "") -> None:
+    """Each scenario in turn on the same kernels (the namespace grows)."""
+    for scenario in scenarios:
+        setup, plain_cells, reactive_cells, divisor = SCENARIOS[scenario]
+        cells = {"python3": plain_cells, "reactive": reactive_cells or plain_cells}
+        for kernel in kernels.values():
+            for code, cell_id in setup:
+                execute(kernel.client, code, cell_id)
+            kernel.clock = None
+        walls, cpus = compare(kernels, cells, max(10, rounds // divisor))
+        report(scenario + suffix, walls["python3"], walls["reactive"])
+        report("  kernel CPU time", cpus["python3"], cpus["reactive"])
 
 
 #: ipykernel publishing, after every cell with an id, the display the reactive
@@ -265,17 +271,8 @@ def bench_companion(rounds: int) -> None:
     cell is sent as ipykernel sends it, no display of the kernel's own)."""
     kernels = {"python3": Kernel("python3"), "reactive": Kernel("reactive", companion=True)}
     try:
-        for scenario in ("trivial cell, with cell id (JupyterLab)", "trivial expression, with cell id",
-                         "edit with one dependent, with cell ids"):
-            setup, plain_cells, reactive_cells, divisor = SCENARIOS[scenario]
-            cells = {"python3": plain_cells, "reactive": reactive_cells or plain_cells}
-            for kernel in kernels.values():
-                for code, cell_id in setup:
-                    execute(kernel.client, code, cell_id)
-                kernel.clock = None
-            walls, cpus = compare(kernels, cells, max(10, rounds // divisor))
-            report(f"{scenario}, companion", walls["python3"], walls["reactive"])
-            report("  kernel CPU time", cpus["python3"], cpus["reactive"])
+        run_scenarios(kernels, ("trivial cell, with cell id (JupyterLab)", "trivial expression, with cell id",
+                                "edit with one dependent, with cell ids"), rounds, ", companion")
     finally:
         stop(kernels)
 

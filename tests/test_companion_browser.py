@@ -14,6 +14,7 @@ the outputs, and the saved file holds what a plain run would save.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -40,6 +41,25 @@ def no_autosave(base: Path) -> None:
     folder = base / "settings" / "@jupyterlab" / "docmanager-extension"
     folder.mkdir(parents=True)
     (folder / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
+
+
+@contextlib.contextmanager
+def unsaved_page(app: str, browser, tmp_path: Path, name: str, viewport: dict):
+    """A server without autosave and a page on it; on failure the screenshot
+    and server log are kept (``tests/artifacts``)."""
+    no_autosave(tmp_path)
+    server = JupyterServer(app, tmp_path)
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    try:
+        yield server, page
+    except Exception:
+        keep_failure(page, server, name)
+        raise
+    finally:
+        context.close()
+        server.stop()
 
 
 class CompanionPage(NotebookPage):
@@ -76,13 +96,8 @@ def change_theme(page, name: str):
 def test_companion_page_order_badges_highlight_run_stale_and_graph(app, browser, tmp_path):  # noqa: F811
     from playwright.sync_api import expect
 
-    no_autosave(tmp_path)
-    server = JupyterServer(app, tmp_path)
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    file = server.root / "companion.ipynb"
-    try:
+    with unsaved_page(app, browser, tmp_path, f"{app}-companion", {"width": 1280, "height": 800}) as (server, page):
+        file = server.root / "companion.ipynb"
         make_notebook(file)
         page.goto(server.page_url("companion.ipynb"), timeout=TIMEOUT)
         nb = CompanionPage(page, f"{app}-companion")
@@ -171,12 +186,6 @@ def test_companion_page_order_badges_highlight_run_stale_and_graph(app, browser,
         expect(panel).to_have_attribute("data-cells", "5", timeout=TIMEOUT)
         page.wait_for_timeout(500)
         nb.shot("5-graph-dark")
-    except Exception:
-        keep_failure(page, server, f"{app}-companion")
-        raise
-    finally:
-        context.close()
-        server.stop()
 
 
 #: a result, a print, and a slow reader (so its run can be seen)
@@ -189,13 +198,8 @@ SAVED = ["x = 1",
 def test_rerun_cells_save_what_a_plain_run_saves(app, browser, tmp_path):  # noqa: F811
     from playwright.sync_api import expect
 
-    no_autosave(tmp_path)
-    server = JupyterServer(app, tmp_path)
-    context = browser.new_context(viewport={"width": 1100, "height": 700})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    file = server.root / "saved.ipynb"
-    try:
+    with unsaved_page(app, browser, tmp_path, f"{app}-saved", {"width": 1100, "height": 700}) as (server, page):
+        file = server.root / "saved.ipynb"
         nb_file = new_notebook(cells=[new_code_cell(code) for code in SAVED])
         nb_file.metadata["kernelspec"] = {"name": "reactive", "display_name": "Python 3 (reactive)",
                                           "language": "python"}
@@ -257,9 +261,3 @@ def test_rerun_cells_save_what_a_plain_run_saves(app, browser, tmp_path):  # noq
         assert (stream.output_type, stream.name, stream.text) == ("stream", "stdout", "z 6\n"), stream
         assert "reactive" not in json.dumps([c.outputs for c in saved]), saved
         nb.shot("3-saved")
-    except Exception:
-        keep_failure(page, server, f"{app}-saved")
-        raise
-    finally:
-        context.close()
-        server.stop()
