@@ -183,3 +183,16 @@ def test_the_state_carries_the_last_requests_summary_in_plain_text(companion):
     assert state["summary"] == companion.state()["summary"]
     companion.finished(request(companion, "c", "z = 0"), 6)
     assert comm.sent[-1]["summary"] is None
+
+
+def test_the_summary_says_when_cells_below_have_not_run_in_this_kernel(companion):
+    """A newcomer opens a saved notebook, runs the first cell: nothing below
+    changes, and the requesting cell's status line says why."""
+    comm = open_comm(companion, "page")
+    companion.engine.know_sources([("a", "k = 1"), ("b", "m = k + 1"), ("c", "n = m + 1")])
+    companion.finished(request(companion, "a", "k = 1"), 1)
+    assert comm.sent[-1]["summary"] == "↻ 2 cells below not run in this kernel yet"
+    assert {c: s["state"] for c, s in comm.sent[-1]["cells"].items()} == {
+        "a": "ran", "b": "unrun", "c": "unrun"}
+    companion.finished(request(companion, "c", "n = m + 1"), 2)  # runs b first: nothing left below
+    assert comm.sent[-1]["summary"] == "↻ ran first: m ✓"

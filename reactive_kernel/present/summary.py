@@ -21,7 +21,8 @@ def summarize(report: Report, engine: Engine, names=frozenset(),
 
     ancestors, descendants = cells(ANCESTOR), cells(DESCENDANT)
     removed = sorted(n for n in set(report.cleared) if not engine.present(n))
-    if not (ancestors or descendants or removed):
+    unrun = unrun_below(report.cell_id, engine)
+    if not (ancestors or descendants or removed or unrun):
         return None
     pieces = []
     if deleted:
@@ -32,4 +33,19 @@ def summarize(report: Report, engine: Engine, names=frozenset(),
         pieces.append(f"ran first: {ancestors}")
     if descendants:
         pieces.append(f"reran: {descendants}")
+    if unrun:
+        # a newcomer who opened a saved notebook and ran one cell wonders why
+        # nothing below changed: those cells have not run in this kernel
+        pieces.append(f"{unrun} cell{'s' if unrun > 1 else ''} below not run in this kernel yet")
     return "↻ " + "; ".join(pieces)
+
+
+def unrun_below(cell_id: str | None, engine: Engine) -> int:
+    """Cells after ``cell_id`` known from the saved notebook or the page that
+    have not run in this kernel: they never run as descendants."""
+    cells = engine.cells
+    if cell_id not in cells:
+        return 0
+    order = engine.graph.sequence()
+    below = order[order.index(cell_id) + 1:] if cell_id in order else []
+    return sum(1 for c in below if c in cells and cells[c].unrun)
