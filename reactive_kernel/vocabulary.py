@@ -28,13 +28,13 @@ TARGET: Final = "target"
 DESCENDANT: Final = "descendant"
 
 # -- how a step of a plan ended ------------------------------------------------------
-Status = Literal["ok", "error", "cancelled"]
+Status = Literal["ok", "error", "cancelled", "interrupted"]
 OK: Final = "ok"
 ERROR: Final = "error"
 #: not run: a cell it needs failed, or the run was interrupted before it
 CANCELLED: Final = "cancelled"
-#: what an executor reports for a step stopped by the user (the report says
-#: ``error`` for that step and ``cancelled`` for the steps after it); also the
+#: stopped by the user while it ran: stale (not failed), so the next run that
+#: needs it runs it again; the steps after it are ``cancelled``.  Also the
 #: error kind of a request whose run was interrupted before its target
 INTERRUPTED: Final = "interrupted"
 
@@ -52,7 +52,8 @@ FAILED: Final = "failed"
 FAILED_UPSTREAM: Final = "failed-upstream"
 #: known from the saved notebook, not run in this kernel yet
 UNRUN: Final = "unrun"
-#: (``cancelled``, defined above: not run because the run was interrupted before it)
+#: (``cancelled``, defined above: interrupted while it ran, or the run was
+#: interrupted before it; stale until it runs again)
 CELL_STATES: Final = (RAN, RERAN, STALE, FAILED, FAILED_UPSTREAM, CANCELLED, UNRUN)
 
 # -- what went wrong with a request as a whole (``error.kind``) ------------------------

@@ -236,13 +236,18 @@ def test_interrupted_step_cancels_rest_of_cascade():
     assert executed == ["c1", "c2"]
     assert ran(run.report) == [
         ("c1", "target", "ok"),
-        ("c2", "descendant", "error"),
+        ("c2", "descendant", "interrupted"),
         ("c3", "descendant", "cancelled"),
         ("c4", "descendant", "cancelled"),
     ]
     assert e.stale_cells() == ["c2", "c3", "c4"]
+    # interrupted is not failed: the next run that needs c2 runs it again
     assert "z" not in e.namespace and "w" not in e.namespace
     assert e.namespace["x"] == 5
+    assert e.cells["c2"].failed is None
+    again = e.run("c3", "z = y + 1")
+    assert ran(again) == [("c2", "ancestor", "ok"), ("c3", "target", "ok")]
+    assert e.namespace["z"] == 7
 
 
 def test_keyboard_interrupt_in_exec_is_interruption():
@@ -251,7 +256,8 @@ def test_keyboard_interrupt_in_exec_is_interruption():
     e.run("c2", "y = x")
     e.run("c3", "z = x")
     r = e.run("c1", "x = 2\nraise KeyboardInterrupt")
-    assert ran(r) == [("c1", "target", "error"), ("c2", "descendant", "cancelled"), ("c3", "descendant", "cancelled")]
+    assert ran(r) == [("c1", "target", "interrupted"), ("c2", "descendant", "cancelled"),
+                      ("c3", "descendant", "cancelled")]
 
 
 def test_unfinished_step_is_an_error():

@@ -287,7 +287,7 @@ def test_interrupt_stops_the_cascade(kernel):
     edit = kernel.execute("n = 2", "c1")
     statuses = {e["cell_id"]: e["status"] for e in edit.reactive["ran"]}
     assert statuses["c1"] == "ok"
-    assert statuses["c2"] == "error"
+    assert statuses["c2"] == "interrupted"
     # everything after the interrupted cell is cancelled, downstream of it or not
     assert statuses["c3"] == "cancelled" and statuses["c4"] == "cancelled"
     assert {"c2", "c3", "c4"} <= set(edit.reactive["stale"])

@@ -25,7 +25,7 @@ export type CellStateName =
 export type Role = 'ancestor' | 'target' | 'descendant';
 
 /** How a step of a plan ended. */
-export type Status = 'ok' | 'error' | 'cancelled';
+export type Status = 'ok' | 'error' | 'cancelled' | 'interrupted';
 
 /** Where the notebook order came from. */
 export type OrderSource = 'page' | 'notebook' | 'registration';

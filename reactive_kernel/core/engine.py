@@ -406,10 +406,13 @@ class Engine:
         cell.bound = set()
         return removed
 
-    def record(self, cell: Cell, before: Snapshot | Watch, ok: bool, hidden: Stash | None = None) -> None:
+    def record(self, cell: Cell, before: Snapshot | Watch, ok: bool, hidden: Stash | None = None,
+               interrupted: bool = False) -> None:
         """After a step: what the cell's run bound, deleted and mutated is
         its own from now on.  ``before`` was taken before the run; ``hidden``
-        holds later cells' values set aside while it ran (not its own)."""
+        holds later cells' values set aside while it ran (not its own).
+        ``interrupted``: stopped by the user, so stale but not failed: the
+        next run that needs it runs it again."""
         if not cell.id:
             return  # an unkept cell: nothing to own or remove later
         changed, deleted = before.changes(self.namespace, self.ledger.known_names)
@@ -417,7 +420,7 @@ class Engine:
             self.dynamic.learn(cell.code)
         if hidden is not None:
             changed -= hidden.names - cell.names.writes
-        self.ledger.take(cell.id, self._settle(cell, changed, deleted, ok))
+        self.ledger.take(cell.id, self._settle(cell, changed, deleted, ok, interrupted))
         self.ledger.bind(cell.id, changed | (cell.bound if ok else set()))
         self.ledger.remember_objects(cell.id, changed)
         names = cell.names
@@ -425,9 +428,11 @@ class Engine:
         cell.skipped = frozenset(names.writes - names.mutations - cell.static.definite - changed - deleted)
         self.refresh(cell)
 
-    def _settle(self, cell: Cell, changed: set[str], deleted: set[str], ok: bool) -> set[str]:
+    def _settle(self, cell: Cell, changed: set[str], deleted: set[str], ok: bool,
+                interrupted: bool = False) -> set[str]:
         """Update the cell after its run; return the names it now owns.  A
-        failed run stays stale and remembers its providers' versions."""
+        failed run stays stale and remembers its providers' versions (it
+        fails again until they change); an interrupted one is only stale."""
         present = self.present
         cell.bound = changed | {n for n in cell.bound if self.ledger.owner_of(n) == cell.id}
         cell.deleted = deleted
@@ -444,7 +449,7 @@ class Engine:
         else:
             owned = changed | deleted | mutated
             self.stale.add(cell.id)
-            cell.failed = self._inputs(cell)
+            cell.failed = None if interrupted else self._inputs(cell)
         cell.bound = {n for n in cell.bound if present(n)}
         return owned
 

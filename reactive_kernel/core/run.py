@@ -42,7 +42,8 @@ class Engine(Protocol):
     def stale_cells(self) -> list[str]: ...
     def clear(self, cell: Cell) -> list[str]: ...
     def refresh(self, cell: Cell, running: bool = False) -> None: ...
-    def record(self, cell: Cell, before: Snapshot | Watch, ok: bool, hidden: Stash | None = None) -> None: ...
+    def record(self, cell: Cell, before: Snapshot | Watch, ok: bool, hidden: Stash | None = None,
+               interrupted: bool = False) -> None: ...
 
 
 def _comparable(value: Any) -> bool:
@@ -91,6 +92,12 @@ class Run:
         self._changed: dict[str, set[str]] = {}
         self._old: dict[str, Any] = {}
         self._stopped = False
+        #: the step being prepared or run, until it is finished
+        self._current: Step | None = None
+        self._walker: Iterator[Step] | None = None
+        #: steps the walk passed without running them (skipped, cancelled, deferred)
+        self._passed: set[str] = set()
+        self._stash: Stash | None = None
         #: cells with requests of their own already waiting (see ``defer``)
         self.queued: Callable[[], set[str]] | None = None
 
@@ -119,10 +126,15 @@ class Run:
         return set(self._deferred)
 
     def __iter__(self) -> Iterator[Step]:
+        self._walker = self._walk()
+        return self._walker
+
+    def _walk(self) -> Iterator[Step]:
         engine = self.engine
         waiting: set[str] = set()
         planned = {step.cell.id for step in self._steps}
         before = Stash(engine.namespace, self._kept, engine.ledger.owner, engine.ledger.binder)
+        self._stash = before
         try:
             for step in self._steps:
                 cell = step.cell
@@ -131,15 +143,51 @@ class Run:
                     if now != waiting:
                         waiting = now
                         self.defer(now)
+                self._current = step
                 if not self._runs(step):
+                    self._passed.add(cell.id)
                     continue
                 self._prepare(step, planned, before)
                 yield step
                 if cell.id not in self._status:
                     raise RuntimeError(f"step {cell.id} was not finished")
+            self._current = None
         finally:
-            self.report.restored.extend(before.put_back(self._restore))
-            self.report.stale = engine.stale_cells()
+            self._end()
+
+    def _end(self) -> None:
+        """Values the plan overwrote go back, once, and the report says what is stale."""
+        if self._stash is not None:
+            stash, self._stash = self._stash, None
+            self.report.restored.extend(stash.put_back(self._restore))
+        self.report.stale = self.engine.stale_cells()
+
+    def abort(self, started: bool) -> None:
+        """End a walk stopped outside a cell's code: an interrupt that landed
+        in the caller's bookkeeping, or a bug.  ``started``: whether the
+        current step's code may have begun (then it counts as interrupted;
+        else as cancelled).  Every step not run is cancelled (stale, its old
+        values removed), so no cell is current with an outdated input."""
+        self._stopped = True
+        step, self._current = self._current, None
+        done = {entry.cell_id for entry in self.report.ran} | self._passed
+        if step is not None and step.cell.id not in done:
+            if started:
+                self.finish(step, INTERRUPTED)
+            else:
+                hidden, self._hidden = self._hidden, None
+                if hidden is not None:
+                    hidden.put_back()
+                self._before = None
+                self._cancel(step, None)
+            done.add(step.cell.id)
+        for rest in self._steps:
+            if rest.cell.id not in done and rest.cell.id not in self._deferred:
+                self._cancel(rest, None)
+        walker, self._walker = self._walker, None
+        if walker is not None:
+            walker.close()
+        self._end()
 
     def _runs(self, step: Step) -> bool:
         """Whether the step runs: not deferred, cancelled or blocked, and for
@@ -180,12 +228,13 @@ class Run:
         # bindings undone that its readers still wait for)
         waiting = downstream(engine.graph, [cell.id]) if status not in (OK, INTERRUPTED) and \
             cell.id in engine.graph else set()
-        engine.record(cell, self._before or Snapshot({}), ok=status == OK, hidden=hidden)
+        engine.record(cell, self._before or Snapshot({}), ok=status == OK, hidden=hidden,
+                      interrupted=status == INTERRUPTED)
         self._before = None
         self._changed[cell.id] = self._changed_names(cell)
         if hidden is not None:
             hidden.put_back()
-        self.report.ran.append(RunEntry(cell.id, step.role, OK if status == OK else ERROR))
+        self.report.ran.append(RunEntry(cell.id, step.role, status if status in (OK, INTERRUPTED) else ERROR))
         if status == INTERRUPTED:
             self._stopped = True
         for reader in waiting:

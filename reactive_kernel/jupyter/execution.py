@@ -11,6 +11,7 @@ stale or cancelled, never goes into an output: it travels in the messages'
 """
 from __future__ import annotations
 
+import asyncio
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Awaitable, Callable
@@ -40,11 +41,16 @@ class Request:
     deleted: bool
 
 
+#: what a cell raises when the user interrupts it (a task with a top-level
+#: ``await`` is cancelled)
+_STOPPED = {"KeyboardInterrupt", "CancelledError"}
+
+
 def status(error_name: str | None) -> str:
     """A run's outcome for the engine, from the name of what it raised."""
     if error_name is None:
         return OK
-    return INTERRUPTED if error_name == "KeyboardInterrupt" else ERROR
+    return INTERRUPTED if error_name in _STOPPED else ERROR
 
 
 def internal_error(error: Exception) -> dict:
@@ -74,6 +80,8 @@ class Walk:
         self.companion_writes = request.replaceable and kernel.companion.writes_outputs
         #: the requested cell's outputs become its replaceable display
         self.in_place = request.replaceable and not self.companion_writes
+        #: whether the current step's code may have begun
+        self._started = False
         #: the request's execution count (ancestors take theirs first when a
         #: companion writes outputs)
         self.count = self.shell.execution_count + (self._ancestors() if self.companion_writes else 0)
@@ -82,20 +90,34 @@ class Walk:
         return sum(1 for step in self.run.steps if step.role == ANCESTOR)
 
     async def __call__(self) -> dict:
+        """The reply, whatever happens: an interrupt that lands in the
+        kernel's code (held until the next cell would start, or caught here)
+        or a bug of ours ends the run consistent (:meth:`Run.abort`), then
+        the request gets its one reply."""
         reply = None
+        interrupts = self.kernel.interrupts
         try:
             for step in self.run:
+                if interrupts.take():
+                    raise KeyboardInterrupt
                 self.shell.explain_missing = (
                     lambda name, running=step.cell.id: missing_name_message(self.engine, running, name))
                 if step.role == TARGET:
                     reply = await self._target(step)
                 else:
                     await self._other(step)
+                self._started = False
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            self.run.abort(started=self._started)
         except Exception as error:  # a bug of ours: say so, keep the kernel serving
             self.kernel.log.exception("reactive engine failed during a run")
+            self.run.abort(started=self._started)
             self.run.report.error = internal_error(error)
             if reply is None:
                 reply = self._error_reply("InternalError", f"reactive-kernel failed: {error}")
+        except BaseException:  # the kernel is shutting down: leave the namespace consistent
+            self.run.abort(started=self._started)
+            raise
         finally:
             self.shell.explain_missing = None
         if reply is None:  # an ancestor failed or the cascade was interrupted
@@ -111,7 +133,9 @@ class Walk:
         in_place = self.in_place and bool(cell_id)
         router = self.kernel.router
         with router.record({"execute_result"}) if in_place else nullcontext() as recording:
-            reply = await self._ipython(step.cell.code)
+            self._started = True
+            with self.kernel.interrupts.allowed():
+                reply = await self._ipython(step.cell.code)
         self.run.finish(step, status(None if reply["status"] == "ok" else reply.get("ename", "")))
         if in_place:
             # Every cell with an id gets one display, so a later rerun can replace
@@ -134,8 +158,15 @@ class Walk:
             prompt = self.displays.prompts.get(cell.id)
         if cell.id:
             self.kernel.companion.running(cell.id, step.role, self.count, self.run.report.cell_id)
+        interrupts = self.kernel.interrupts
         with self.kernel.router.record() as recording:
-            result = await self.shell.run_unrequested(cell.code, prompt)
+            self._started = True
+            running = self.shell.run_unrequested(cell.code, prompt)
+            if self.shell.awaits(cell.code):
+                result = await interrupts.run_async(running)
+            else:
+                with interrupts.allowed():
+                    result = await running
         error = result.error_before_exec or result.error_in_exec
         self.run.finish(step, status(None if error is None else type(error).__name__))
         self._deliver(step, recording, prompt)

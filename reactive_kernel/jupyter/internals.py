@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 import hmac
 import json
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 #: (owner, member, why the kernel needs it); the owner is a class path
 RELIED_ON = (
@@ -44,6 +44,8 @@ RELIED_ON = (
      "every dispatched shell message (run or aborted) passes it"),
     ("ipykernel.kernelbase.Kernel", "finish_metadata",
      "every execute_reply's metadata, an aborted one's included"),
+    ("ipykernel.ipkernel.IPythonKernel", "_cancel_on_sigint",
+     "an interrupt cancels the task of a cell with a top-level await that runs for another cell"),
 )
 
 
@@ -53,6 +55,14 @@ def wrap_send(session, send):
     own = session.send
     session.send = send
     return own
+
+
+def cancel_on_sigint(kernel, future):
+    """ipykernel's SIGINT handler for an awaited cell: it cancels the task
+    instead of raising in the event loop.  Without it, an interrupt reaches
+    the cell only between awaits (never worse than no handler)."""
+    method = getattr(kernel, "_cancel_on_sigint", None)
+    return method(future) if method is not None else nullcontext()
 
 
 def topic(kernel, msg_type: str) -> bytes:

@@ -27,6 +27,7 @@ from ..present.view import CellView
 from ..vocabulary import ABORTED, CLEAN, KEEP
 from .displays import Displays
 from .execution import Request, Walk, internal_error
+from .interrupts import Interrupts
 from .publish import Publisher
 from .request import MetadataReader, WaitingRequests
 from .router import OutputRouter
@@ -78,6 +79,8 @@ class ReactiveKernel(IPythonKernel):
             resources=self.sql,
             autorun=self.autorun,
         )
+        #: interrupts reach the user's code, never the kernel's bookkeeping
+        self.interrupts = Interrupts(self)
         self.router = OutputRouter(self.session)
         self.publisher = Publisher(self)
         self.displays = Displays(self.publisher)
@@ -139,7 +142,10 @@ class ReactiveKernel(IPythonKernel):
         if report is None and parent.get("header", {}).get("msg_type") == "execute_request":
             report = self._unplanned_report(parent, reply_content)
         if report is not None:
-            metadata["reactive"] = report.to_json()
+            try:
+                metadata["reactive"] = report.to_json()
+            except Exception:  # the reply goes out without it
+                self.log.exception("reactive kernel: could not report request")
         return metadata
 
     def _unplanned_report(self, parent, reply_content) -> Report:
@@ -166,15 +172,33 @@ class ReactiveKernel(IPythonKernel):
         self.shell.explain_missing = None
         if silent:
             return await ipython(code)
-        request = self._prepare(code, cell_meta)
-        run = self._plan(request)
+        with self.interrupts.held():
+            return await self._execute(code, cell_meta, ipython)
+
+    async def _execute(self, code: str, cell_meta, ipython) -> dict:
+        """The one place a request ends.  A bug of ours before anything ran
+        leaves the cell to plain IPython; once the plan runs, :class:`Walk`
+        ends it consistent with one reply whatever happens; what comes after
+        (the view, the companion) may fail without costing the reply."""
+        try:
+            request = self._prepare(code, cell_meta)
+            run = self._plan(request)
+        except Exception as error:
+            self.log.exception("reactive engine failed; running the cell as plain IPython")
+            self._report = Report(cell_id=None, mode=self.rerun_mode, order=self.engine.order_source(),
+                                  error=internal_error(error))
+            request, run = None, None
         if run is None:
-            return await ipython(request.code)
+            with self.interrupts.allowed():
+                return await ipython(request.code if request is not None else code)
         reply = await Walk(self, run, request, ipython)()
         self._report = run.report
-        count = reply.get("execution_count")
-        self.view.record(run, count)
-        self.companion.finished(run, count, deleted=request.deleted)
+        try:
+            count = reply.get("execution_count")
+            self.view.record(run, count)
+            self.companion.finished(run, count, deleted=request.deleted)
+        except Exception:
+            self.log.exception("reactive kernel: could not record request [%s]", reply.get("execution_count"))
         return reply
 
     def _prepare(self, code: str, cell_meta) -> Request:

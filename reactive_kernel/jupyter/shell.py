@@ -74,18 +74,22 @@ class ReactiveShell(ZMQInteractiveShell):
     def forget_transform(self) -> None:
         self._transformed = None
 
+    def awaits(self, code: str) -> bool:
+        """Whether the cell has a top-level ``await`` (IPython runs it as a task)."""
+        try:
+            transformed = self.transform_cell(code)
+        except Exception:
+            return False
+        return self.should_run_async(code, transformed_cell=transformed, preprocessing_exc_tuple=None)
+
     async def run_unrequested(self, code: str, prompt: int | None):
         """Run a cell that was not requested, without history.  ``prompt``:
         the execution count its result and tracebacks show (a new one the
         caller took, or the one it showed when it last ran; None: the shell's)."""
         with prompt_shown(self, self.execution_count if prompt is None else prompt):
-            try:
-                transformed = self.transform_cell(code)
-            except Exception:
-                return self.run_cell(code, store_history=False)
-            if self.should_run_async(code, transformed_cell=transformed, preprocessing_exc_tuple=None):
+            if self.awaits(code):
                 return await self.run_cell_async(
-                    code, store_history=False, transformed_cell=transformed,
+                    code, store_history=False, transformed_cell=self.transform_cell(code),
                     preprocessing_exc_tuple=None)
             return self.run_cell(code, store_history=False)
 

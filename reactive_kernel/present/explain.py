@@ -20,7 +20,7 @@ from ..analysis.directives import is_query
 from ..analysis.names import is_graph_name
 from ..core.engine import Engine
 from ..core.report import Report
-from ..vocabulary import ANCESTOR, CANCELLED, DESCENDANT, ERROR, FAILED, NOTEBOOK, OK, RAN, RERAN, TARGET
+from ..vocabulary import ANCESTOR, CANCELLED, DESCENDANT, ERROR, FAILED, INTERRUPTED, NOTEBOOK, OK, RAN, RERAN, TARGET
 from .marks import first_line
 from .view import CURRENT_STATES, CellView
 
@@ -74,7 +74,7 @@ class Text:
 #: how a cell's state looks; a current cell's state goes unsaid in lists
 _STATE_STYLE = {RAN: "ok", RERAN: "ok", FAILED: "failed"}
 #: how a step's status looks in the last plan
-_STATUS_STYLE = {OK: "ok", ERROR: "failed", CANCELLED: "stale"}
+_STATUS_STYLE = {OK: "ok", ERROR: "failed", INTERRUPTED: "stale", CANCELLED: "stale"}
 
 
 def _cell(view: CellView, cell_id: str) -> list[tuple[str, str]]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 from ..core.engine import Engine
 from .marks import label, names_text
 from ..core.report import Report
-from ..vocabulary import ANCESTOR, CANCELLED, DESCENDANT, ERROR, OK
+from ..vocabulary import ANCESTOR, CANCELLED, DESCENDANT, ERROR, INTERRUPTED, OK
 
 __all__ = ["label", "summarize"]
 
-_MARK = {OK: "✓", ERROR: "✗ error", CANCELLED: "– cancelled"}
+_MARK = {OK: "✓", ERROR: "✗ error", INTERRUPTED: "– interrupted", CANCELLED: "– cancelled"}
 
 
 def summarize(report: Report, engine: Engine, names=frozenset(),

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, AbstractSet, Iterable, Mapping
 
 from ..analysis.directives import is_query
-from ..vocabulary import (CANCELLED, ERROR, FAILED, FAILED_UPSTREAM, RAN, RERAN, STALE, TARGET, UNRUN,
-                          CellState)
+from ..vocabulary import (CANCELLED, ERROR, FAILED, FAILED_UPSTREAM, INTERRUPTED, RAN, RERAN, STALE, TARGET,
+                          UNRUN, CellState)
 from .marks import label, rerun_mark
 
 if TYPE_CHECKING:  # the engine's types, for reading only
@@ -100,6 +100,8 @@ class CellView:
             return _unrecorded(self.engine.cells.get(cell_id), stale)
         if last.status == CANCELLED and stale:
             return FAILED_UPSTREAM if last.upstream else CANCELLED
+        if last.status == INTERRUPTED and stale:
+            return CANCELLED
         if last.status == ERROR:  # a failed cell stays stale until it runs
             return FAILED
         if stale:

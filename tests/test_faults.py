@@ -1,0 +1,114 @@
+"""Faults lose nothing (issue 20): interrupts at any moment of a cascade,
+cells with a top-level ``await``, threads binding names, hostile builtins.
+
+Each through the real kernel.  Whatever moment an interrupt lands, the request
+gets one reply, every cell not finished is stale with its old values removed,
+and running what is stale brings the namespace to Restart & Run All's.
+"""
+from __future__ import annotations
+
+import ast
+import random
+import threading
+import time
+
+import pytest
+
+from tests.support.client import KernelSession
+
+
+@pytest.fixture
+def kernel():
+    with KernelSession() as session:
+        yield session
+
+
+def interrupt_after(kernel: KernelSession, seconds: float) -> threading.Thread:
+    def interrupt():
+        time.sleep(seconds)
+        kernel.manager.interrupt_kernel()
+    thread = threading.Thread(target=interrupt, daemon=True)
+    thread.start()
+    return thread
+
+
+def values(kernel: KernelSession, names: list[str]) -> list:
+    """Each name's value in the kernel, or None when it is not bound."""
+    text = kernel.value("[globals().get(n) for n in %r]" % names)
+    return ast.literal_eval(text)
+
+
+def test_interrupting_an_awaiting_descendant_keeps_the_kernel(kernel):
+    """ipykernel cancels a requested cell's task on SIGINT; a cell with a top-level
+    await run for another cell must be cancelled the same way, not end the kernel."""
+    kernel.execute("n = 1", "a")
+    kernel.execute("import asyncio\nawait asyncio.sleep(30 if n == 3 else 0)\nw = n", "d")
+    interrupt_after(kernel, 2)
+    edit = kernel.execute("n = 3", "a")
+    assert edit.status == "ok"
+    statuses = {e["cell_id"]: e["status"] for e in edit.reactive["ran"]}
+    assert statuses == {"a": "ok", "d": "interrupted"}
+    assert edit.reactive["stale"] == ["d"]
+    assert kernel.manager.is_alive()
+    assert values(kernel, ["n", "w"]) == [3, None]
+    # the interrupted cell is stale, not failed: the next edit reruns it
+    again = kernel.execute("n = 4", "a")
+    assert {e["cell_id"]: e["status"] for e in again.reactive["ran"]} == {"a": "ok", "d": "ok"}
+    assert values(kernel, ["w"]) == [4]
+
+
+def test_an_interrupted_cell_reruns_as_an_ancestor(kernel):
+    """Interrupted is not failed: a later request that needs the cell runs it
+    first instead of cancelling everything below it."""
+    kernel.execute("import sys\nsys.slow = True", None, silent=True)
+    kernel.execute("n = 1", "c1")
+    kernel.execute("import sys, time\nslow = n\nwhile sys.slow and n > 1:\n    time.sleep(0.05)", "c2")
+    kernel.execute("after = slow + 1", "c3")
+    interrupt_after(kernel, 1.5)
+    edit = kernel.execute("n = 2", "c1")
+    assert {e["cell_id"]: e["status"] for e in edit.reactive["ran"]} == {
+        "c1": "ok", "c2": "interrupted", "c3": "cancelled"}
+    kernel.execute("import sys\nsys.slow = False", None, silent=True)
+    catch_up = kernel.execute("after = slow + 1", "c3")
+    assert catch_up.status == "ok"
+    assert [(e["cell_id"], e["role"], e["status"]) for e in catch_up.reactive["ran"]] == [
+        ("c2", "ancestor", "ok"), ("c3", "target", "ok")]
+    assert values(kernel, ["slow", "after"]) == [2, 3]
+    assert catch_up.reactive["stale"] == []
+
+
+CHAIN = 120
+
+
+def test_interrupts_at_random_moments_of_a_cascade_leave_it_consistent(kernel):
+    """An edit of the first cell of a chain, interrupted at random moments
+    (in a cell, or in the kernel's code between cells): one reply, no cell
+    current with a value computed from the old first value, and rerunning the
+    last cell catches up to Restart & Run All."""
+    cells = [("import time\nv0 = 0", "c0")] + [(f"v{i} = v{i - 1} + 1\ntime.sleep(0.004)", f"c{i}")
+                                                 for i in range(1, CHAIN)]
+    kernel.execute_many(cells, timeout=120)
+    names = [f"v{i}" for i in range(CHAIN)]
+    rng = random.Random(20)
+    stopped = 0
+    for trial, start in enumerate((100, 200, 300, 400, 500, 600)):
+        delay = rng.uniform(0.05, 0.8)
+        interrupting = interrupt_after(kernel, delay)
+        edit = kernel.execute(f"import time\nv0 = {start}", "c0", timeout=120)
+        interrupting.join()  # a late one lands while idle, where ipykernel ignores it
+        stale = set(edit.reactive["stale"])
+        stopped += bool(stale)
+        now = values(kernel, names)
+        for i, value in enumerate(now):
+            cell = f"c{i}"
+            if cell in stale:
+                # stale: no value or a value from this run's new inputs, never the old one
+                assert value is None or value == start + i, (trial, delay, cell, value)
+            else:
+                assert value == start + i, (trial, delay, cell, value, sorted(stale)[:5])
+        catch_up = kernel.execute(cells[-1][0], cells[-1][1], timeout=120)
+        assert catch_up.status == "ok"
+        assert values(kernel, names) == [start + i for i in range(CHAIN)]
+        assert catch_up.reactive["stale"] == []
+    assert stopped >= 3, "the interrupts should land mid-cascade"
+    assert kernel.manager.is_alive()
