@@ -112,3 +112,20 @@ def test_interrupts_at_random_moments_of_a_cascade_leave_it_consistent(kernel):
         assert catch_up.reactive["stale"] == []
     assert stopped >= 3, "the interrupts should land mid-cascade"
     assert kernel.manager.is_alive()
+
+
+@pytest.mark.parametrize("patch", ["builtins.sorted = None", "builtins.frozenset = None",
+                                   "builtins.set = lambda *a: None"])
+def test_a_replaced_builtin_does_not_reach_the_kernels_code(kernel, patch):
+    """ipykernel keeps serving after a cell replaces a builtin; so must we:
+    every request gets its reply, cells that run fine report ok, reruns work.
+    (Replacing ``len`` or ``isinstance`` breaks ipykernel's own IO thread.)"""
+    kernel.execute("x = 1", "c1")
+    kernel.execute("y = x + 1\ny", "c2")
+    broken = kernel.execute(f"import builtins\nsaved = {patch.split('=')[0].strip()}\n{patch}", "c3")
+    assert broken.status == "ok" and broken.reactive.get("error") is None
+    edit = kernel.execute("x = 5", "c1")
+    assert edit.status == "ok" and edit.reactive.get("error") is None
+    assert [(e["cell_id"], e["status"]) for e in edit.reactive["ran"]] == [("c1", "ok"), ("c2", "ok")]
+    kernel.execute(f"import builtins\n{patch.split('=')[0].strip()} = saved", "c4")
+    assert kernel.value("y") == "6"

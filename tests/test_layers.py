@@ -1,6 +1,6 @@
 """The import contract: layers are packages and every arrow points down.
 
-``vocabulary`` < ``analysis`` < ``core`` < ``present`` < ``sql`` < ``jupyter``;
+``pristine`` < ``vocabulary`` < ``analysis`` < ``core`` < ``present`` < ``sql`` < ``jupyter``;
 Jupyter itself is imported only by ``sql`` and ``jupyter``; no import circles.
 docs/architecture.md explains where each kind of change goes.
 """
@@ -58,3 +58,24 @@ def test_the_contract_catches_an_upward_import(tmp_path):
     (imp,) = modules["reactive_kernel.core.engine"].imports
     assert (imp.target, layer(imp.target)) == ("reactive_kernel.jupyter.kernel", "jupyter")
     assert modules["reactive_kernel.core.engine"].external == {"IPython"}
+
+
+def test_every_module_that_defines_code_sees_the_builtins_of_the_kernels_start():
+    """A notebook that replaces a builtin (``builtins.sorted = None``) must not
+    break the kernel's own code: each module names ``pristine.BUILTINS`` as its
+    ``__builtins__`` before defining anything (tests/test_faults.py shows why)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "reactive_kernel"
+    missing = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        defines = [n.lineno for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+        if not defines or path.name in ("pristine.py", "__main__.py"):
+            continue
+        binds = [n.lineno for n in tree.body if isinstance(n, ast.ImportFrom) and n.module and
+                 n.module.endswith("pristine") and any(a.asname == "__builtins__" for a in n.names)]
+        if not binds or binds[0] > min(defines):
+            missing.append(str(path.relative_to(root)))
+    assert missing == []

@@ -6,6 +6,8 @@ binding means to them (a write of the cell, a local of a function).
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import ast
 from typing import Iterator
 

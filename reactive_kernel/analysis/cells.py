@@ -9,6 +9,8 @@ with the namespace.  Function and class bodies are summarised
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import ast
 from typing import Callable, Mapping, Optional
 

@@ -5,6 +5,8 @@ engine or the shell, so they work in every frontend, jupyter console included.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import re
 from dataclasses import dataclass
 

@@ -9,6 +9,8 @@ the data at the top.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import ast
 import dis
 import functools

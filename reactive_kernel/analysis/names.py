@@ -1,6 +1,8 @@
 """The vocabulary of analysis: graph names, effect candidates, summaries, a cell's names."""
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import re
 from dataclasses import dataclass, field
 from typing import Mapping, NamedTuple

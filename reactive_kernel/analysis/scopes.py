@@ -6,6 +6,8 @@ them can take on their reads, ``global`` writes and effects on arguments.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import ast
 
 from .bindings import BindingForms, bound_names, target_parts

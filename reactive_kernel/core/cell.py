@@ -1,6 +1,8 @@
 """A cell as the engine knows it: its code, its analysis and what its last run did."""
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 from dataclasses import dataclass, field
 
 from ..analysis.cells import Names

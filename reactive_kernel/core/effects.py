@@ -12,6 +12,8 @@ objects never raises: a value whose type cannot be inspected counts as mutable.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import collections.abc
 import types
 from dataclasses import dataclass

@@ -8,6 +8,8 @@ of Jupyter and lets the kernel run cells asynchronously.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import itertools
 from typing import Callable, Iterable, Mapping, MutableMapping, Protocol
 

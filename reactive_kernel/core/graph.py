@@ -10,6 +10,8 @@ the whole graph for display and inspection.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import bisect
 import itertools
 from typing import TYPE_CHECKING, Iterable, Iterator, Protocol

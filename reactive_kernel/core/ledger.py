@@ -18,6 +18,8 @@ Nothing here runs or plans cells; the engine asks and tells.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 from typing import Any, Iterable, Mapping, MutableMapping, Protocol
 
 from .effects import contained, is_immutable, reachable

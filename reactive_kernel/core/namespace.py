@@ -12,6 +12,8 @@ decides) gets a full :class:`Snapshot`.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import itertools
 import operator
 from typing import Callable, Iterable, Mapping, MutableMapping

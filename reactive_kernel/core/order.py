@@ -8,6 +8,8 @@ it holds.  The file is reread only when its modification time changes.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import json
 import os
 from dataclasses import dataclass, field

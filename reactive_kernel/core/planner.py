@@ -7,6 +7,8 @@ result.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 from types import MappingProxyType
 from typing import AbstractSet, Callable, Iterable, Mapping, NamedTuple
 

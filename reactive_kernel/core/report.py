@@ -1,6 +1,8 @@
 """What a run reports: the ``metadata.reactive`` of every execute_reply."""
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 from dataclasses import dataclass, field
 
 

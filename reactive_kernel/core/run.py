@@ -9,6 +9,8 @@ overwritten by the plan go back when the walk ends.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import itertools
 import types
 from dataclasses import dataclass

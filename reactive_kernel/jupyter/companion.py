@@ -9,6 +9,8 @@ runs and the kernel behaves exactly as without it.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 from dataclasses import asdict
 from functools import partial
 from logging import Logger

@@ -8,6 +8,8 @@ travels in the messages' ``metadata.reactive`` only.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 from typing import Iterable
 
 from .outputs import Recording, anchor, display_id

@@ -11,6 +11,8 @@ stale or cancelled, never goes into an output: it travels in the messages'
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import asyncio
 from contextlib import nullcontext
 from dataclasses import dataclass

@@ -1,6 +1,8 @@
 """``python -m reactive_kernel install``: put the kernelspec where Jupyter looks."""
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import argparse
 import json
 import shutil

@@ -15,6 +15,8 @@ nothing is held, as ipykernel does there.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import asyncio
 import signal
 import threading

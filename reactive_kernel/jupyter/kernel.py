@@ -10,6 +10,8 @@ through :mod:`.internals`.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import os
 
 from ipykernel.ipkernel import IPythonKernel

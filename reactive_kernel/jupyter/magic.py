@@ -7,6 +7,8 @@ console).
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 from logging import Logger
 from typing import Callable
 

@@ -9,6 +9,8 @@ folded into a single mime bundle under a display id derived from the cell id.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import hashlib
 import html
 import re

@@ -14,6 +14,8 @@ usual way.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import functools
 
 from . import internals

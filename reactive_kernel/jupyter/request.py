@@ -10,6 +10,8 @@ cascade leaves a cell whose own request is queued to that request.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import logging
 from typing import NamedTuple
 

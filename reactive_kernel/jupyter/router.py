@@ -6,6 +6,8 @@ library prints can slip into the wrong cell.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import sys
 from contextlib import contextmanager
 

@@ -15,6 +15,8 @@ Two memos:
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import sys
 
 from IPython.core.inputtransformer2 import TransformerManager

@@ -12,6 +12,8 @@ one ``Output`` widget holding all of it, which a later rerun replaces whole.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 from .outputs import nbformat_outputs
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

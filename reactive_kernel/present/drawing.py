@@ -10,6 +10,8 @@ own fill, so the picture reads on light and dark themes alike.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import io
 
 from typing import TYPE_CHECKING

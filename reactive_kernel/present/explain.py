@@ -8,6 +8,8 @@ variables, so light and dark themes both read well.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import builtins
 import html
 from dataclasses import dataclass, field

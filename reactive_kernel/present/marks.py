@@ -7,6 +7,8 @@ them, not by opaque ids.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 from typing import TYPE_CHECKING, Iterable
 
 from ..vocabulary import ANCESTOR

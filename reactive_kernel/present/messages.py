@@ -1,6 +1,8 @@
 """Error text the user reads in a cell's own traceback, made from the engine's facts."""
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 from typing import TYPE_CHECKING
 
 from .marks import first_line

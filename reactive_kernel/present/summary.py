@@ -1,6 +1,8 @@
 """The one line about what else a request ran, shown outside the cells' outputs."""
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 from ..core.engine import Engine
 from .marks import label, names_text
 from ..core.report import Report

@@ -8,6 +8,8 @@ companion all read cells here, so they never disagree.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, AbstractSet, Iterable, Mapping

@@ -8,6 +8,8 @@ such a name exists and to remove it before a clean rerun.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import glob
 import itertools
 import os

@@ -5,6 +5,8 @@ Passwords of URLs are remembered so every message can mask them.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import importlib.util
 import re
 from typing import Iterable

@@ -1,6 +1,8 @@
 """What a failing SQL cell shows: one short message, never a Python traceback."""
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import re
 
 _QUOTED_STATEMENT = re.compile(r"^(LINE \d+:|\s*\^+\s*$)")

@@ -6,6 +6,8 @@ message and the statement, and leaves the database as it was.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 from .connections import DEFAULT, quote, table_kind, transaction
 from .dialects import DIALECTS
 from .errors import SqlError, SqlUsageError, database_message, indent

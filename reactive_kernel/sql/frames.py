@@ -8,6 +8,8 @@ SQLAlchemy ``insert`` with many rows.  A named index (groupby keys) is data.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import csv
 import datetime as dt
 import decimal

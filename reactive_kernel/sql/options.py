@@ -5,6 +5,8 @@ The line magic's query follows its options; JupySQL's ``NAME << SELECT ...``
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import re
 from dataclasses import dataclass, field
 

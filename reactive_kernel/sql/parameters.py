@@ -6,6 +6,8 @@ syntax: it gets a message saying what to write instead.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import re
 from dataclasses import dataclass, field
 from typing import Any

@@ -1,6 +1,8 @@
 """A query's result: fetched into a pandas DataFrame and shown as a short table."""
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import html
 from dataclasses import dataclass
 

@@ -10,6 +10,8 @@ are graph reads ``file:data.csv``.
 """
 from __future__ import annotations
 
+from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
+
 import contextlib
 import functools
 import logging
