@@ -129,3 +129,19 @@ def test_a_replaced_builtin_does_not_reach_the_kernels_code(kernel, patch):
     assert [(e["cell_id"], e["status"]) for e in edit.reactive["ran"]] == [("c1", "ok"), ("c2", "ok")]
     kernel.execute(f"import builtins\n{patch.split('=')[0].strip()} = saved", "c4")
     assert kernel.value("y") == "6"
+
+
+def test_a_patched_parser_does_not_blind_the_engine(kernel):
+    """A notebook that monkeypatches ``ast.parse`` (a linter, a tracing tool)
+    must not turn every later request into plain IPython outside the graph."""
+    kernel.execute("x = 1", "c1")
+    kernel.execute("y = x + 1", "c2")
+    patched = kernel.execute("import ast\nreal = ast.parse\nast.parse = lambda *a, **k: 1 / 0", "c3")
+    assert patched.status == "ok" and patched.reactive.get("error") is None
+    edit = kernel.execute("x = 5", "c1")
+    assert edit.reactive.get("error") is None
+    assert [(e["cell_id"], e["status"]) for e in edit.reactive["ran"]] == [("c1", "ok"), ("c2", "ok")]
+    kernel.execute("z = y * 2", "c4")
+    assert kernel.execute("x = 6", "c1").reactive["ran"][-1] == {"cell_id": "c4", "role": "descendant",
+                                                                  "status": "ok"}
+    assert kernel.value("z") == "14"

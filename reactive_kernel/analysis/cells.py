@@ -12,6 +12,8 @@ from __future__ import annotations
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 import ast
+# bound at import: a notebook that patches ast.parse must not blind the engine
+from ast import parse, iter_child_nodes
 from typing import Callable, Mapping, Optional
 
 from .bindings import BindingForms, bound_names, target_parts
@@ -43,7 +45,7 @@ class CellSyntaxError(Exception):
 def analyze(code: str, *, magics: Mapping[str, MagicAnalyzer] | None = None) -> Names:
     """Names the (already IPython-transformed) ``code`` reads and writes."""
     try:
-        tree = ast.parse(code)
+        tree = parse(code)
         walker = _TopLevel(magics or {})
         for statement in tree.body:
             walker.statement_binds = set()
@@ -311,7 +313,7 @@ class _TopLevel(BindingForms):
     def visit_binding_form(self, node: ast.AST) -> None:
         """Its expressions and patterns are evaluated before it binds; an
         ``except``'s body runs after."""
-        children = list(ast.iter_child_nodes(node))
+        children = list(iter_child_nodes(node))
         for child in children:
             if not isinstance(child, ast.stmt):
                 self.visit(child)
