@@ -145,3 +145,16 @@ def test_a_patched_parser_does_not_blind_the_engine(kernel):
     assert kernel.execute("x = 6", "c1").reactive["ran"][-1] == {"cell_id": "c4", "role": "descendant",
                                                                   "status": "ok"}
     assert kernel.value("z") == "14"
+
+
+def test_an_exception_whose_str_raises_shows_no_frame_of_ours(kernel):
+    """ipykernel shows the user's frames only; so must we, even when showing
+    the error itself fails in the user's code."""
+    from tests.support.client import plain
+
+    code = "class E(Exception):\n    def __str__(self):\n        raise RuntimeError('no str')\nraise E()"
+    failed = kernel.execute(code, "c1")
+    (error,) = failed.of_type("error")
+    text = plain("\n".join(error["content"]["traceback"]))
+    assert "RuntimeError: no str" in text
+    assert "reactive_kernel" not in text

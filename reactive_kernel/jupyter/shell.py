@@ -97,6 +97,7 @@ class ReactiveShell(ZMQInteractiveShell):
 
     def showtraceback(self, exc_tuple=None, *args, **kwargs):
         """A NameError for a name only a later cell binds says so."""
+        __tracebackhide__ = True  # noqa: F841  (an error raised below never shows this frame)
         explain = self.explain_missing
         if explain is not None:
             error = (exc_tuple or sys.exc_info())[1]
