@@ -14,7 +14,6 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 import hashlib
 import html
 import re
-from dataclasses import dataclass, field
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _IMAGES = ("image/png", "image/jpeg", "image/gif")
@@ -29,8 +28,13 @@ def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
-#: stream text kept per part: a cell printing megabytes keeps its tail
-STREAM_KEPT = 200_000
+#: stream text (all streams together, in characters) one cell run's Recording
+#: holds at most.  ipykernel sends a cell's streams as they come and keeps
+#: nothing; a Recording holds a rerun cell's output until the cell ends, so a
+#: cell printing without end would hold it all in the kernel's memory.  Past
+#: the bound the oldest text goes, whole lines at a time, and the cell's
+#: display says so in ``metadata.reactive.cut`` (never in the text itself).
+STREAM_BOUND = 50_000_000
 #: mime types that cannot be folded into a composite display
 UNFOLDABLE = frozenset({"application/vnd.jupyter.widget-view+json"})
 
@@ -48,46 +52,114 @@ def terminal_text(text: str) -> str:
     return "\n".join(lines)
 
 
-@dataclass
 class Recording:
     """Output messages of one cell run, in order: ``("stream", name, text)``,
     ``("data", data, metadata, display id, result's execution count or None)``,
-    ``("error", ename, traceback, evalue)``."""
+    ``("error", ename, traceback, evalue)``.
 
-    parts: list[tuple] = field(default_factory=list)
-    _clear_pending: bool = False
+    A run of one stream's text is kept as chunks until ``parts`` is read:
+    joining each message onto the text so far would copy it again for every
+    message, which grows with the square of what a long-printing cell prints.
+    ``bound``: stream characters held at most (None: :data:`STREAM_BOUND`)."""
+
+    def __init__(self, bound: int | None = None):
+        self._parts: list[tuple] = []
+        #: the last part while it is a stream still growing: [name, chunks]
+        self._tail: list | None = None
+        self._clear_pending = False
+        self.bound = STREAM_BOUND if bound is None else bound
+        #: stream characters held
+        self._held = 0
+        #: per stream name, what the bound dropped: {"chars": n, "lines": line breaks}
+        self.cut: dict[str, dict[str, int]] = {}
+
+    @property
+    def parts(self) -> list[tuple]:
+        self._close()
+        return self._parts
+
+    def _close(self) -> None:
+        if self._tail is not None:
+            name, chunks = self._tail
+            self._parts.append(("stream", name, "".join(chunks)))
+            self._tail = None
+
+    def _clear(self) -> None:
+        self._parts, self._tail, self._held, self.cut = [], None, 0, {}
 
     def add(self, msg_type: str, content: dict) -> None:
         if msg_type == "clear_output":
             if content.get("wait"):
                 self._clear_pending = True
             else:
-                self.parts.clear()
+                self._clear()
             return
         if msg_type == "update_display_data":  # the cell updating its own display
             target = content.get("transient", {}).get("display_id")
-            for i, part in enumerate(self.parts):
+            parts = self.parts
+            for i, part in enumerate(parts):
                 if part[0] == "data" and target and part[3] == target:
-                    self.parts[i] = ("data", content.get("data", {}), content.get("metadata", {}), target, part[4])
+                    parts[i] = ("data", content.get("data", {}), content.get("metadata", {}), target, part[4])
             return
         if self._clear_pending:
-            self.parts.clear()
+            self._clear()
             self._clear_pending = False
         if msg_type == "stream":
-            name, text = content.get("name", "stdout"), content.get("text", "")
-            if self.parts and self.parts[-1][0] == "stream" and self.parts[-1][1] == name:
-                text = self.parts[-1][2] + text
-                self.parts.pop()
-            if len(text) > 2 * STREAM_KEPT:
-                text = text[-STREAM_KEPT:]
-            self.parts.append(("stream", name, text))
-        elif msg_type in ("display_data", "execute_result"):
+            self._stream(content.get("name", "stdout"), content.get("text", ""))
+            return
+        self._close()
+        if msg_type in ("display_data", "execute_result"):
             own_id = content.get("transient", {}).get("display_id")
             count = content.get("execution_count") if msg_type == "execute_result" else None
-            self.parts.append(("data", content.get("data", {}), content.get("metadata", {}), own_id, count))
+            self._parts.append(("data", content.get("data", {}), content.get("metadata", {}), own_id, count))
         elif msg_type == "error":
-            self.parts.append(("error", content.get("ename", ""), list(content.get("traceback", [])),
-                               content.get("evalue", "")))
+            self._parts.append(("error", content.get("ename", ""), list(content.get("traceback", [])),
+                                content.get("evalue", "")))
+
+    def _stream(self, name: str, text: str) -> None:
+        """Text onto the stream's current run (a new part when another output came between)."""
+        if self._tail is not None and self._tail[0] != name:
+            self._close()
+        if self._tail is None:
+            last = self._parts[-1] if self._parts else None
+            if last is not None and last[0] == "stream" and last[1] == name:
+                self._parts.pop()
+                self._tail = [name, [last[2]]]
+            else:
+                self._tail = [name, []]
+        self._tail[1].append(text)
+        self._held += len(text)
+        if self._held > self.bound:
+            self._trim()
+
+    def _trim(self) -> None:
+        """Drop the oldest stream text, whole lines, to 90% of the bound (so
+        trimming is rare); a line longer than all that is left is cut within it."""
+        self._close()
+        excess = self._held - self.bound * 9 // 10
+        kept = []
+        for i, part in enumerate(self._parts):
+            if excess <= 0 or part[0] != "stream":
+                kept.append(part)
+                continue
+            text = part[2]
+            last = i == len(self._parts) - 1
+            if len(text) <= excess:
+                cut = len(text)
+            else:
+                newline = text.find("\n", excess - 1)
+                cut = newline + 1 if newline >= 0 else (excess if last else len(text))
+            self._note_cut(part[1], text[:cut])
+            excess -= cut
+            if cut < len(text):
+                kept.append(("stream", part[1], text[cut:]))
+        self._parts = kept
+        self._held = sum(len(p[2]) for p in kept if p[0] == "stream")
+
+    def _note_cut(self, name: str, text: str) -> None:
+        cut = self.cut.setdefault(name, {"chars": 0, "lines": 0})
+        cut["chars"] += len(text)
+        cut["lines"] += text.count("\n")
 
     def __bool__(self) -> bool:
         return bool(self.parts)
@@ -103,8 +175,12 @@ class Recording:
             p[0] == "data" and UNFOLDABLE & set(p[1]) for p in self.parts)
 
     def bundle(self) -> tuple[dict, dict]:
-        """(data, metadata) of one display_data showing every part."""
-        return compose(self.parts)
+        """(data, metadata) of one display_data showing every part; what
+        the bound dropped, in ``metadata.reactive.cut``."""
+        data, metadata = compose(self.parts)
+        if self.cut:
+            metadata = {**metadata, "reactive": {**metadata.get("reactive", {}), "cut": self.cut}}
+        return data, metadata
 
 
 def _plain(part: tuple) -> str:

@@ -61,8 +61,11 @@ class Publisher:
 
     def tagged(self, msg_type: str, data: dict, metadata: dict, tag: dict,
                display: str | None = None) -> None:
-        """A display carrying the reactive ``tag`` in its metadata and message
+        """A display carrying the reactive ``tag`` in its metadata (merged
+        with what the display says there itself, such as a cut) and message
         metadata; ``display``: the display id it shows under (else none)."""
         transient = {"display_id": display} if display is not None else {}
-        self.send(msg_type, {"data": data, "metadata": {**metadata, **tag}, "transient": transient},
+        own = {key: {**metadata[key], **value} if isinstance(metadata.get(key), dict) else value
+               for key, value in tag.items()}
+        self.send(msg_type, {"data": data, "metadata": {**metadata, **own}, "transient": transient},
                   metadata=tag)
