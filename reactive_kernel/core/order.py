@@ -4,7 +4,9 @@ The kernel sees cells one request at a time; the page order lives in the
 frontend.  Jupyter Server tells the kernel which notebook it serves
 (``JPY_SESSION_NAME``, which ipykernel exposes as ``__session__``; VS Code
 sets ``__vsc_ipynb_file__``), so the saved file gives the order of every cell
-it holds.  The file is reread only when its modification time changes.
+it holds.  The file is reread only when its modification time or size
+changes, and a file that cannot be read (not JSON) is not tried again until
+then.
 """
 from __future__ import annotations
 
@@ -18,29 +20,56 @@ from typing import Callable
 from ..vocabulary import NOTEBOOK, PAGE, REGISTRATION
 
 
+#: a saved cell longer than this (characters) is not analysed before it runs:
+#: analysis grows with the code (a 6-million-character cell takes seconds to
+#: minutes), and a cell nobody runs must not cost every session that cost.
+#: Such a cell keeps its place in the order; it is known once it runs.
+SAVED_CELL_ANALYSED = 100_000
+
+
 @dataclass
 class NotebookFile:
     path: str | None = None
-    mtime: float | None = None
-    #: code cells of the last read: (id, source) in page order
+    #: (path, modification time, size) of the file last read
+    stamp: tuple | None = None
+    #: code cells of the last read that the engine may know before they run:
+    #: (id, source) in page order
     cells: list[tuple[str, str]] = field(default_factory=list)
+    #: every code cell of the last read, (id, source) in page order
+    page: list[tuple[str, str]] = field(default_factory=list)
+    #: ids of the cells left out of ``cells`` for their length
+    unanalysed: list[str] = field(default_factory=list)
+    #: the stamp of the last file found unreadable: not read again until it changes
+    failed: tuple | None = None
+    #: how many times a file was read (tests count them)
+    reads: int = 0
 
     def refresh(self, path: str | None) -> bool:
-        """Reread ``path`` if it changed; True when the cells may have moved."""
+        """Reread ``path`` if it changed; True when the cells may have moved.
+        A file that could not be read is not read again while its
+        modification time and size stay the same."""
         if not path:
             changed = self.path is not None
-            self.path, self.mtime, self.cells = None, None, []
+            self.path, self.stamp, self.cells, self.page, self.unanalysed = None, None, [], [], []
             return changed
         try:
-            mtime = os.stat(path).st_mtime_ns
+            info = os.stat(path)
         except (OSError, ValueError):
             return False
-        if path == self.path and mtime == self.mtime:
+        stamp = (path, info.st_mtime_ns, info.st_size)
+        if stamp == self.stamp or stamp == self.failed:
             return False
-        cells = read_code_cells(path)
-        if cells is None:
+        self.reads += 1
+        page = read_code_cells(path)
+        if page is None:
+            self.failed = stamp
             return False
-        self.path, self.mtime, self.cells = path, mtime, cells
+        # a cell offered before stays offered: the engine may know it with
+        # older code, which must not outlive the file's
+        offered = {cell_id for cell_id, _ in self.cells} if path == self.path else set()
+        self.cells = [(c, code) for c, code in page if len(code) <= SAVED_CELL_ANALYSED or c in offered]
+        self.unanalysed = [c for c, code in page if len(code) > SAVED_CELL_ANALYSED and c not in offered]
+        self.path, self.stamp, self.page = path, stamp, page
         return True
 
 
@@ -158,5 +187,5 @@ class NotebookOrder:
             return page_order(current, {}, [(c, "") for c in self.page], by_code=False)
         if self.file.path:
             codes = {c: code for c in current if (code := code_of(c)) is not None}
-            return page_order(current, codes, self.file.cells)
+            return page_order(current, codes, self.file.page)
         return current
