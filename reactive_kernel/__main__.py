@@ -11,9 +11,15 @@ def main() -> None:
         return
     from ipykernel.kernelapp import IPKernelApp
 
+    from .core.secrets import mask_log
     from .jupyter.kernel import ReactiveKernel
 
-    IPKernelApp.launch_instance(kernel_class=ReactiveKernel)
+    # IPKernelApp.launch_instance, with the log masked before the kernel runs
+    # (its log lines quote cells and exceptions: no password goes to a log file)
+    app = IPKernelApp.instance(kernel_class=ReactiveKernel)
+    app.initialize()
+    mask_log(app.log)
+    app.start()
 
 
 if __name__ == "__main__":

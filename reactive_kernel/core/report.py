@@ -5,6 +5,8 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 from dataclasses import dataclass, field
 
+from .secrets import mask
+
 
 @dataclass
 class RunEntry:
@@ -25,6 +27,14 @@ class Report:
     ran: list[RunEntry] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     error: dict | None = None
+
+    def __setattr__(self, name, value) -> None:
+        """The error's message is masked as it is set (a SyntaxError or a bug
+        of ours may quote a cell's code): ``metadata.reactive`` and
+        ``%reactive`` both read it here.  Its other fields are ids and words."""
+        if name == "error" and isinstance(value, dict) and isinstance(value.get("message"), str):
+            value = {**value, "message": mask(value["message"])}
+        super().__setattr__(name, value)
 
     def to_json(self) -> dict:
         return {

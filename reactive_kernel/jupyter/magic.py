@@ -3,7 +3,8 @@
 A thin IPython layer over :mod:`reactive_kernel.present.explain`: it parses
 the arguments, reads the cells through the kernel's view and displays the
 answer as a rich bundle (HTML and SVG for notebooks, plain text for jupyter
-console).
+console).  Labels come masked from the view; the error messages here echo
+what the person typed, so they are masked too.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from ..core.report import Report
+from ..core.secrets import mask
 from ..present import drawing
 from ..present.explain import Text, dependency_graph, graph_listing, status, why
 from ..present.view import CellView, UnknownCell
@@ -58,11 +60,11 @@ class ReactiveMagics(Magics):
             else:
                 bundle = _picture(self.view, args.target)
         except UnknownCell as error:
-            raise UsageError(f"%reactive: {error}") from None
+            raise UsageError(mask(f"%reactive: {error}")) from None
         except Exception as error:  # a bug of ours: say so without our frames
             self.log.exception("%reactive failed")
-            raise UsageError(f"%reactive failed ({type(error).__name__}: {error}); "
-                             "this is a reactive-kernel bug, please report it") from None
+            raise UsageError(mask(f"%reactive failed ({type(error).__name__}: {error}); "
+                                  "this is a reactive-kernel bug, please report it")) from None
         display(bundle, raw=True)
 
 

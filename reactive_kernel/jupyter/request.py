@@ -15,6 +15,7 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 import logging
 from typing import NamedTuple
 
+from ..core.secrets import mask
 from ..vocabulary import MODES, Mode
 from .internals import RawRequest
 
@@ -63,7 +64,7 @@ class MetadataReader:
             return
         self._warned.add(key)
         try:
-            shown = repr(value)[:80]
+            shown = mask(repr(value))[:80]  # masked whole: a cut URL would keep its password
         except Exception:
             shown = type(value).__name__
         self.log.warning("ignoring malformed execute_request metadata %s: %s", key, shown)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # networkx is imported when a graph is asked for, not at kernel start
     import networkx as nx
 
+from ..core.secrets import mask
 from ..vocabulary import CANCELLED, FAILED, FAILED_UPSTREAM, RAN, RERAN, STALE, UNRUN
 from .view import CURRENT_STATES
 
@@ -82,7 +83,7 @@ def svg(graph: nx.DiGraph, title: str = "") -> str | None:
         axes.set_xlim(-0.5, len(columns) - 0.5)
         axes.set_ylim(-rows / 2 - 0.1, rows / 2 + 0.1)
         if title:
-            figure.text(0.01, 1 - 0.1 / height, title, ha="left", va="top", fontsize=9, color=_EDGE)
+            figure.text(0.01, 1 - 0.1 / height, mask(title), ha="left", va="top", fontsize=9, color=_EDGE)
         boxes = {cell: _box(axes, cell, graph.nodes[cell], x, y) for cell, (x, y) in place.items()}
         figure.draw_without_rendering()  # sizes the boxes
         _arrows(axes, graph, place, boxes)
@@ -166,4 +167,6 @@ def _crossing(curve, box, inside_at_zero: bool) -> float:
 
 
 def _short(text: str, limit: int = _LABEL_CHARS) -> str:
+    """Every text drawn passes here: masked (before it is cut), then shortened."""
+    text = mask(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

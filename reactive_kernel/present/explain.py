@@ -22,6 +22,7 @@ from ..analysis.directives import is_query
 from ..analysis.names import is_graph_name
 from ..core.engine import Engine
 from ..core.report import Report
+from ..core.secrets import mask
 from ..vocabulary import ANCESTOR, CANCELLED, DESCENDANT, ERROR, FAILED, INTERRUPTED, NOTEBOOK, OK, RAN, RERAN, TARGET
 from .marks import first_line
 from .view import CURRENT_STATES, CellView
@@ -53,7 +54,10 @@ class Text:
     lines: list[tuple[int, list[tuple[str, str]]]] = field(default_factory=list)
 
     def add(self, indent: int, *spans: tuple[str, str] | str) -> None:
-        self.lines.append((indent, [s if isinstance(s, tuple) else ("", s) for s in spans]))
+        """Each span masked (labels come masked; this catches any other text
+        of a cell, as its id, before ``%reactive`` shows it)."""
+        spans = tuple(s if isinstance(s, tuple) else ("", s) for s in spans)
+        self.lines.append((indent, [(kind, mask(text)) for kind, text in spans]))
 
     def plain(self) -> str:
         return "\n".join("  " * indent + "".join(t for _, t in spans) for indent, spans in self.lines)

@@ -3,7 +3,9 @@
 One line: for which request (that request's execution count) and why (what
 changed that it reads).  Shown by the companion and ``%reactive``, never in a
 cell's output.  Cells are named by what they define, as a person thinks of
-them, not by opaque ids.
+them, not by opaque ids.  Labels and names are masked here
+(:func:`reactive_kernel.core.secrets.mask`): a cell's first line may hold a
+connection string, and every text a person reads of a cell starts here.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 from typing import TYPE_CHECKING, Iterable
 
+from ..core.secrets import mask
 from ..vocabulary import ANCESTOR
 
 if TYPE_CHECKING:  # the engine's types, for reading only
@@ -25,7 +28,7 @@ def names_text(names: Iterable[str]) -> str:
     """``a, b, c +2``: graph names as a person reads them (tables by name)."""
     shown = sorted({_readable(n) for n in names})
     rest = len(shown) - SHOWN_NAMES
-    text = ", ".join(shown[:SHOWN_NAMES])
+    text = mask(", ".join(shown[:SHOWN_NAMES]))  # a file name may be a URL with a password
     return f"{text} +{rest}" if rest > 0 else text
 
 
@@ -37,11 +40,12 @@ def _readable(name: str) -> str:
 
 def label(cell: "Cell | None", names=frozenset()) -> str:
     """How a person recognises a cell: its ``%%cell`` name, else what it
-    defines (``x, y``), else what it changes, else its first line of code."""
+    defines (``x, y``), else what it changes, else its first line of code
+    (credentials masked)."""
     if cell is None:
         return "?"
     if cell.id in names:
-        return cell.id
+        return mask(cell.id)
     resolved = cell.names if cell.names.writes or cell.names.reads else cell.static
     defined = resolved.writes - resolved.mutations
     if defined:
@@ -52,8 +56,9 @@ def label(cell: "Cell | None", names=frozenset()) -> str:
 
 
 def first_line(code: str, width: int = 40) -> str:
-    """A cell's first line of code, shortened to ``width`` characters."""
-    first = next((line.strip() for line in code.splitlines() if line.strip()), "")
+    """A cell's first line of code, credentials masked (before shortening,
+    which would cut a URL's password off its '@'), shortened to ``width`` characters."""
+    first = mask(next((line.strip() for line in code.splitlines() if line.strip()), ""))
     return first if len(first) <= width else first[:width - 1] + "…"
 
 

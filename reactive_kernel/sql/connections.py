@@ -1,7 +1,9 @@
 """The databases SQL cells run on: the session's embedded DuckDB database,
 and the ones ``--engine`` names (an Engine, a Connection or a URL string).
 
-Passwords of URLs are remembered so every message can mask them.
+Passwords of URLs and Engines are remembered so every message can mask
+them, also where a database quotes one without its URL
+(:func:`reactive_kernel.core.secrets.mask` does the masking).
 """
 from __future__ import annotations
 
@@ -11,13 +13,13 @@ import importlib.util
 import re
 from typing import Iterable
 
+from ..core.secrets import mask
 from .errors import SqlError, SqlUsageError, database_message, first_line
 from .dialects import DIALECTS
 
 DEFAULT = "@default"
 DEFAULT_URL = "duckdb:///:memory:"
 
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][\w+.-]*://[^:/@\s'\"]*:)(?P<password>[^@\s'\"]*)(?P<at>@)")
 _URL_SCHEME = re.compile(r"^\s*([A-Za-z][\w.-]*?)(?:\+[\w.-]+)?://")
 
 #: a table's kind on DuckDB, whose names are case-insensitive (SQLAlchemy's
@@ -30,12 +32,8 @@ _DUCKDB_KIND = (
 
 
 def mask_url_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with passwords of URLs (and the given secrets) replaced by ***."""
-    text = _URL_PASSWORD.sub(lambda m: m.group("head") + "***" + m.group("at"), str(text))
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if secret and len(secret) >= 3:
-            text = text.replace(secret, "***")
-    return text
+    """``text`` with credentials (and the given secrets) replaced by ***."""
+    return mask(text, secrets)
 
 
 def dialect_of_value(value) -> str | None:
@@ -59,7 +57,7 @@ class Connections:
         self.secrets: set[str] = set()
 
     def mask(self, text: str) -> str:
-        return mask_url_text(text, tuple(self.secrets))
+        return mask(text, self.secrets)
 
     @property
     def default(self):

@@ -23,6 +23,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
+from ..core.secrets import mask
 from .dialects import FILE_TABLES, SEARCH_PATH
 
 TABLE_PREFIX = "table:"
@@ -100,15 +101,21 @@ def statement_events(text: str, dialect: str | None) -> tuple[Event, ...]:
         if id(table) in targets or not isinstance(table.this, exp.Identifier):
             continue
         if dialect in FILE_TABLES and _is_string(table, text):
-            reads.append(Event("file", os.path.normpath(table.name)))
+            reads.append(Event("file", _file_name(table.name)))
         elif not (table.name in ctes and not table.db) and not table.name.startswith(STANDIN):
             reads.append(Event("read", table_name(table, dialect)))
     if dialect in FILE_TABLES:
         for call in tree.find_all(*_FILE_FUNCTIONS):
             path = call.this or next(iter(call.expressions), None)
             if isinstance(path, exp.Literal) and path.is_string:
-                reads.append(Event("file", os.path.normpath(path.this)))
+                reads.append(Event("file", _file_name(path.this)))
     return tuple(reads + head)
+
+
+def _file_name(path: str) -> str:
+    """A local path normalised; a URL (``s3://``, ``https://``) as written
+    but for its password: the name is shown (``%reactive``, the companion's graph)."""
+    return mask(path) if "://" in path else os.path.normpath(path)
 
 
 #: what placeholders are replaced by before parsing (an identifier in any dialect)
