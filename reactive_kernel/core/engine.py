@@ -325,6 +325,20 @@ class Engine:
             cell.names = names
             self.graph.register(cell.id, names)
 
+    def ran_outside(self, cell_id: str | None, code: str) -> None:
+        """The cell ran without a plan (a fault of ours sent it to plain
+        IPython): what it changed is unknown, so it and every cell below it
+        in the graph are stale, and its code is what runs next time."""
+        if not cell_id:
+            return
+        try:
+            self.know_sources([(cell_id, code)])
+        except Exception:  # the engine is what failed: stale is still sound
+            pass
+        self.stale.add(cell_id)
+        if cell_id in self.graph:
+            self.stale |= downstream(self.graph, [cell_id])
+
     def forget(self, cell_ids: Iterable[str]) -> None:
         """Delete cells: their names go, earlier writers restore theirs, and
         their readers rerun with the next request's plan."""

@@ -185,7 +185,10 @@ class Run:
             done.add(step.cell.id)
         for rest in self._steps:
             if rest.cell.id not in done and rest.cell.id not in self._deferred:
-                self._cancel(rest, None)
+                try:
+                    self._cancel(rest, None)
+                except Exception:  # at least stale: the next run that needs it runs it
+                    self.engine.stale.add(rest.cell.id)
         walker, self._walker = self._walker, None
         if walker is not None:
             walker.close()

@@ -110,21 +110,29 @@ class Walk:
                     await self._other(step)
                 self._started = False
         except (KeyboardInterrupt, asyncio.CancelledError):
-            self.run.abort(started=self._started)
+            self._abort()
         except Exception as error:  # a bug of ours: say so, keep the kernel serving
             self.kernel.log.exception("reactive engine failed during a run")
-            self.run.abort(started=self._started)
+            self._abort()
             self.run.report.error = internal_error(error)
             if reply is None:
                 reply = self._error_reply("InternalError", f"reactive-kernel failed: {error}")
         except BaseException:  # the kernel is shutting down: leave the namespace consistent
-            self.run.abort(started=self._started)
+            self._abort()
             raise
         finally:
             self.shell.explain_missing = None
         if reply is None:  # an ancestor failed or the cascade was interrupted
             reply = self._cancelled_reply()
         return reply
+
+    def _abort(self) -> None:
+        """End the run consistent; if even that fails (a second interrupt, a
+        bug), the reply still goes out and the log says why."""
+        try:
+            self.run.abort(started=self._started)
+        except BaseException:
+            self.kernel.log.exception("reactive engine could not end an interrupted run")
 
     async def _target(self, step: Step) -> dict:
         cell_id = step.cell.id

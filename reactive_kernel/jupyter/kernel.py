@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
+import asyncio
 import os
 
 from ipykernel.ipkernel import IPythonKernel
@@ -26,7 +27,7 @@ from ..core.report import Report
 from ..core.run import Run
 from ..sql import SqlCells
 from ..present.view import CellView
-from ..vocabulary import ABORTED, CLEAN, KEEP
+from ..vocabulary import ABORTED, CLEAN, INTERNAL, KEEP
 from .displays import Displays
 from .execution import Request, Walk, internal_error
 from .interrupts import Interrupts
@@ -185,21 +186,28 @@ class ReactiveKernel(IPythonKernel):
         try:
             request = self._prepare(code, cell_meta)
             run = self._plan(request)
-        except Exception as error:
+        except (Exception, KeyboardInterrupt, asyncio.CancelledError) as error:
             self.log.exception("reactive engine failed; running the cell as plain IPython")
             self._report = Report(cell_id=None, mode=self.rerun_mode, order=self.engine.order_source(),
                                   error=internal_error(error))
             request, run = None, None
         if run is None:
             with self.interrupts.allowed():
-                return await ipython(request.code if request is not None else code)
+                reply = await ipython(request.code if request is not None else code)
+            if self._report is not None and (self._report.error or {}).get("kind") == INTERNAL:
+                try:  # what it changed is unknown to the engine: it and its readers go stale
+                    target = request.target if request is not None else self.metadata_reader.read(cell_meta).cell_id
+                    self.engine.ran_outside(target, request.code if request is not None else code)
+                except Exception:
+                    self.log.exception("reactive engine: could not mark a cell run as plain IPython stale")
+            return reply
         reply = await Walk(self, run, request, ipython)()
         self._report = run.report
         try:
             count = reply.get("execution_count")
             self.view.record(run, count)
             self.companion.finished(run, count, deleted=request.deleted)
-        except Exception:
+        except (Exception, KeyboardInterrupt, asyncio.CancelledError):
             self.log.exception("reactive kernel: could not record request [%s]", reply.get("execution_count"))
         return reply
 
