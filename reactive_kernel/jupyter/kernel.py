@@ -24,6 +24,7 @@ from .companion import Companion
 from ..core.engine import Engine
 from ..core.order import find_notebook
 from ..core.report import Report
+from ..core.secrets import mask_log
 from ..core.run import Run
 from ..sql import SqlCells
 from ..present.view import CellView
@@ -73,6 +74,7 @@ class ReactiveKernel(IPythonKernel):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        mask_log(self.log)  # however the kernel was started (not only ``python -m reactive_kernel``)
         self.sql = self._sql_cells()
         shell = self.shell
         self.engine = Engine(
