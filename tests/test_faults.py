@@ -159,3 +159,23 @@ def test_an_exception_whose_str_raises_shows_no_frame_of_ours(kernel):
     text = "\n".join(plain("\n".join(e["content"]["traceback"])) for e in errors)
     assert "RuntimeError: no str" in text
     assert "reactive_kernel" not in text
+
+
+def test_names_another_thread_binds_while_a_cell_runs_survive_its_reruns(kernel):
+    """A thread (a timer, a widget observer, a callback) binding globals while
+    cells run: a clean rerun removes what the cell bound, never those."""
+    kernel.execute("import threading, time\nstop = False\n"
+                   "def bind():\n    i = 0\n    while not stop:\n"
+                   "        globals()[f't{i}'] = i\n        i += 1\n        time.sleep(0.0005)\n"
+                   "    globals()['bound'] = i\n"
+                   "worker = threading.Thread(target=bind, daemon=True)\nworker.start()", "bg")
+    kernel.execute("x = 0\ntime.sleep(0.05)", "c1")
+    kernel.execute("y = x + 1\ntime.sleep(0.05)", "c2")
+    for i in range(1, 12):
+        edit = kernel.execute(f"x = {i}\ntime.sleep(0.05)", "c1")
+        assert [e["status"] for e in edit.reactive["ran"]] == ["ok", "ok"]
+    kernel.execute("stop = True", None, silent=True)
+    kernel.execute("worker.join()", None, silent=True)
+    assert int(kernel.value("bound")) > 100
+    assert kernel.value("[i for i in range(bound) if f't{i}' not in globals()]") == "[]"
+    assert kernel.value("y") == "12"

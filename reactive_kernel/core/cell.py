@@ -25,6 +25,11 @@ class Cell:
     deleted: set[str] = field(default_factory=set)
     #: names its last run bound that analysis did not see (exec, globals())
     dynamic: frozenset = frozenset()
+    #: names that appeared while its last run ran though neither its code nor
+    #: what it calls from the notebook can bind them (another thread, a timer,
+    #: a library writing the notebook's namespace): its for the graph, but
+    #: a clean rerun never removes them (a name it did not bind is not its to drop)
+    foreign: frozenset = frozenset()
     #: bindings its last run did not make (a branch not taken): not its writes
     skipped: frozenset = frozenset()
     #: completed runs, a version its readers' failures are measured against

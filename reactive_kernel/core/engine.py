@@ -417,6 +417,8 @@ class Engine:
         for name in sorted(cell.bound):
             if self.ledger.holds(cell, name):
                 self.ledger.release(name)
+                if name in cell.foreign:  # not its binding: it stays, nobody's
+                    continue
                 if self._remove(name):
                     removed.append(name)
         cell.bound = set()
@@ -440,6 +442,7 @@ class Engine:
         self.ledger.bind(cell.id, changed | (cell.bound if ok else set()))
         self.ledger.remember_objects(cell.id, changed)
         names = cell.names
+        cell.foreign = frozenset(changed - before.named) if before.named is not None else frozenset()
         cell.dynamic = frozenset((changed | deleted) - (names.writes - cell.dynamic))
         cell.skipped = frozenset(names.writes - names.mutations - cell.static.definite - changed - deleted)
         self.refresh(cell)

@@ -98,6 +98,8 @@ class Snapshot:
         self.ids = list(map(id, namespace.values()))
 
     surprised = False
+    #: a snapshot is taken for code that can bind any name: all are the run's
+    named = None
 
     def changes(self, after: Mapping, known=None) -> tuple[set[str], set[str]]:
         """As :meth:`Watch.changes` (the whole namespace is compared)."""
@@ -143,10 +145,13 @@ class Watch:
     :class:`Snapshot` instead (:func:`reach`).
     """
 
-    __slots__ = ("names", "ids", "size", "newest", "surprised")
+    __slots__ = ("names", "ids", "size", "newest", "surprised", "named")
 
-    def __init__(self, namespace: Mapping, names: Iterable[str]):
+    def __init__(self, namespace: Mapping, names: Iterable[str], learned: Iterable[str] = ()):
         self.names = list(dict.fromkeys(names))
+        #: the names the code itself can bind (``learned``: watched only because
+        #: an earlier run saw them change); others that change are not its doing
+        self.named = frozenset(self.names) - frozenset(learned)
         get = namespace.get
         self.ids = [id(get(n, MISSING)) for n in self.names]
         self.size = len(namespace)

@@ -301,7 +301,8 @@ class Run:
         if dynamic:
             return Snapshot(engine.namespace)
         return Watch(engine.namespace, itertools.chain(
-            cell.names.writes, cell.static.writes, cell.dynamic, global_writes))
+            cell.names.writes, cell.static.writes, cell.dynamic, global_writes),
+            learned=cell.dynamic - cell.names.writes - cell.static.writes - set(global_writes))
 
     def _must_run(self, cell: Cell) -> bool:
         """Whether a descendant's result may differ: it is stale, or a cell
