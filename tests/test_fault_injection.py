@@ -105,3 +105,23 @@ def test_a_fault_at_any_step_boundary_leaves_one_reply_and_a_consistent_notebook
     assert catch_up.status == "ok"
     # the edited code is the cell's code now, whether or not the fault let it run
     assert state(kernel) == ([start + i for i in range(CHAIN)], set())
+
+
+def test_a_cell_sent_to_plain_ipython_says_so_in_reactive_and_goes_stale(kernel):
+    """A fault in planning runs the cell as plain IPython (the user keeps the
+    cell); %reactive and the reply's metadata say so, and the cell and its
+    readers are stale, so Run stale cells repairs the notebook."""
+    for code, cell_id in [("w0 = 1", "w0"), ("w1 = w0 + 1", "w1")]:
+        kernel.execute(code, cell_id)
+    run_silently(kernel, INJECT.format(owner="_kernel.engine", method="request", nth=1,
+                                       fault="RuntimeError('injected')"))
+    try:
+        edit = kernel.execute("w0 = 10", "w0")
+    finally:
+        run_silently(kernel, RESTORE.format(owner="_kernel.engine", method="request"))
+    assert edit.status == "ok" and edit.reactive["error"]["kind"] == "internal"
+    assert {"w0", "w1"} <= state(kernel)[1]
+    shown = kernel.execute("%reactive", None).text()
+    assert "ran as plain IPython" in shown and "injected" in shown
+    kernel.execute("w1 = w0 + 1", "w1")
+    assert kernel.value("w1") == "11"

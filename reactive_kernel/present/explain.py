@@ -23,7 +23,7 @@ from ..analysis.names import is_graph_name
 from ..core.engine import Engine
 from ..core.report import Report
 from ..core.secrets import mask
-from ..vocabulary import ANCESTOR, CANCELLED, DESCENDANT, ERROR, FAILED, INTERRUPTED, NOTEBOOK, OK, RAN, RERAN, TARGET
+from ..vocabulary import ANCESTOR, CANCELLED, DESCENDANT, ERROR, FAILED, INTERNAL, INTERRUPTED, NOTEBOOK, OK, RAN, RERAN, TARGET
 from .marks import first_line
 from .view import CURRENT_STATES, CellView
 
@@ -127,7 +127,11 @@ def _plan(text: Text, view: CellView, report: Report | None) -> None:
     text.add(0, *head)
     if report.error is not None:
         kind = report.error.get("kind", "error")
-        text.add(1, ("failed", f"not run ({kind}): "), str(report.error.get("message", "")))
+        if kind == INTERNAL and not report.ran:  # the cell ran, as plain IPython
+            text.add(1, ("failed", "ran as plain IPython, outside the graph (a fault of the kernel's; "
+                                   "it and its readers are stale): "), str(report.error.get("message", "")))
+        else:
+            text.add(1, ("failed", f"not run ({kind}): "), str(report.error.get("message", "")))
     planned = {e.cell_id for e in report.ran}
     width = max((len(view.label(e.cell_id)) for e in report.ran), default=0)
     for entry in report.ran:
