@@ -162,3 +162,22 @@ def test_a_long_saved_cell_runs_when_requested_and_is_known_after(tmp_path):
         rerun = kernel.execute(big + "\nbig.append(0)", "c1")  # an edit: its reader reruns
         assert [r["cell_id"] for r in rerun.reactive["ran"]] == ["c1", "c2"]
         assert kernel.value("n") == str(count + 1)
+
+
+def test_a_long_cell_the_page_reports_is_analysed_only_when_it_runs():
+    """The companion's ``sources`` follow the file's rule: a cell nobody ran
+    that is longer than the cap is not analysed (and an unrun cell that grew
+    long is not kept with its old code); once it runs it is known."""
+    from reactive_kernel.core.engine import Engine
+    from reactive_kernel.core.order import SAVED_CELL_ANALYSED
+
+    long_code = "x = 1\n" + "# filler\n" * (SAVED_CELL_ANALYSED // 9 + 1)
+    engine = Engine()
+    engine.know_sources([("a", "k = 1"), ("b", long_code), ("c", "y = x + k")])
+    assert "b" not in engine.cells and engine.cells["c"].unrun
+    engine.know_sources([("b", "x = 2")])
+    assert engine.cells["b"].code == "x = 2"
+    engine.know_sources([("b", long_code)])
+    assert "b" not in engine.cells
+    engine.run("b", long_code)
+    assert engine.namespace["x"] == 1 and not engine.cells["b"].unrun

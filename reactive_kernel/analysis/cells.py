@@ -36,8 +36,10 @@ class CellSyntaxError(Exception):
     def __init__(self, error: BaseException):
         if isinstance(error, SyntaxError):
             message = f"{error.msg} (line {error.lineno})"
-        else:
+        elif isinstance(error, (MemoryError, RecursionError)):
             message = f"{type(error).__name__}: the cell is too deeply nested to analyse"
+        else:  # IPython's transformer failed (a user object it asked raised)
+            message = f"{type(error).__name__}: {error}"
         super().__init__(message)
         self.error = error
 

@@ -18,6 +18,8 @@ import types
 import weakref
 from typing import Callable, Mapping
 
+from .cells import magic_call
+
 #: names whose use may bind or delete names the code does not name
 DYNAMIC_NAMES = frozenset({
     "exec", "eval", "globals", "vars", "locals", "get_ipython", "__import__", "__main__",
@@ -44,7 +46,7 @@ def reach(code: str, transform: Callable[[str], str], namespace: Mapping) -> tup
     the namespace) that does, however deep the calls go.  The ``global``
     writes count also for a function only passed along (``df.apply(f)``),
     which the engine's call analysis does not follow.  Code that does not
-    parse gets the safe answer."""
+    parse, or a value whose code cannot be read, gets the safe answer."""
     loaded = _scan_cell(code, transform)
     if loaded is None:
         return True, set()
@@ -52,13 +54,36 @@ def reach(code: str, transform: Callable[[str], str], namespace: Mapping) -> tup
     seen: set[int] = set()
     pending = [namespace[n] for n in loaded if n in namespace]
     while pending:
-        for code_object in _notebook_code(pending.pop(), namespace, seen):
+        try:
+            code_objects = _notebook_code(pending.pop(), namespace, seen)
+        except _Opaque:
+            return True, set()
+        for code_object in code_objects:
             dynamic, names, stores = _scan_code(code_object)
             if dynamic:
                 return True, set()
             writes |= stores
             pending.extend(namespace[n] for n in names if n in namespace)
     return False, writes
+
+
+#: line magics that remove names from the namespace for the person, not as
+#: the cell's value: ``%reset``, ``%reset_selective``
+RESET_MAGICS = frozenset({"reset", "reset_selective"})
+
+
+@functools.lru_cache(maxsize=1024)
+def resets(code: str, transform: Callable[[str], str]) -> bool:
+    """Whether ``code`` runs ``%reset`` or ``%reset_selective``.  What such a
+    cell removes is gone, not its value: a reader of a removed name needs the
+    name's provider to run again (the semantics' "input is gone"), as after
+    a deletion by the kernel, where a ``del`` in a cell is that cell's value."""
+    try:
+        tree = ast.parse(transform(code))
+    except Exception:
+        return False
+    return any(isinstance(node, ast.Call) and (call := magic_call(node)) is not None
+               and call[0] in RESET_MAGICS and call[2] is None for node in ast.walk(tree))
 
 
 class DynamicCode:
@@ -116,23 +141,42 @@ def _scan_cell(code: str, transform: Callable[[str], str]) -> frozenset[str] | N
 
 def _notebook_code(value, namespace: Mapping, seen: set[int]) -> list[types.CodeType]:
     """Code objects not yet seen of a notebook function (or what it wraps),
-    of a notebook class's methods, or of the class of a notebook object."""
-    if isinstance(value, types.MethodType):
+    of a notebook class's methods, or of the class of a notebook object.
+    Types are read with ``type()``, never ``isinstance``: a user object can
+    make ``isinstance`` run its code (``__class__``); what still raises
+    (a hostile metaclass) is :class:`_Opaque`."""
+    try:
+        return _code_of(value, namespace, seen)
+    except Exception as error:
+        raise _Opaque from error
+
+
+class _Opaque(Exception):
+    """A value whose code cannot be read without running the user's code:
+    the caller assumes the worst (dynamic)."""
+
+
+def _is(value, kinds) -> bool:
+    return issubclass(type(value), kinds)
+
+
+def _code_of(value, namespace: Mapping, seen: set[int]) -> list[types.CodeType]:
+    if _is(value, types.MethodType):
         value = value.__func__
-    if isinstance(value, types.FunctionType):
+    if _is(value, types.FunctionType):
         functions = [value]
         wrapped = getattr(value, "__wrapped__", None)
-        if isinstance(wrapped, types.FunctionType):
+        if _is(wrapped, types.FunctionType):
             functions.append(wrapped)
     else:
-        cls = value if isinstance(value, type) else type(value)
+        cls = value if _is(value, type) else type(value)
         # classes made by the notebook's code are in its module (``__main__``)
         if getattr(cls, "__module__", None) != namespace.get("__name__", "builtins") or id(cls) in seen:
             return []
         seen.add(id(cls))
-        members = [m.__func__ if isinstance(m, (staticmethod, classmethod)) else m
+        members = [m.__func__ if _is(m, (staticmethod, classmethod)) else m
                    for m in vars(cls).values()]
-        functions = [m for m in members if isinstance(m, types.FunctionType)]
+        functions = [m for m in members if _is(m, types.FunctionType)]
     found = []
     for function in functions:
         if function.__globals__ is namespace and id(function.__code__) not in seen:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 import collections.abc
+import sys
 import types
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
@@ -57,17 +58,48 @@ def _mro_names(value: Any) -> list[str]:
         return []
 
 
+class _ModuleSlots:
+    """The objects ``sys.modules`` holds that are not modules (``sys.modules['m']
+    = Obj()``; libraries such as ``sh`` replace themselves so), by identity,
+    rescanned when ``sys.modules`` grows or shrinks: a cell meets them through
+    ``import``, as modules, and ipykernel users call them as modules."""
+
+    def __init__(self) -> None:
+        self._size = -1
+        self._keys: dict[int, str] = {}
+
+    def hold(self, value: Any) -> bool:
+        modules = sys.modules
+        if len(modules) != self._size:
+            self._size = len(modules)
+            self._keys = {id(v): k for k, v in list(modules.items())
+                          if v is not None and not kind_of(v, types.ModuleType)}  # None blocks an import
+        key = self._keys.get(id(value))
+        return key is not None and modules.get(key) is value
+
+
+_module_slots = _ModuleSlots()
+
+
+def is_module(value: Any) -> bool:
+    """A module, or an object standing in a module's slot.  Their state is
+    not a value the rules follow: calling them is never a mutation."""
+    return kind_of(value, types.ModuleType) or _module_slots.hold(value)
+
+
 def is_immutable(value: Any) -> bool:
     if value is None or kind_of(value, types.ModuleType):
         return True
-    return any(name in table.IMMUTABLE_TYPES for name in _mro_names(value))
+    return any(name in table.IMMUTABLE_TYPES for name in _mro_names(value)) or _module_slots.hold(value)
 
 
 def is_iterator(value: Any) -> bool:
+    """By the type alone (``isinstance`` asks the object for ``__class__``);
+    a type that cannot be asked (a hostile metaclass) may be one."""
     try:
-        return isinstance(value, collections.abc.Iterator)
+        return issubclass(type(value), collections.abc.Iterator)
     except Exception:
-        return False
+        return True
 
 
 def defined_here(value: Any, namespace: Mapping) -> bool:
@@ -135,14 +167,14 @@ def callee_path(callee: tuple[str, ...], namespace: Mapping) -> str | None:
     head = namespace.get(callee[0], MISSING)
     if head is MISSING:
         return "builtins." + callee[0] if len(callee) == 1 else None
-    if kind_of(head, types.ModuleType):
-        return ".".join([getattr(head, "__name__", callee[0]), *callee[1:]])
-    if len(callee) == 1:
-        try:
+    try:  # a module subclass or a callable may run the user's code here
+        if kind_of(head, types.ModuleType):
+            return ".".join([str(getattr(head, "__name__", callee[0])), *callee[1:]])
+        if len(callee) == 1:
             module = (getattr(head, "__module__", None) or "").lstrip("_")
             return f"{module}.{head.__qualname__}"
-        except Exception:
-            return None
+    except Exception:
+        return None
     if len(callee) == 2:  # a method of an instance: rng.shuffle(x)
         for name in _mro_names(head):
             path = f"{name}.{callee[1]}"
@@ -163,8 +195,30 @@ def resolve(
     ``name`` names at the cell's position (the cell's own definitions first);
     ``aliases(obj)`` the other names bound to ``obj`` or to an object that
     ``obj`` directly contains.  Three phases: follow calls, decide effects,
-    widen to aliases.
+    widen to aliases.  Should a user object still raise while it is looked
+    at, every candidate counts as a mutation (:func:`_assume_the_worst`):
+    a user object never makes a cell fail that plain Python runs.
     """
+    try:
+        return _resolve(names, namespace, summary_of, aliases)
+    except Exception:
+        return _assume_the_worst(names, namespace)
+
+
+def _assume_the_worst(names: Names, namespace: Mapping) -> Resolved:
+    """Every effect candidate changes its root (a module's state is not
+    followed, as in :func:`decide_effects`): at worst an extra rerun."""
+    changed = {e.root for e in names.effects} | set(names.mutations)
+    changed = {n for n in changed - names.bindings if not is_module(namespace.get(n))}
+    return Resolved(
+        reads=frozenset(names.reads | changed),
+        writes=frozenset(names.writes | changed),
+        mutations=frozenset(changed),
+    )
+
+
+def _resolve(names: Names, namespace: Mapping, summary_of: Callable[[str], Summary | None],
+             aliases: Callable[[Any], Iterable[str]]) -> Resolved:
     if not (names.reads or names.effects or names.mutations):  # nothing to look up
         return Resolved(reads=frozenset(), writes=frozenset(names.writes), mutations=frozenset())
     lookup = Lookup(namespace, summary_of, names.functions)
@@ -268,7 +322,7 @@ def _objects_changed(mutations: frozenset, namespace: Mapping) -> set[str]:
     """Names statically changed in place (``n[k] = v``).  A module's state
     (``pd.options...``, ``plt.rcParams[...]``) is not a value the rules
     follow, as method calls on modules are not (``np.random.seed``)."""
-    return {n for n in mutations if not kind_of(namespace.get(n), types.ModuleType)}
+    return {n for n in mutations if not is_module(namespace.get(n))}
 
 
 def decide_effects(effects: Iterable[Effect], local: frozenset, lookup: Lookup) -> set[str]:
@@ -281,7 +335,7 @@ def decide_effects(effects: Iterable[Effect], local: frozenset, lookup: Lookup) 
         if root in local:
             continue
         value = lookup.value(root)
-        if kind_of(value, types.ModuleType):
+        if is_module(value):
             continue
         if judge.mutates(effect, value) and (value is MISSING or not is_immutable(value)):
             mutated.add(root)

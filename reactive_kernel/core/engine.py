@@ -20,7 +20,7 @@ from .effects import Resolved, resolve
 from .graph import DataflowGraph
 from .ledger import Ledger
 from .namespace import MISSING, Snapshot, Stash, Watch
-from .order import NotebookOrder
+from .order import SAVED_CELL_ANALYSED, NotebookOrder
 from .report import Report
 from . import planner
 from .planner import downstream, upstream
@@ -212,6 +212,11 @@ class Engine:
         for cell_id, code in sources:
             self._live.add(cell_id)
             known = self.cells.get(cell_id)
+            if len(code) > SAVED_CELL_ANALYSED and (known is None or known.unrun):
+                # as for the saved file: a long cell nobody ran is analysed when it runs
+                if known is not None:
+                    self.forget([cell_id])
+                continue
             if known is None or known.code != code:
                 taken = self._take_code(cell_id, code)
                 placed |= known is None and taken is not None

@@ -25,8 +25,17 @@ from typing import Any, Iterable, Mapping, MutableMapping, Protocol
 from .effects import contained, is_immutable, reachable
 from .namespace import MISSING
 
+
+class _Types(tuple):
+    """Types compared by identity: ``type(v) in SCALARS`` must not run a
+    user metaclass's ``__eq__`` (it may raise)."""
+
+    def __contains__(self, cls) -> bool:
+        return any(cls is t for t in self)
+
+
 #: values that hold nothing and that nothing can mutate
-SCALARS = (int, float, complex, str, bytes, bool, type(None))
+SCALARS = _Types((int, float, complex, str, bytes, bool, type(None)))
 _OBJECTS_KEPT = 200_000
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..analysis.names import Names
 from .connections import DEFAULT, Connections, dialect_of_value
-from .errors import SqlError, SqlUsageError, first_line
+from .errors import SqlError, SqlUsageError, first_line, hide_kernel_frames
 from .options import USAGE, Options, parse_options
 
 SNIPPET_PREFIX = "snippet:"
@@ -60,14 +60,23 @@ class SqlCells:
 
         from .options import sql as documented
 
-        # IPython would paste {name} into the line itself: the magic binds it instead
+        # IPython would paste {name} into the line itself: the magic binds it
+        # instead.  What the magic raises shows no frame of the kernel.
         @no_var_expand
         def sql_line(line: str):
-            return self.run(line, None)
+            try:
+                return self.run(line, None)
+            except BaseException as error:
+                hide_kernel_frames(error)
+                raise
 
         @no_var_expand
         def sql_cell(line: str, cell: str):
-            self.run(line, cell)
+            try:
+                self.run(line, cell)
+            except BaseException as error:
+                hide_kernel_frames(error)
+                raise
 
         sql_line.__doc__ = sql_cell.__doc__ = documented.__doc__
         self.shell.register_magic_function(sql_line, "line", "sql")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
+import signal
+import threading
+
 from .connections import DEFAULT, quote, table_kind, transaction
 from .dialects import DIALECTS
 from .errors import SqlError, SqlUsageError, database_message, indent
@@ -74,32 +77,39 @@ class Execution:
         parameters = values([p for each in found for p in each], self.cells.namespace)
         frames = [p for p in parameters.values() if type(p.value).__name__ == "DataFrame"]
         fetched, affected, loaded = None, 0, []
-        try:
-            with transaction(self.bind, on_error=self.cells.connections.connection_error) as conn:
-                for parameter in frames:
-                    parameter.table = f"_reactive_{parameter.key}_{next(self.cells._temp)}"
-                    self._load(conn, parameter)
-                    loaded.append(parameter.table)
-                for number, (statement, spots) in enumerate(zip(statements, found), 1):
-                    events = statement_events(standin_text(statement, spots), self.dialect)
-                    self._replace_before_create(conn, events)
-                    result = self._execute(conn, statement, spots, parameters, number, len(statements))
-                    count = row_count(result, statement.tokens[0].text.upper()) if result.returns_rows else None
-                    if count is not None:
-                        affected += count
-                    elif result.returns_rows:
-                        fetched = self._fetch(result, statement)
-                    elif result.rowcount and result.rowcount > 0:
-                        affected += result.rowcount
-                    for event in events:
-                        if event.kind in ("create", "drop"):
-                            name = graph_name(self.source, event.table)
-                            self.changed.append((name, event.table, event.kind == "create"))
-                for table in loaded:
-                    unload(conn, table)
-                loaded.clear()
-        finally:
-            self._unload_after_failure(loaded)
+        with _Interrupts() as interrupts:
+            try:
+                with transaction(self.bind, on_error=self.cells.connections.connection_error) as conn:
+                    for parameter in frames:
+                        parameter.table = f"_reactive_{parameter.key}_{next(self.cells._temp)}"
+                        self._load(conn, parameter)
+                        loaded.append(parameter.table)
+                    for number, (statement, spots) in enumerate(zip(statements, found), 1):
+                        events = statement_events(standin_text(statement, spots), self.dialect)
+                        self._replace_before_create(conn, events)
+                        result = self._execute(conn, statement, spots, parameters, number, len(statements))
+                        count = row_count(result, statement.tokens[0].text.upper()) if result.returns_rows else None
+                        if count is not None:
+                            affected += count
+                        elif result.returns_rows:
+                            fetched = self._fetch(result, statement)
+                        elif result.rowcount and result.rowcount > 0:
+                            affected += result.rowcount
+                        for event in events:
+                            if event.kind in ("create", "drop"):
+                                name = graph_name(self.source, event.table)
+                                self.changed.append((name, event.table, event.kind == "create"))
+                    for table in loaded:
+                        unload(conn, table)
+                    loaded.clear()
+            except Exception:
+                # an interrupt the database turned into its own error (DuckDB,
+                # SQLite, PostgreSQL each have one): the user stopped the cell
+                if interrupts.noticed:
+                    raise KeyboardInterrupt from None
+                raise
+            finally:
+                self._unload_after_failure(loaded)
         return fetched, affected
 
     def _load(self, conn, parameter) -> None:
@@ -163,3 +173,37 @@ class Execution:
         message, _, hints = database_message(error).partition("\n")
         detail = (hints + "\n" if hints else "") + f"in {where} ({label}):\n" + indent(shown)
         return SqlError(mask(message), mask(detail))
+
+
+class _Interrupts:
+    """Notices an interrupt while a cell's SQL runs, and lets it through as
+    before.  Databases turn it into their own errors (DuckDB formats the whole
+    Python stack into its message, the kernel's frames included); noticed, the
+    cell ends as interrupted (``KeyboardInterrupt``), stale, not failed."""
+
+    def __init__(self) -> None:
+        self.noticed = False
+        self._installed = False
+        self._previous = None
+
+    def __enter__(self) -> "_Interrupts":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._notice)
+            self._installed = True
+        return self
+
+    def _notice(self, signum, frame) -> None:
+        self.noticed = True
+        previous = self._previous
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self._installed:
+            self._installed = False
+            # None: a handler set outside Python, which cannot be put back
+            signal.signal(signal.SIGINT, self._previous if self._previous is not None
+                          else signal.default_int_handler)
