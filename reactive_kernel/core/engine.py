@@ -14,7 +14,7 @@ import itertools
 from typing import Callable, Iterable, Mapping, MutableMapping, Protocol
 
 from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze, python_body_magics
-from ..analysis.dynamic import DynamicCode
+from ..analysis.dynamic import DynamicCode, resets
 from .cell import Cell
 from .effects import Resolved, resolve
 from .graph import DataflowGraph
@@ -105,7 +105,7 @@ class Engine:
         if names is None:
             try:
                 transformed = self.transform(code)
-            except (SyntaxError, MemoryError, RecursionError) as error:  # IPython's transformer
+            except Exception as error:  # IPython's transformer (its prefilter asks user objects)
                 raise CellSyntaxError(error) from None
             names = analyze(transformed, magics=self.magics)
             if len(self._analyses) >= _ANALYSES_KEPT:
@@ -439,6 +439,8 @@ class Engine:
         if not cell.id:
             return  # an unkept cell: nothing to own or remove later
         changed, deleted = before.changes(self.namespace, self.ledger.known_names)
+        if deleted and resets(cell.code, self.transform):
+            deleted = self._reset_away(deleted)
         if before.surprised:  # it wrote names it does not name after all
             self.dynamic.learn(cell.code)
         if hidden is not None:
@@ -451,6 +453,18 @@ class Engine:
         cell.dynamic = frozenset((changed | deleted) - (names.writes - cell.dynamic))
         cell.skipped = frozenset(names.writes - names.mutations - cell.static.definite - changed - deleted)
         self.refresh(cell)
+
+    def _reset_away(self, deleted: set[str]) -> set[str]:
+        """Names ``%reset`` removed are gone, not the resetting cell's value
+        (a ``del`` is): no cell holds them now, and the cells that gave them
+        are stale, so a reader's provider runs again before it, as when the
+        kernel removes a deleted cell's names."""
+        for name in deleted:
+            owner = self.ledger.owner_of(name)
+            if owner in self.cells:
+                self.stale.add(owner)
+            self.ledger.release(name)
+        return set()
 
     def _settle(self, cell: Cell, changed: set[str], deleted: set[str], ok: bool,
                 interrupted: bool = False) -> set[str]:
