@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import math
 import os
 import re
 import time
@@ -193,6 +194,22 @@ def test_hostile_objects_in_every_role_of_a_cell(hostile):
         assert got[:4] == want[:4], use
         engine.run("c1", HOSTILE_CLASSES[hostile])  # reruns reach every use again
         engine.run("c2", "o = H()")
+
+
+def test_an_object_that_still_raises_makes_every_candidate_a_mutation():
+    """The last resort of :func:`resolve`: whatever raises while effects are
+    decided, the cell counts as changing what it may change (an extra rerun
+    at worst), never as failing."""
+    from reactive_kernel.analysis.cells import analyze
+    from reactive_kernel.core.effects import resolve
+
+    def summary_of(name):
+        raise RuntimeError("a user object raised")
+
+    names = analyze("import math\nL.append(1)\nmath.floor(M)\nx = f(N)")
+    resolved = resolve(names, {"L": [], "M": 1.5, "N": [], "math": math}, summary_of)
+    assert {"L", "N"} <= resolved.mutations and "math" not in resolved.mutations
+    assert {"L", "N"} <= resolved.reads and "x" in resolved.writes
 
 
 # -- 3. objects standing in a module's slot ----------------------------------------------------
