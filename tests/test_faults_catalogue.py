@@ -160,9 +160,6 @@ def test_a_user_object_that_raises_is_run_as_ipykernel_runs_it(kernels, hostile)
         assert normal(got.text()) == normal(want.text()) == "True", use
 
 
-@pytest.mark.xfail(strict=True, reason="IPython's prefilter asks a lone name's object for __class__ inside "
-                   "transform_cell; the traceback then shows reactive_kernel/jupyter/shell.py's override "
-                   "(fix there: strip the kernel's frames before re-raising, as sql/cells.py does)")
 def test_a_lone_name_whose_object_raises_shows_ipykernels_traceback(kernels):
     both(kernels, HOSTILE_CLASSES["getattribute"])
     both(kernels, "o = H()")

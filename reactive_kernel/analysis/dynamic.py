@@ -12,6 +12,8 @@ from __future__ import annotations
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 import ast
+# bound at import: a notebook that patches ast.parse must not blind the engine
+from ast import parse, walk
 import dis
 import functools
 import types
@@ -79,11 +81,11 @@ def resets(code: str, transform: Callable[[str], str]) -> bool:
     name's provider to run again (the semantics' "input is gone"), as after
     a deletion by the kernel, where a ``del`` in a cell is that cell's value."""
     try:
-        tree = ast.parse(transform(code))
+        tree = parse(transform(code))
     except Exception:
         return False
     return any(isinstance(node, ast.Call) and (call := magic_call(node)) is not None
-               and call[0] in RESET_MAGICS and call[2] is None for node in ast.walk(tree))
+               and call[0] in RESET_MAGICS and call[2] is None for node in walk(tree))
 
 
 class DynamicCode:
@@ -117,11 +119,11 @@ def _scan_cell(code: str, transform: Callable[[str], str]) -> frozenset[str] | N
     """The names ``code`` loads, or None when it may bind names it does not
     name (or cannot be read)."""
     try:
-        tree = ast.parse(transform(code))
+        tree = parse(transform(code))
     except Exception:  # IPython shows the error
         return None
     loaded = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Name):
             if node.id in DYNAMIC_NAMES:
                 return None

@@ -66,6 +66,7 @@ class ReactiveShell(ZMQInteractiveShell):
     explain_missing = None
 
     def transform_cell(self, raw_cell: str) -> str:
+        __tracebackhide__ = True  # noqa: F841  (IPython's prefilter may raise from a user object)
         memo = self._transformed
         if memo is not None and memo[0] == raw_cell:
             return memo[1]
