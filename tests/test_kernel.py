@@ -340,3 +340,16 @@ def test_display_handle_of_another_cell_is_updated_in_place(kernel):
     edit = kernel.execute("label = 'second'", "c2")
     handle_id = kernel.value("h.display_id")
     assert [m["content"]["data"]["text/plain"] for m in edit.updates(handle_id.strip("'"))] == ["'second'"]
+
+
+def test_reimporting_the_same_object_reruns_nothing_else(kernel):
+    """Issue 21: same object, same name: nothing changed (`from m import f`
+    again, a later `import numpy as np` again)."""
+    kernel.execute("from math import sqrt", "c1")
+    kernel.execute("a = sqrt(4)", "c2")
+    kernel.execute("from math import sqrt", "c3")
+    again = kernel.execute("from math import sqrt", "c1")
+    assert [e["cell_id"] for e in again.reactive["ran"]] == ["c1"]
+    reader = kernel.execute("a = sqrt(9)", "c2")
+    assert [e["cell_id"] for e in reader.reactive["ran"]] == ["c2"]
+    assert kernel.value("a") == "3.0"

@@ -114,6 +114,7 @@ class _TopLevel(BindingForms):
         self._bound_now: frozenset = frozenset()
         self.definite: set[str] = set()
         self.statement_binds: set[str] = set()
+        self.imports: set[str] = set()
 
     def result(self) -> Names:
         reads, effects = self._local_calls()
@@ -127,6 +128,7 @@ class _TopLevel(BindingForms):
             deletes=frozenset(self.deletes),
             bound_before={n: b for n, b in self.bound_before.items() if b},
             definite=frozenset(filter(keep, self.definite)),
+            imports=frozenset(filter(keep, self.imports)),
         )
 
     def _local_calls(self) -> tuple[set[str], list[Effect]]:
@@ -320,6 +322,8 @@ class _TopLevel(BindingForms):
             if not isinstance(child, ast.stmt):
                 self.visit(child)
         self._bind_all(node)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            self.imports.update(bound_names(node))
         for child in children:
             if isinstance(child, ast.stmt):
                 self.visit(child)

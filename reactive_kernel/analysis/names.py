@@ -78,6 +78,9 @@ class Names:
     #: for each read, the names the cell had bound before it first read it:
     #: a function called there reads those from the cell, not from before it
     bound_before: Mapping[str, frozenset] = field(default_factory=dict)
+    #: names an import statement binds: the module's object, the same one
+    #: every time (rebinding it is not a change, see ``core.run``)
+    imports: frozenset = frozenset()
 
     @property
     def bindings(self) -> frozenset:

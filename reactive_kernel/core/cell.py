@@ -40,3 +40,6 @@ class Cell:
     #: known from the notebook file but not run in this session (after a
     #: restart): an ancestor to run when a cell needs it, never a descendant
     unrun: bool = False
+    #: the objects its last run's imports bound, by name: a later cell that
+    #: imports the same object again leaves this cell's value in place
+    imported: dict = field(default_factory=dict)

@@ -403,7 +403,10 @@ class Engine:
     def _current(self, provider: str, name: str) -> bool:
         """Whether the namespace holds ``provider``'s value of ``name`` (or its deletion)."""
         if self.ledger.owner.get(name) != provider:
-            return False
+            # rebound since to the very object its import bound (a later
+            # ``import numpy as np``): its value is still there
+            imported = self.cells[provider].imported
+            return name in imported and self.namespace.get(name, MISSING) is imported[name]
         return self.present(name) or name in self.cells[provider].deleted
 
     def _fails_again(self, cell_id: str) -> bool:
@@ -489,6 +492,8 @@ class Engine:
             self.stale.add(cell.id)
             cell.failed = None if interrupted else self._inputs(cell)
         cell.bound = {n for n in cell.bound if present(n)}
+        namespace = self.namespace
+        cell.imported = {n: namespace[n] for n in cell.static.imports & cell.bound} if ok else {}
         return owned
 
     # -- convenience for in-process use --------------------------------------

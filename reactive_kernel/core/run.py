@@ -248,13 +248,19 @@ class Run:
     # -- the namespace around a step --------------------------------------------
     def _comparable_values(self, cell: Cell) -> dict[str, Any]:
         """The values of the cell's writes that are safe to hold and compare
-        (modules, numbers, strings): if a run gives the same again, readers
-        need not rerun.  Mutable values always count as changed: holding them
+        (modules, numbers, strings, whatever an import binds): if a run gives
+        the same again, readers need not rerun.  Mutable values always count as changed: holding them
         would keep them alive, and comparing their identity after they were
         freed could mistake a new object for the old one."""
         namespace, owner_of = self.engine.namespace, self.engine.ledger.owner_of
-        return {n: namespace[n] for n in cell.names.writes
-                if owner_of(n) == cell.id and n in namespace and _comparable(namespace[n])}
+        imports = cell.static.imports  # the module keeps them alive anyway
+        values = {n: namespace[n] for n in cell.names.writes
+                  if owner_of(n) == cell.id and n in namespace and (n in imports or _comparable(namespace[n]))}
+        # a later cell imported the very object again: it is still this cell's value
+        for n, value in cell.imported.items():
+            if namespace.get(n, MISSING) is value:
+                values.setdefault(n, value)
+        return values
 
     def _changed_names(self, cell: Cell) -> set[str]:
         """Names whose values the cell's run changed (mutations always)."""
