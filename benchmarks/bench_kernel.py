@@ -22,6 +22,10 @@ Parts (issue 13's targets in brackets):
   tell that message's cost from the reactive machinery's;
 - companion: the per-cell cases with a companion comm open (issue 19: no
   display of the kernel's own for the requested cell) [trivial cell <= 1.03x];
+- comms: the same requests with 0, 100 and 1,000 companion comms open, and
+  with 1,000 the kernel closed as gone, in a notebook of 200 cells, four
+  kernels side by side (issue 20: each comm made every request slower, 44 ms
+  with 100, 281 ms with 1,000); ratios to the kernel without comms;
 - a 3-million-step loop, in the kernel process's CPU time [<= 1.02x];
 - session length: the same edit in a notebook of 20 and of 2,000 cells (four
   kernels in one round) [reactive 2,000 / 20 within 1.05x].
@@ -32,7 +36,7 @@ run's ratio moves by a few percent on a 2-core machine, more than some of
 the targets leave.
 
     python benchmarks/bench_kernel.py [--rounds 300] [--starts 12] [--repeats 1]
-        [--only start,cells,floor,companion,loop,session]
+        [--only start,cells,floor,companion,comms,loop,session]
 """
 from __future__ import annotations
 
@@ -41,6 +45,8 @@ import compileall
 import os
 import statistics
 import time
+
+import zmq
 from jupyter_client.manager import start_new_kernel
 
 from bench_engine import edited_cell, notebook
@@ -125,15 +131,25 @@ class Kernel:
         self.manager.shutdown_kernel(now=True)
 
 
-def open_companion(kc) -> None:
-    msg = kc.session.msg("comm_open", {"comm_id": "bench-companion", "target_name": "reactive",
-                                       "data": {"capabilities": ["outputs"]}})
+def open_companion(kc, comm_id: str = "bench-companion", capabilities=("outputs",)) -> None:
+    msg = kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": "reactive",
+                                       "data": {"capabilities": list(capabilities)}})
     kc.shell_channel.send(msg)
     while True:
         m = kc.get_iopub_msg(timeout=60)
         if (m["parent_header"].get("msg_id") == msg["header"]["msg_id"] and m["msg_type"] == "status"
                 and m["content"]["execution_state"] == "idle"):
             return
+
+
+def without_comm_messages(kc) -> None:
+    """The client no longer receives comm messages (topic ``comm-<id>``),
+    only the kernel's own (``kernel.<id>.<type>``): the kernel still builds
+    and sends them, but the client's cost of decoding a thousand per request
+    is left out, as it is a frontend's, not the kernel's."""
+    socket = kc.iopub_channel.socket
+    socket.setsockopt(zmq.UNSUBSCRIBE, b"")
+    socket.setsockopt(zmq.SUBSCRIBE, b"kernel.")
 
 
 def compare(kernels: dict, cells: dict, rounds: int, warmup: int = 5) -> tuple[dict, dict]:
@@ -277,6 +293,49 @@ def bench_companion(rounds: int) -> None:
         stop(kernels)
 
 
+#: the ``comms`` part's kernels: how many companion comms each has open, and
+#: whether they are gone (closed by the kernel after asking, as it closes a
+#: reloaded tab's comm) rather than silent but there
+COMMS = {"0": (0, False), "100": (100, False), "1,000": (1000, False), "1,000 gone": (1000, True)}
+
+
+def bench_comms(rounds: int, cells: int = 200) -> None:
+    """Request time with 0, 100 and 1,000 companion comms open, and with
+    1,000 the kernel has closed as gone, in a notebook of ``cells`` cells
+    run once: four reactive kernels side by side, each line a ratio to the
+    kernel without comms, with the spread of the per-round ratios.  The
+    comms announce what the JupyterLab companion announces (``outputs``,
+    ``deltas``) and never speak; the open ones are kept open for the run (the
+    kernel would ask after 5 minutes' silence), the gone ones are asked and
+    closed at once (the kernel's ``quiet`` and ``grace`` set to 0)."""
+    kernels = {name: Kernel("reactive") for name in COMMS}
+    try:
+        book = notebook(cells)
+        target = edited_cell(book)
+        k = target[1:]
+        for name, kernel in kernels.items():
+            n, gone = COMMS[name]
+            without_comm_messages(kernel.client)
+            for cell_id, code in book:
+                execute(kernel.client, code, cell_id)
+            for i in range(n):
+                open_companion(kernel.client, f"bench-{i}", ("outputs", "deltas"))
+            quiet, grace = (0, 0) if gone else (1e9, 60)
+            execute(kernel.client, f"get_ipython().kernel.companion.__dict__.update(quiet={quiet}, grace={grace})",
+                    None)
+            execute(kernel.client, "pass", None)  # asked, then (gone) closed
+        for scenario, run in (("trivial cell", [("x = 1", "t")]),
+                              ("edit with one dependent", [(f"x{k} = [{k}, 7]", target)])):
+            for kernel in kernels.values():
+                kernel.clock = None
+            walls, cpus = compare(kernels, {name: run for name in kernels}, rounds)
+            for label, times in (("", walls), (", kernel CPU", cpus)):
+                for name in list(COMMS)[1:]:
+                    report(f"{scenario}, {cells} cells, {name} / 0 comms{label}", times["0"], times[name])
+    finally:
+        stop(kernels)
+
+
 def bench_loop(rounds: int) -> None:
     kernels = {name: Kernel(name) for name in KERNELS}
     try:
@@ -317,7 +376,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--starts", type=int, default=12)
-    parser.add_argument("--only", default="start,cells,floor,companion,loop,session")
+    parser.add_argument("--only", default="start,cells,floor,companion,comms,loop,session")
     parser.add_argument("--repeats", type=int, default=1,
                         help="run the per-cell parts this many times, each with fresh kernels")
     args = parser.parse_args()
@@ -332,6 +391,8 @@ def main() -> None:
             bench_floor(args.rounds)
         if "companion" in parts:
             bench_companion(args.rounds)
+        if "comms" in parts:
+            bench_comms(args.rounds)
         if "loop" in parts:
             bench_loop(args.rounds)
         if "session" in parts:

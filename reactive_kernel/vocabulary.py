@@ -77,3 +77,12 @@ PAGE: Final = "page"
 NOTEBOOK: Final = "notebook"
 #: the order cells were first run
 REGISTRATION: Final = "registration"
+
+# -- what a companion does besides listening (``capabilities`` of its comm_open) ---------
+Capability = Literal["outputs", "deltas"]
+#: it writes the outputs of cells run for another cell into those cells itself
+OUTPUTS: Final = "outputs"
+#: it merges ``state`` deltas into the state it holds, so after a request it is
+#: sent only the cells that changed (docs/companion.md, "Deltas")
+DELTAS: Final = "deltas"
+CAPABILITIES: Final = (OUTPUTS, DELTAS)

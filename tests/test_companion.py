@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.client import Execution, KernelSession
+from tests.support.companion_states import Mirror, comparable
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -315,6 +316,77 @@ def test_outputs_go_only_to_the_companion_that_writes_them(session):
     assert [d["type"] for d in comm_data(run, capable)] == ["running", "outputs", "state"]
     types = [(o["output_type"], o.get("text") or o.get("data", {}).get("text/plain")) for o in outputs["outputs"]]
     assert types == [("stream", "10\n"), ("execute_result", "5")]
+
+
+# -- deltas; comms whose frontend is gone (issue 20) -----------------------------------------
+
+def test_deltas_rebuild_exactly_the_full_state_through_the_real_kernel(session):
+    """A companion that merges deltas holds, after every request and every
+    page change, exactly the state a full ``state`` answer gives."""
+    for code, cell in [("k = 1", "a"), ("m = k + 1", "b"), ("print(m)", "c"), ("z = 0", "d")]:
+        session.execute(code, cell)
+    session.execute("get_ipython().kernel.companion.states.verify = True", None)
+    page = Companion(session, order=["a", "b", "c", "d"], capabilities=["outputs", "deltas"])
+    full = Companion(session)  # no deltas: full states, also to ask with
+    mirror = Mirror()
+    mirror.apply(page.opened)
+
+    def check(data):
+        mirror.apply(data)
+        [state] = full.ask({"type": "state"})
+        assert mirror.comparable() == comparable(state)
+        return [d for d in data if d["type"] == "state"]
+
+    [delta] = check(comm_data(session.execute("k = 2", "a"), page))
+    assert delta["delta"] is True and list(delta["cells"]) == ["a", "b", "c"]
+    [delta] = check(comm_data(session.execute("z = 1", "d"), page))
+    assert list(delta["cells"]) == ["d"]  # nothing else changed: nothing else sent
+    check(comm_data(session.execute("k = 1 / 0", "a"), page))
+    assert mirror.state["cells"]["c"]["state"] == "failed-upstream"
+    check(comm_data(session.execute("k = 3", "a"), page))
+    # a cell inserted between a and b, code edited on the page, then run
+    check(page.ask({"type": "order", "cells": ["a", "e", "b", "c", "d"]}))
+    check(page.ask({"type": "sources", "cells": [{"id": "e", "source": "k = 10"}, {"id": "b", "source": "m = k * 2"}]}))
+    check(comm_data(session.execute("k = 10", "e"), page))
+    assert list(mirror.state["cells"]) == ["a", "e", "b", "c", "d"]
+    assert mirror.state["cells"]["b"]["state"] == "reran"
+    check(page.ask({"type": "deleted", "cells": ["d"]}))
+    check(page.ask({"type": "order", "cells": ["a", "e", "b", "c"]}))
+    # deleted as JupyterLab says it in the next request, and a %%cell name
+    check(comm_data(session.execute("%%cell total\nt = m + 1", "f", deleted=["c"]), page))
+    assert list(mirror.state["cells"]) == ["a", "e", "b", "total"] and mirror.state["cells"]["total"]["label"] == "total"
+    assert engine_value(session, "graph.sequence()") == "['a', 'e', 'b', 'total']"
+    assert session.value("get_ipython().kernel.companion.states.mismatches") == "[]"
+
+
+def test_a_new_comm_gets_the_full_state_then_deltas(session):
+    for code, cell in [("k = 1", "a"), ("m = k + 1", "b")]:
+        session.execute(code, cell)
+    companion = Companion(session, capabilities=["deltas"])
+    hello, state = companion.opened
+    assert "delta" not in state and list(state["cells"]) == ["a", "b"]
+    [delta] = [d for d in comm_data(session.execute("m = k + 2", "b"), companion) if d["type"] == "state"]
+    assert delta["delta"] is True and list(delta["cells"]) == ["b"]
+
+
+def test_an_expired_comm_is_closed_and_sent_nothing_more(session):
+    """Asked whether it is there (``ping``), one companion answers, the
+    other (a reloaded tab's) does not: it is closed, and sent nothing after."""
+    session.execute("x = 1", "a")
+    live = Companion(session, order=["a"], capabilities=["deltas"])
+    gone = Companion(session, order=["a"], capabilities=["deltas"])
+    # ask at once, close at once (the defaults: 5 minutes' silence, then 1 minute)
+    run = session.execute("get_ipython().kernel.companion.__dict__.update(quiet=0, grace=0)", None)
+    assert {"type": "ping"} in comm_data(run, live) and {"type": "ping"} in comm_data(run, gone)
+    assert live.ask({"type": "pong"}) == []
+    run = session.execute("x = 2", "a")
+    assert [m["content"]["comm_id"] for m in run.of_type("comm_close")] == [gone.comm_id]
+    assert [d["type"] for d in comm_data(run, live)] == ["state", "ping"]
+    live.ask({"type": "pong"})
+    run = session.execute("x = 3", "a")
+    assert comm_data(run, gone) == [] and [d["type"] for d in comm_data(run, live)] == ["state", "ping"]
+    assert session.value("sorted(get_ipython().kernel.companion.comms) == [%r]" % live.comm_id) == "True"
+    assert engine_value(session, "order_source()") == "'page'"
 
 
 # -- the wheel ------------------------------------------------------------------------

@@ -261,3 +261,43 @@ def test_rerun_cells_save_what_a_plain_run_saves(app, browser, tmp_path):  # noq
         assert (stream.output_type, stream.name, stream.text) == ("stream", "stdout", "z 6\n"), stream
         assert "reactive" not in json.dumps([c.outputs for c in saved]), saved
         nb.shot("3-saved")
+
+
+def test_the_companion_answers_ping_and_reopens_a_comm_the_kernel_closed(browser, tmp_path):  # noqa: F811
+    """Issue 20: the kernel asks silent comms whether their page is there
+    (``ping``) and closes those that do not answer.  The page answers, so it
+    keeps its comm; when the kernel closes it anyway (a late answer), the
+    page opens a new comm at once and everything goes on working."""
+    from playwright.sync_api import expect
+
+    comms = "print(sorted(get_ipython().kernel.companion.comms))"
+    with unsaved_page("lab", browser, tmp_path, "lab-liveness", {"width": 1100, "height": 700}) as (server, page):
+        file = server.root / "alive.ipynb"
+        nb_file = new_notebook(cells=[new_code_cell(code) for code in [
+            "x = 1", "y = x * 2; y", "get_ipython().kernel.companion.__dict__.update(quiet=0, grace=0)", comms,
+            "(lambda c: [c._expire(comm) for comm in list(c.comms.values())])(get_ipython().kernel.companion)"]])
+        nb_file.metadata["kernelspec"] = {"name": "reactive", "display_name": "Python 3 (reactive)",
+                                          "language": "python"}
+        nbformat.write(nb_file, file)
+        page.goto(server.page_url("alive.ipynb"), timeout=TIMEOUT)
+        nb = CompanionPage(page, "lab-liveness")
+        expect(nb.cells()).to_have_count(5, timeout=TIMEOUT)
+        nb.wait_idle()
+        for i in range(4):  # from here on every request asks, and closes a comm silent since
+            nb.run(i)
+        nb.expect_output(3, "['")
+        first = nb.output(3).inner_text()
+        nb.run(3)  # asked after each request, the page answered each time: the same comm
+        expect(nb.output(3)).to_have_text(first, timeout=TIMEOUT)
+
+        nb.run(4)  # the kernel closes the page's comm; the page opens a new one
+        nb.wait_idle()
+        nb.run(3)
+        expect(nb.output(3)).not_to_have_text(first, timeout=TIMEOUT)
+        expect(nb.output(3)).to_contain_text(re.compile(r"^\s*\['[\w-]+'\]\s*$"))
+        # page order, unsaved code, reruns and their marks work on the new comm
+        nb.type_into(0, "x = 7")
+        nb.run(0)
+        nb.expect_output(1, "14")
+        expect(nb.badge(1)).to_have_text(re.compile(r"↻ \[\d+\]"), timeout=TIMEOUT)
+        nb.shot("1-reopened")

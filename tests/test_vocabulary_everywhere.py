@@ -20,6 +20,7 @@ GROUPS = [
     (vocabulary.Status, "Status", "statuses"),
     (vocabulary.OrderSource, "OrderSource", "order sources"),
     (vocabulary.ErrorKind, "ErrorKind", "error kinds"),
+    (vocabulary.Capability, "Capability", "capabilities"),
 ]
 
 
@@ -52,6 +53,7 @@ def test_the_tuples_list_every_literal():
     assert vocabulary.CELL_STATES == get_args(vocabulary.CellState)
     assert vocabulary.ERROR_KINDS == get_args(vocabulary.ErrorKind)
     assert vocabulary.MODES == get_args(vocabulary.Mode)
+    assert vocabulary.CAPABILITIES == get_args(vocabulary.Capability)
 
 
 def test_every_group_of_the_docs_is_checked():

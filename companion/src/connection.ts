@@ -15,6 +15,7 @@ import {
   IRunningMessage,
   IStateMessage,
   KernelMessage,
+  mergeState,
   TARGET
 } from './protocol';
 
@@ -29,8 +30,10 @@ const IMPLEMENTATION = 'reactive_kernel';
  * report right before a cell's execution is scheduled; all synchronously, so
  * they go out before the execute_request that follows.  It writes the
  * outputs of cells the kernel ran for another cell into those cells, and
- * keeps the latest cell states and the cell running now.  With any other
- * kernel it stays silent.
+ * keeps the latest cell states (merging the kernel's deltas) and the cell
+ * running now.  It answers the kernel's `ping`; when the kernel closes the
+ * comm (it took this page for gone) it opens a new one at once.  With any
+ * other kernel it stays silent.
  */
 export class ReactiveConnection implements IDisposable {
   constructor(
@@ -39,6 +42,7 @@ export class ReactiveConnection implements IDisposable {
   ) {
     sessionContext.kernelChanged.connect(this._onKernelChanged, this);
     sessionContext.statusChanged.connect(this._onStatus, this);
+    sessionContext.connectionStatusChanged.connect(this._onConnection, this);
     NotebookActions.executionScheduled.connect(this._onScheduled, this);
     this._watchCells();
     void this._connect();
@@ -112,7 +116,12 @@ export class ReactiveConnection implements IDisposable {
   }
 
   // -- the comm ------------------------------------------------------------------
-  private async _connect(): Promise<void> {
+  /**
+   * Open the comm.  `reopen`: the kernel closed the previous one (it took
+   * this page for gone) but still knows the page's code: keep drawing the
+   * old state until the new one arrives, and send only the code edited since.
+   */
+  private async _connect(reopen = false): Promise<void> {
     const kernel = this.sessionContext.session?.kernel;
     if (!kernel || this._comm || this._disposed) {
       return;
@@ -135,22 +144,25 @@ export class ReactiveConnection implements IDisposable {
     const comm = kernel.createComm(TARGET);
     comm.onMsg = msg => this._receive(comm, msg);
     comm.onClose = () => {
+      // closed by the kernel (a close from here forgets the comm first)
       if (this._comm === comm) {
-        this._comm = null;
-        this._setState(null);
+        this._forgetComm();
+        void this._connect(true);
       }
     };
     this._comm = comm;
     this._kernel = kernel;
     this._sentOrder = this.pageOrder();
     comm.open({ order: this._sentOrder, capabilities: CAPABILITIES });
-    // the kernel runs what is on screen, unsaved edits included
-    this._edited.clear();
-    this._send({ type: 'sources', cells: this._sources(this._sentOrder) });
+    if (!reopen) {
+      // the kernel runs what is on screen, unsaved edits included
+      this._edited.clear();
+      this._send({ type: 'sources', cells: this._sources(this._sentOrder) });
+    }
   }
 
-  private _closeComm(send: boolean): void {
-    const comm = this._comm;
+  /** No comm any more; what waited for an answer gets none. */
+  private _forgetComm(): void {
     this._comm = null;
     this._kernel = null;
     for (const resolve of this._waiting.values()) {
@@ -158,6 +170,11 @@ export class ReactiveConnection implements IDisposable {
     }
     this._waiting.clear();
     this._setRunning(null);
+  }
+
+  private _closeComm(send: boolean): void {
+    const comm = this._comm;
+    this._forgetComm();
     if (comm && send && !comm.isDisposed) {
       try {
         comm.close();
@@ -175,7 +192,15 @@ export class ReactiveConnection implements IDisposable {
     const data = msg.content.data as unknown as KernelMessage;
     if (data.type === 'state') {
       this._setRunning(null);
-      this._setState(data);
+      if (!data.delta) {
+        this._setState(data);
+      } else if (this._state) {
+        this._setState(mergeState(this._state, data));
+      } else {
+        this._send({ type: 'state' }); // nothing to merge into: ask for all
+      }
+    } else if (data.type === 'ping') {
+      this._send({ type: 'pong' });
     } else if (data.type === 'running') {
       this._setRunning(data);
     } else if (data.type === 'outputs') {
@@ -379,7 +404,37 @@ export class ReactiveConnection implements IDisposable {
     }
   }
 
+  /**
+   * Back from a lost connection: the kernel may have closed the comm
+   * meanwhile (it took this page for gone) without the close reaching here,
+   * and would ignore what is sent on it: open a new one.
+   */
+  private _onConnection(
+    _: ISessionContext,
+    status: Kernel.ConnectionStatus
+  ): void {
+    const comm = this._comm;
+    if (status !== 'connected') {
+      this._lost ||= comm !== null;
+      return;
+    }
+    const lost = this._lost;
+    this._lost = false;
+    if (!lost || !comm) {
+      return;
+    }
+    this._forgetComm();
+    try {
+      comm.close();
+    } catch {
+      // already gone
+    }
+    void this._connect(true);
+  }
+
   private _comm: Kernel.IComm | null = null;
+  /** The connection was lost while the comm was open. */
+  private _lost = false;
   private _kernel: Kernel.IKernelConnection | null = null;
   private _disposed = false;
   private _nextId = 0;

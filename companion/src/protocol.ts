@@ -40,12 +40,13 @@ export type ErrorKind =
 
 /**
  * What a companion does besides listening, announced in `comm_open`:
- * `outputs`, it writes the outputs of cells run for another cell into them.
+ * `outputs`, it writes the outputs of cells run for another cell into them;
+ * `deltas`, it merges `state` deltas into the state it holds.
  */
-export type Capability = 'outputs';
+export type Capability = 'outputs' | 'deltas';
 
 /** The capabilities this companion announces. */
-export const CAPABILITIES: Capability[] = ['outputs'];
+export const CAPABILITIES: Capability[] = ['outputs', 'deltas'];
 
 /** A request: its execution count and the cell it was for. */
 export interface IRequest {
@@ -73,12 +74,55 @@ export interface ICellState {
 
 export interface IStateMessage {
   type: 'state';
+  /**
+   * Only what changed since the last state this comm received (sent to
+   * companions that announced `deltas`): merge it with `mergeState`.
+   */
+  delta?: boolean;
   request: IRequest;
   order: OrderSource;
-  /** Known cells in notebook order. */
+  /** Known cells in notebook order; in a delta, the cells that changed or are new, each whole. */
   cells: { [cellId: string]: ICellState };
+  /** In a delta: cells no longer known. */
+  removed?: string[];
+  /** In a delta whose cells moved: every known cell, in notebook order. */
+  sequence?: string[];
   /** One line about what else the request ran, or null. */
   summary?: string | null;
+}
+
+/**
+ * The state after a delta (docs/companion.md, "Deltas"): removed cells go,
+ * each listed cell replaces the old entry whole, cells not known before go
+ * at the end in the order listed, or every cell in the order of `sequence`.
+ */
+export function mergeState(
+  state: IStateMessage,
+  delta: IStateMessage
+): IStateMessage {
+  if (!delta.delta) {
+    return delta;
+  }
+  const removed = new Set(delta.removed ?? []);
+  const order =
+    delta.sequence ??
+    Object.keys(state.cells)
+      .filter(id => !removed.has(id))
+      .concat(Object.keys(delta.cells).filter(id => !(id in state.cells)));
+  const cells: { [cellId: string]: ICellState } = {};
+  for (const id of order) {
+    const entry = delta.cells[id] ?? state.cells[id];
+    if (entry) {
+      cells[id] = entry;
+    }
+  }
+  return {
+    type: 'state',
+    request: delta.request,
+    order: delta.order,
+    cells,
+    summary: delta.summary
+  };
 }
 
 /** A cell that was not requested is about to run for `request`. */
@@ -134,6 +178,11 @@ export interface IHelloMessage {
   version: number;
 }
 
+/** Is this frontend still there?  Answered with `pong` at once. */
+export interface IPingMessage {
+  type: 'ping';
+}
+
 export type KernelMessage =
   | IHelloMessage
   | IStateMessage
@@ -141,7 +190,8 @@ export type KernelMessage =
   | IOutputsMessage
   | IRelatedMessage
   | IGraphMessage
-  | IErrorMessage;
+  | IErrorMessage
+  | IPingMessage;
 
 /*
  * Frontend -> kernel.
@@ -171,4 +221,5 @@ export type CompanionMessage =
   | IDeletedMessage
   | { type: 'related'; cell_id: string }
   | { type: 'graph' }
-  | { type: 'state' };
+  | { type: 'state' }
+  | { type: 'pong' };

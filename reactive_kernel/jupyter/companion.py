@@ -6,17 +6,25 @@ can: it reports the live page order and draws what the kernel reports here,
 each cell's state after every request, what a cell reads from and what reads
 it, and the whole dependency graph.  With no companion connected nothing here
 runs and the kernel behaves exactly as without it.
+
+Costs must not grow with the comms open or with cells nobody runs: after a
+request each comm is sent only what changed since what it last received
+(:mod:`.cellstates`, worked out once for all comms), and a comm whose
+frontend is gone (it never says so: a closed tab sends no ``comm_close``) is
+found by asking (``ping``) and closed.
 """
 from __future__ import annotations
 
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
-from dataclasses import asdict
+import time
 from functools import partial
 from logging import Logger
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..present.summary import summarize
+from ..vocabulary import DELTAS, OUTPUTS
+from .cellstates import CellStates
 
 if TYPE_CHECKING:
     from ..core.engine import Engine
@@ -25,8 +33,10 @@ if TYPE_CHECKING:
 
 TARGET_NAME = "reactive"
 PROTOCOL_VERSION = 1
-#: the capability of a companion that writes rerun cells' outputs into their cells itself
-OUTPUTS = "outputs"
+#: seconds a comm may stay silent before the kernel asks whether its frontend is there
+QUIET = 300.0
+#: seconds its frontend has to answer before the comm is closed as gone
+GRACE = 60.0
 
 
 class ProtocolError(ValueError):
@@ -47,8 +57,18 @@ class Companion:
         self.log = log
         self.on_open = on_open
         self.comms: dict[str, Any] = {}
-        #: per comm id, what that companion announced it does itself (``OUTPUTS``)
+        #: per comm id, what that companion announced it does itself (``OUTPUTS``, ``DELTAS``)
         self.capabilities: dict[str, frozenset[str]] = {}
+        #: the cells' entries, and what changed from version to version
+        self.states = CellStates(engine, view)
+        #: per comm id, the version of the cells' entries it last received
+        self.bases: dict[str, int] = {}
+        #: per comm id, when the kernel last heard from it (``clock``), and
+        #: when it was asked whether it is still there, if it has not answered
+        self.heard: dict[str, float] = {}
+        self.pinged: dict[str, float] = {}
+        self.quiet, self.grace, self.clock = QUIET, GRACE, time.monotonic
+        self._next_check = 0.0
         #: what arrived while a cell was running (a cell with a top-level
         #: ``await`` lets comm messages through), applied between requests in
         #: arrival order: ``(kind, payload)`` with kind ``order`` (None gives
@@ -64,8 +84,8 @@ class Companion:
     # -- the kernel's hook ----------------------------------------------------
     def finished(self, run: "Run", count: int | None, deleted: bool = False) -> None:
         """Request ``[count]`` finished (the view recorded it): apply what
-        waited for it and tell the companions.  ``deleted``: the request
-        named deleted cells.  A bug here is logged, never shown in the user's cell."""
+        waited for it and tell the companions what changed.  ``deleted``: the
+        request named deleted cells.  A bug here is logged, never shown in the user's cell."""
         try:
             self.summary = summarize(run.report, self.engine, self.view.names, deleted=deleted) \
                 if self.comms else None
@@ -73,24 +93,57 @@ class Companion:
             for kind, payload in pending:
                 self._apply(kind, payload)
             if self.comms:
-                self.broadcast(self.state(count, run.report.cell_id))
+                self.states.touch(e.cell_id for e in run.report.ran)
+                if run.report.cell_id:
+                    self.states.touch([run.report.cell_id])
+                if deleted:
+                    self.states.restructure()
+                self.states.update()
+                self._send_states(count, run.report.cell_id)
+                self._check_alive()
         except Exception:
             self.log.exception("reactive companion: could not report the request")
 
     # -- messages to the companions ---------------------------------------------
     def state(self, count: int | None = None, target: str | None = None) -> dict:
-        """Every known cell's state, as the companion draws it."""
-        view = self.view
-        cells = {}
-        for cell_id in view.cells():
-            entry: dict[str, Any] = {"state": view.state(cell_id), "label": view.label(cell_id),
-                                     "prompt": view.prompt(cell_id)}
-            last = view.last.get(cell_id)
-            if last is not None:
-                entry.update({k: v for k, v in asdict(last).items() if v is not None})
-            cells[cell_id] = entry
-        return {"type": "state", "request": {"count": count, "cell_id": target},
-                "order": self.engine.order_source(), "cells": cells, "summary": self.summary}
+        """Every known cell's state, as the companion draws it (every entry
+        recomputed: this is the answer that puts a companion right)."""
+        self.states.update(everything=True)
+        return self._message(count, target, {"cells": self.states.full()})
+
+    def _message(self, count: int | None, target: str | None, body: dict, delta: bool = False) -> dict:
+        """A ``state`` message around ``body`` (``cells``, and for a delta
+        ``removed`` and perhaps ``sequence``)."""
+        message: dict[str, Any] = {"type": "state"}
+        if delta:
+            message["delta"] = True
+        message.update({"request": {"count": count, "cell_id": target},
+                        "order": self.engine.order_source(), **body, "summary": self.summary})
+        return message
+
+    def _state_for(self, comm_id: str, count: int | None = None, target: str | None = None,
+                   shared: dict | None = None) -> dict:
+        """The state message for one comm: what changed since the version it
+        last received if it merges deltas, else (or when it is too far
+        behind) everything.  ``shared``: the messages already built, by that
+        version (None: everything), for the comms at the same one."""
+        shared = {} if shared is None else shared
+        states = self.states
+        base = self.bases.get(comm_id) if DELTAS in self.capabilities.get(comm_id, ()) else None
+        if base not in shared:
+            delta = None if base is None else states.delta(base)
+            shared[base] = self._message(count, target, delta, delta=True) if delta is not None else \
+                self._message(count, target, {"cells": states.full()})
+        self.bases[comm_id] = states.version
+        return shared[base]
+
+    def _send_states(self, count: int | None, target: str | None) -> None:
+        """After a request: each comm what changed since what it last
+        received, one message built per version the comms are at."""
+        shared: dict = {}
+        for comm_id, comm in list(self.comms.items()):
+            comm.send(self._state_for(comm_id, count, target, shared))
+        self.states.forget_before(self.states.version)
 
     def related(self, cell_id: str) -> dict:
         """The cells ``cell_id`` reads from and those that read it, in notebook order."""
@@ -104,7 +157,8 @@ class Companion:
     def graph(self) -> dict:
         """Cells as nodes (in notebook order) and data edges labelled with names."""
         engine, graph = self.engine, self.engine.graph
-        state = self.state()["cells"]
+        self.states.update(everything=True)
+        state = self.states.entries
         nodes = [{"id": c, **{k: state[c][k] for k in ("label", "state", "prompt")}}
                  for c in graph.sequence() if c in state]
         edges: dict[tuple[str, str], set[str]] = {}
@@ -145,9 +199,42 @@ class Companion:
             if OUTPUTS in self.capabilities.get(comm_id, ()):
                 comm.send(data)
 
+    # -- is the frontend still there? ----------------------------------------------
+    def _check_alive(self) -> None:
+        """Ask comms silent for ``quiet`` seconds whether their frontend is
+        there (``ping``); close those that stayed silent ``grace`` seconds
+        since.  Jupyter comms have no heartbeat and a frontend that goes away
+        (a reloaded or closed tab) sends no ``comm_close``; a companion
+        answers at once, and one that did not is sent nothing more (a
+        companion still there opens a new comm).  At most every few seconds,
+        at the end of a request, where the cost of a dead comm is paid."""
+        now = self.clock()
+        if now < self._next_check:
+            return
+        self._next_check = now + min(self.quiet, self.grace) / 2
+        for comm_id, comm in list(self.comms.items()):
+            asked = self.pinged.get(comm_id)
+            if asked is not None:
+                if now - asked >= self.grace:
+                    self._expire(comm)
+            elif now - self.heard.get(comm_id, now) >= self.quiet:
+                self.pinged[comm_id] = now
+                comm.send({"type": "ping"})
+
+    def _expire(self, comm) -> None:
+        """The frontend of ``comm`` is gone: forget it and close it (a
+        ``comm_close`` a frontend still there takes as: open a new comm)."""
+        self.log.info("reactive companion: comm %s silent since it was asked; closing it", comm.comm_id)
+        self._closed(comm)
+        try:
+            comm.close()
+        except Exception:
+            self.log.debug("reactive companion: closing comm %s failed", comm.comm_id, exc_info=True)
+
     # -- messages from the companions -------------------------------------------
     def _open(self, comm, message: dict) -> None:
         self.comms[comm.comm_id] = comm
+        self.heard[comm.comm_id] = self.clock()
         self.view.reasons = True
         comm.on_msg(lambda msg, comm=comm: self._receive(comm, msg))
         comm.on_close(lambda msg, comm=comm: self._closed(comm))
@@ -164,32 +251,39 @@ class Companion:
         self.on_open()
         self.engine.sync_notebook()
         comm.send(self.state())
+        self.bases[comm.comm_id] = self.states.version
 
     def _closed(self, comm) -> None:
-        self.comms.pop(comm.comm_id, None)
-        self.capabilities.pop(comm.comm_id, None)
+        for table in (self.comms, self.capabilities, self.bases, self.heard, self.pinged):
+            table.pop(comm.comm_id, None)
         self.view.reasons = bool(self.comms)
         if not self.comms:  # nobody reports the page any more: the file decides again
             self._apply_or_defer("order", None)
 
     def _receive(self, comm, message: dict) -> None:
+        if comm.comm_id in self.comms:  # it is there: no need to ask
+            self.heard[comm.comm_id] = self.clock()
+            self.pinged.pop(comm.comm_id, None)
         data = message.get("content", {}).get("data")
         reply_id = data.get("id") if isinstance(data, dict) else None
         try:
-            reply = self._answer(data)
+            reply = self._answer(comm, data)
         except ProtocolError as error:
             reply = {"type": "error", "message": str(error)}
         if reply is not None:
             if reply_id is not None:
-                reply["id"] = reply_id
+                reply = {**reply, "id": reply_id}
             comm.send(reply)
 
-    def _answer(self, data: Any) -> dict | None:
+    def _answer(self, comm, data: Any) -> dict | None:
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
             raise ProtocolError("a reactive comm message is an object with a string 'type'")
         kind = data["type"]
         if kind in _CHANGES:
-            return self.state() if self._apply_or_defer(kind, _CHANGES[kind](data.get("cells"))) else None
+            if not self._apply_or_defer(kind, _CHANGES[kind](data.get("cells"))):
+                return None
+            self.states.update()
+            return self._state_for(comm.comm_id)
         if kind == "related":
             cell_id = data.get("cell_id")
             if not isinstance(cell_id, str):
@@ -198,9 +292,13 @@ class Companion:
         if kind == "graph":
             return self.graph()
         if kind == "state":
-            return self.state()
+            state = self.state()
+            self.bases[comm.comm_id] = self.states.version
+            return state
+        if kind == "pong":  # the answer to ``ping``: hearing it was the point
+            return None
         raise ProtocolError(f"unknown message type {kind!r} "
-                            "(known: order, sources, deleted, related, graph, state)")
+                            "(known: order, sources, deleted, related, graph, state, pong)")
 
     def _apply_or_defer(self, kind: str, payload: Any) -> bool:
         """Apply a change of the page now, or, while a cell runs, when its
@@ -212,20 +310,28 @@ class Companion:
         return True
 
     def _apply(self, kind: str, payload: Any) -> None:
+        """Apply a change of the page; the cells it names may have changed."""
         if kind == "order":
             self.engine.set_page_order(payload)
         elif kind == "sources":
             self.engine.know_sources(payload)
+            self.states.touch(cell_id for cell_id, _ in payload)
         else:  # deleted: the names go now, the readers go stale
             self.engine.forget(payload)
+            self.states.touch(payload)
+            self.states.restructure()
 
     # -- is a cell running? --------------------------------------------------------
     def _cell_starts(self, info=None) -> None:
+        """Also: the requested cell may change even when its request ends
+        without :meth:`finished` (refused, or run as plain IPython)."""
         self.executing = True
+        cell_id = getattr(info, "cell_id", None)
+        if cell_id and self.comms:
+            self.states.touch([cell_id])
 
     def _cell_ends(self, result=None) -> None:
         self.executing = False
-
 
 
 def _capabilities(data: dict) -> frozenset[str]:
