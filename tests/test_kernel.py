@@ -353,3 +353,17 @@ def test_reimporting_the_same_object_reruns_nothing_else(kernel):
     reader = kernel.execute("a = sqrt(9)", "c2")
     assert [e["cell_id"] for e in reader.reactive["ran"]] == ["c2"]
     assert kernel.value("a") == "3.0"
+
+
+def test_a_store_into_a_str_that_raises_writes_nothing(kernel):
+    """Issue 21: ``s[0] = 'x'`` on a str raised: it is no writer of ``s``,
+    and its failure cancels no reader of ``s``."""
+    kernel.execute("s = 'abc'", "c1")
+    assert kernel.execute("s[0] = 'x'", "c2").status == "error"
+    kernel.execute("n = len(s)", "c3")
+    edit = kernel.execute("s = 'abcd'", "c1")
+    assert [(e["cell_id"], e["status"]) for e in edit.reactive["ran"]] == [
+        ("c1", "ok"), ("c2", "error"), ("c3", "ok")]
+    assert kernel.value("n") == "4"
+    reader = kernel.execute("n = len(s) + 1", "c3")
+    assert [e["cell_id"] for e in reader.reactive["ran"]] == ["c3"]

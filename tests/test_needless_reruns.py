@@ -87,3 +87,52 @@ def test_rerunning_an_import_a_later_cell_repeats_reruns_nothing_else():
     assert ran(e.run("c1", "from math import sqrt")) == ["c1"]
     assert ran(e.run("c3", "from math import sqrt")) == ["c3"]
     assert_run_all(e, cells)
+
+
+# -- 2. a deliberately failing statement is not a write ---------------------------------
+STR_CELLS = [("c1", "s = 'abc'"), ("c2", "s[0] = 'x'"), ("c3", "n = len(s)"), ("c4", "m = n * 2")]
+
+
+def test_store_into_a_str_is_no_write_of_it():
+    e = Engine()
+    run_cells(e, STR_CELLS)
+    assert e.graph.provider("c3", "s") == "c1"
+    assert "s" not in e.cells["c2"].names.writes
+    assert_run_all(e, STR_CELLS)
+
+
+def test_editing_a_reader_does_not_rerun_the_failing_cell():
+    e = Engine()
+    run_cells(e, STR_CELLS)
+    assert ran(e.run("c3", "n = len(s) + 1")) == ["c3", "c4"]
+    assert e.namespace["m"] == 8
+    assert_run_all(e, [*STR_CELLS[:2], ("c3", "n = len(s) + 1"), STR_CELLS[3]])
+
+
+def test_failure_cancels_only_readers_of_what_it_would_have_produced():
+    e = Engine()
+    run_cells(e, STR_CELLS)
+    report = e.run("c1", "s = 'abcd'")
+    statuses = {entry["cell_id"]: entry["status"] for entry in report.to_json()["ran"]}
+    assert statuses == {"c1": "ok", "c2": "error", "c3": "ok", "c4": "ok"}  # as Run All
+    assert e.namespace["n"] == 4 and e.namespace["m"] == 8
+    assert_run_all(e, [("c1", "s = 'abcd'"), *STR_CELLS[1:]])
+
+
+def test_store_into_a_tuple_or_number_is_no_write_either():
+    cells = [("c1", "t = (1, 2)\nk = 3"), ("c2", "t[0] = 5"), ("c3", "k.real = 1"),
+             ("c4", "u = t + (k,)")]
+    e = Engine()
+    run_cells(e, cells)
+    assert e.graph.providers("c4") == {"t": "c1", "k": "c1"}
+    assert ran(e.run("c4", "u = t + (k, k)")) == ["c4"]
+    assert_run_all(e, [*cells[:3], ("c4", "u = t + (k, k)")])
+
+
+def test_store_into_a_str_subclass_still_counts():
+    """A str subclass has a ``__dict__``: ``s.tag = 1`` works and changes it."""
+    cells = [("c1", "class S(str):\n    pass\ns = S('abc')"), ("c2", "s.tag = 1"), ("c3", "t = s.tag")]
+    e = Engine()
+    run_cells(e, cells)
+    assert e.graph.provider("c3", "s") == "c2"
+    assert ran(e.run("c2", "s.tag = 1")) == ["c1", "c2", "c3"]

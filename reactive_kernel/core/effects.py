@@ -321,8 +321,16 @@ def _run_by_calling(name: str, lookup: Lookup) -> Summary | None:
 def _objects_changed(mutations: frozenset, namespace: Mapping) -> set[str]:
     """Names statically changed in place (``n[k] = v``).  A module's state
     (``pd.options...``, ``plt.rcParams[...]``) is not a value the rules
-    follow, as method calls on modules are not (``np.random.seed``)."""
-    return {n for n in mutations if not is_module(namespace.get(n))}
+    follow, as method calls on modules are not (``np.random.seed``).  A
+    value that refuses stores (``s[0] = 'x'`` on a str raises) is not changed."""
+    return {n for n in mutations
+            if not is_module(namespace.get(n)) and not refuses_stores(namespace.get(n, MISSING))}
+
+
+def refuses_stores(value: Any) -> bool:
+    """Whether every ``value[k] = v``, ``value.a = v`` and ``del value[k]``
+    raises: the exact type is one the table names."""
+    return value is not MISSING and type_name(type(value)) in table.STORE_REFUSING_TYPES
 
 
 def decide_effects(effects: Iterable[Effect], local: frozenset, lookup: Lookup) -> set[str]:

@@ -25,6 +25,14 @@ IMMUTABLE_TYPES = frozenset({
     "pandas._libs.tslibs.timedeltas.Timedelta", "pandas._libs.tslibs.period.Period",
 })
 
+#: Types (exactly these, not subclasses: a ``str`` subclass has a ``__dict__``)
+#: whose instances refuse every item and attribute store or deletion:
+#: ``s[0] = 'x'`` on a str raises and writes nothing, so it is no mutation.
+STORE_REFUSING_TYPES = frozenset({
+    "builtins.str", "builtins.bytes", "builtins.int", "builtins.float", "builtins.complex",
+    "builtins.bool", "builtins.tuple", "builtins.frozenset", "builtins.range", "builtins.NoneType",
+})
+
 _SEQUENCE_READS = {"count", "index", "copy", "__len__", "__contains__", "__getitem__", "__iter__"}
 _SET_READS = {
     "copy", "difference", "intersection", "isdisjoint", "issubset", "issuperset",
