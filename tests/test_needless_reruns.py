@@ -136,3 +136,43 @@ def test_store_into_a_str_subclass_still_counts():
     run_cells(e, cells)
     assert e.graph.provider("c3", "s") == "c2"
     assert ran(e.run("c2", "s.tag = 1")) == ["c1", "c2", "c3"]
+
+
+# -- 3. calling a method on a parameter is not a mutation when the method does not mutate --
+def _calls(definition: str, setup: str, call: str, reader: str) -> tuple[Engine, list]:
+    cells = [("c1", definition), ("c2", setup), ("c3", call), ("c4", reader)]
+    e = Engine()
+    run_cells(e, cells)
+    return e, cells
+
+
+def test_read_only_method_on_a_parameter_does_not_make_the_caller_a_mutator():
+    for body in ("return list(cases.values())", "return sum(v for v in cases.values())",
+                 "return {k: v for k, v in cases.items()}", "return max(cases, key=cases.get)",
+                 "def inner():\n        return list(cases.values())\n    return inner()"):
+        e, cells = _calls(f"def f(cases):\n    {body}", "d = {'a': 1}", "v = f(d)", "n = len(d)")
+        assert e.cells["c3"].names.mutations == frozenset(), body
+        assert ran(e.run("c3", "v = f(d)")) == ["c3"], body
+        assert_run_all(e, cells)
+
+
+def test_read_only_method_of_a_dict_view_or_proxy_on_a_parameter():
+    e, cells = _calls("def f(cases):\n    return cases.copy()", "import types\nd = types.MappingProxyType({'a': 1})",
+                      "v = f(d)", "n = len(d)")
+    assert ran(e.run("c3", "v = f(d)")) == ["c3"]
+    assert_run_all(e, cells)
+
+
+def test_remove_mutates_the_list_not_the_removed_item():
+    e, cells = _calls("def f(ll, a):\n    ll.remove(a)", "L = [1, 2]\nx = 2", "f(L, x)", "k = x + len(L)")
+    assert e.cells["c3"].names.mutations == {"L"}
+    e2, cells2 = _calls("def f(ll, a):\n    ll.remove(a)", "x = [2]\nL = [1, x]", "f(L, x)", "k = len(x)")
+    assert e2.cells["c3"].names.mutations == {"L"}  # x is L's element, but remove does not change x
+    assert_run_all(e, cells)
+
+
+def test_mutating_method_on_a_parameter_still_counts():
+    e, cells = _calls("def f(cases):\n    cases.pop('a')", "d = {'a': 1, 'b': 2}", "f(d)", "n = len(d)")
+    assert ran(e.run("c3", "f(d)")) == ["c2", "c3", "c4"]
+    assert e.namespace["n"] == 1
+    assert_run_all(e, cells)

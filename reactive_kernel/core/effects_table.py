@@ -52,6 +52,11 @@ METHODS: dict[str, dict[str, frozenset]] = {
         "decode", "hex", "startswith", "endswith", "find", "rfind", "split", "strip", "upper",
         "lower", "replace", "join", "isalnum", "isalpha", "isdigit", "isspace"})},
     "collections.deque": {NON_MUTATING: frozenset(_SEQUENCE_READS)},
+    # read-only views of a dict: no method changes them (or the dict)
+    "builtins.mappingproxy": {MUTATING: frozenset()},
+    "builtins.dict_keys": {MUTATING: frozenset()},
+    "builtins.dict_values": {MUTATING: frozenset()},
+    "builtins.dict_items": {MUTATING: frozenset()},
     "collections.Counter": {NON_MUTATING: frozenset(_DICT_READS | {"most_common", "elements", "total"})},
     "collections.OrderedDict": {NON_MUTATING: frozenset(_DICT_READS)},
     "collections.defaultdict": {NON_MUTATING: frozenset(_DICT_READS - {"__getitem__"})},
