@@ -367,3 +367,17 @@ def test_a_store_into_a_str_that_raises_writes_nothing(kernel):
     assert kernel.value("n") == "4"
     reader = kernel.execute("n = len(s) + 1", "c3")
     assert [e["cell_id"] for e in reader.reactive["ran"]] == ["c3"]
+
+
+def test_a_provider_rebuilding_a_gone_input_reruns_none_of_its_other_readers(kernel):
+    """Issue 21: ``s = 'Hello'`` rerun only because ``s = s + '!'`` replaced
+    its value reproduces it: its other readers do not rerun."""
+    kernel.execute("s = 'Hello'", "c1")
+    kernel.execute("t = s + '?'", "c2")
+    kernel.execute("u = s * 2", "c3")
+    kernel.execute("s = s + '!'", "c4")
+    again = kernel.execute("u = s * 3", "c3")
+    assert [e["cell_id"] for e in again.reactive["ran"]] == ["c1", "c3"]
+    assert again.reactive["restored"] == ["s"]
+    assert kernel.value("s") == "'Hello!'"
+    assert kernel.value("u") == "'HelloHelloHello'"

@@ -176,3 +176,64 @@ def test_mutating_method_on_a_parameter_still_counts():
     assert ran(e.run("c3", "f(d)")) == ["c2", "c3", "c4"]
     assert e.namespace["n"] == 1
     assert_run_all(e, cells)
+
+
+# -- 4. an ancestor rerun only to rebuild a gone input is not a change -----------------
+def test_provider_rebuilding_an_overwritten_str_does_not_rerun_its_other_readers():
+    cells = [("c1", "s = 'Hello'"), ("c2", "t = s + '?'"), ("c3", "u = s * 2"), ("c4", "s = s + '!'"),
+             ("c5", "w = s")]
+    e = Engine()
+    run_cells(e, cells)
+    report = e.run("c3", "u = s * 3")
+    assert ran(report) == ["c1", "c3"]  # c2, c4 and c5 read values c1 reproduced
+    assert report.to_json()["restored"] == ["s"]
+    assert_run_all(e, [*cells[:2], ("c3", "u = s * 3"), *cells[3:]])
+
+
+def test_rebuilding_an_unchanged_function_does_not_rerun_its_callers():
+    solve = "def solve(x):\n    return x + 1"
+    cells = [("c1", solve), ("c2", "a = solve(1)"), ("c3", "b = solve(2)"),
+             ("c4", "def solve(x, k=10):\n    return x * k"), ("c5", "c = solve(3)")]
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("c2", "a = solve(5)")) == ["c1", "c2"]
+    assert e.namespace["solve"](1) == 10  # c4's again
+    assert_run_all(e, [cells[0], ("c2", "a = solve(5)"), *cells[2:]])
+
+
+def test_a_rebuilt_provider_whose_input_changed_is_a_change():
+    cells = [("c0", "k = 1"), ("c1", "s = 'a' * k"), ("c2", "t = s + '?'"), ("c3", "s = s + '!'"),
+             ("c4", "u = s")]
+    e = Engine()
+    run_cells(e, cells)
+    e.run("c0", "k = 2")  # c1, c2, c3, c4 rerun
+    assert e.namespace["t"] == "aa?" and e.namespace["u"] == "aa!"
+    assert ran(e.run("c4", "u = s + '.'")) == ["c4"]
+    assert_run_all(e, [("c0", "k = 2"), *cells[1:4], ("c4", "u = s + '.'")])
+
+
+def test_a_rebuilt_mutable_object_is_still_a_change_for_its_aliases():
+    """A reader may hold the rebuilt cell's old object (``M = L``): a new
+    list is not the same value for it, so readers rerun as before."""
+    cells = [("c1", "L = [1]"), ("c2", "M = L"), ("c3", "L = L + [5]"), ("c4", "M.append(3)"),
+             ("c5", "n = len(L) + len(M)")]
+    e = Engine()
+    run_cells(e, cells)
+    e.run("c4", "M.append(3)")
+    assert e.namespace["L"] == [1, 5] and e.namespace["M"] == [1, 3]
+    assert_run_all(e, cells)
+    cells = [("c1", "L = [1]"), ("c2", "M = L"), ("c3", "L.append(2)"), ("c4", "n = len(M)")]
+    e = Engine()
+    run_cells(e, cells)
+    e.run("c3", "L.append(2)")
+    assert e.namespace["L"] is e.namespace["M"]  # as in Run All
+    assert_run_all(e, cells)
+
+
+def test_a_cell_reading_a_skipped_overwriter_reads_its_value_not_the_rebuilt_one():
+    cells = [("c1", "s = 'Hello'"), ("c2", "u = s * 2"), ("c3", "s = s + '!'"), ("c4", "w = s + u")]
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("c2", "u = s * 3")) == ["c1", "c2", "c4"]
+    assert e.namespace["w"] == "Hello!HelloHelloHello" and e.namespace["s"] == "Hello!"
+    assert_run_all(e, [cells[0], ("c2", "u = s * 3"), *cells[2:]])

@@ -25,7 +25,7 @@ from .report import Report
 from . import planner
 from .planner import downstream, upstream
 from .run import Run, Step
-from ..vocabulary import CLEAN, ERROR, INTERRUPTED, KEEP, OK, SYNTAX, TARGET
+from ..vocabulary import ANCESTOR, CLEAN, ERROR, INTERRUPTED, KEEP, OK, SYNTAX, TARGET
 
 _ANALYSES_KEPT = 512
 
@@ -396,9 +396,19 @@ class Engine:
             self.graph, target, mode, stale=self.stale, current=self._current,
             failed=lambda c: cells[c].failed is not None, fails_again=self._fails_again,
             unrun=lambda c: cells[c].unrun, restore=restore, followers=followers, autorun=self.autorun)
+        # ancestors current before the plan, run only because an input of
+        # the plan is gone: same code, same inputs, so the same values
+        rebuilds = {s.cell for s in plan.steps if s.role == ANCESTOR and s.cell not in self.stale
+                    and s.cell not in restore and cells[s.cell].failed is None and not cells[s.cell].unrun}
+        # names such an ancestor rebinds whose Run All value is a planned
+        # descendant's: if that descendant is skipped, its value comes back
+        graph, descendants = self.graph, {s.cell for s in plan.steps if s.role != ANCESTOR}
+        skipped_values = {n: w for c in rebuilds for n in graph.names[c].writes
+                          if (w := graph.last_writer(n)) in descendants and w != target}
         self.stale |= plan.stale
         steps = [Step(cells[s.cell], s.role, s.mode) for s in plan.steps] + ([unkept] if unkept else [])
-        return Run(self, target, mode, steps, plan.blocked, plan.later, plan.kept, cleared=cleared)
+        return Run(self, target, mode, steps, plan.blocked, plan.later, plan.kept | skipped_values.keys(),
+                   cleared=cleared, rebuilds=rebuilds, skipped_values=skipped_values)
 
     def _current(self, provider: str, name: str) -> bool:
         """Whether the namespace holds ``provider``'s value of ``name`` (or its deletion)."""

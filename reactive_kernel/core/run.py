@@ -58,6 +58,23 @@ def _same(old: Any, new: Any) -> bool:
     return type(old) is type(new) and type(old) in SCALARS and old == new
 
 
+def _reproduced(value: Any) -> bool:
+    """Whether running unchanged code on unchanged inputs again gives a value
+    its readers cannot tell from the one they read: a scalar, a module, or
+    a plain function whose defaults are scalars (no closure, no attributes).
+    A new mutable object is not: a reader may hold the old one (``M = L``),
+    and an instance of a rebuilt class is not an instance of the new one."""
+    if type(value) in SCALARS or issubclass(type(value), types.ModuleType):
+        return True
+    if type(value) is not types.FunctionType:
+        return False
+    try:
+        defaults = (*(value.__defaults__ or ()), *(value.__kwdefaults__ or {}).values())
+        return value.__closure__ is None and not value.__dict__ and all(type(d) in SCALARS for d in defaults)
+    except Exception:
+        return False
+
+
 @dataclass
 class Step:
     cell: Cell
@@ -70,7 +87,8 @@ class Run:
 
     def __init__(self, engine: Engine, target: str | None, mode: str, plan: list[Step],
                  blocked: Mapping[str, str] | None = None, restore: set[str] = frozenset(),
-                 kept: set[str] = frozenset(), cleared: Iterable[str] = ()):
+                 kept: set[str] = frozenset(), cleared: Iterable[str] = (),
+                 rebuilds: Iterable[str] = (), skipped_values: Mapping[str, str] | None = None):
         self.engine = engine
         self.report = Report(cell_id=target, mode=mode, order=engine.order_source())
         #: names removed before the plan (a deleted cell's)
@@ -81,6 +99,16 @@ class Run:
         #: for each cancelled cell, the failed cell it waited for (None: interrupted)
         self.cause: dict[str, str | None] = {}
         self._restore = restore
+        #: ancestors that were current, run only to rebuild an input that is
+        #: gone: when nothing they read changed in this run, rerunning their
+        #: unchanged code reproduces their values (see ``_reproduced``),
+        #: which is no change for their other readers
+        self._rebuilds = frozenset(rebuilds)
+        #: names a rebuild rebinds, each with the planned descendant whose
+        #: value Run All leaves: put back when that cell is skipped
+        self._skipped_values = dict(skipped_values or {})
+        #: descendants passed because nothing they read changed
+        self._skipped: set[str] = set()
         #: names whose pre-plan values the plan may need again (``restore``
         #: and values read from providers outside it); only these are held,
         #: so replaced objects are freed as in ipykernel
@@ -161,7 +189,8 @@ class Run:
         """Values the plan overwrote go back, once, and the report says what is stale."""
         if self._stash is not None:
             stash, self._stash = self._stash, None
-            self.report.restored.extend(stash.put_back(self._restore))
+            skipped = {n for n, writer in self._skipped_values.items() if writer in self._skipped}
+            self.report.restored.extend(sorted(stash.put_back(set(self._restore) | skipped)))
         self.report.stale = self.engine.stale_cells()
 
     def abort(self, started: bool) -> None:
@@ -206,7 +235,10 @@ class Run:
             self._cancel(step, None if self._stopped else cause)
             return False
         # a descendant nothing it reads changed for: its result stands
-        return step.role != DESCENDANT or self._must_run(cell)
+        if step.role != DESCENDANT or self._must_run(cell):
+            return True
+        self._skipped.add(cell.id)
+        return False
 
     def _prepare(self, step: Step, planned: set[str], before: Stash) -> None:
         """Set the namespace up for the step: the cell's previous writes go
@@ -236,7 +268,12 @@ class Run:
         engine.record(cell, self._before or Snapshot({}), ok=status == OK, hidden=hidden,
                       interrupted=status == INTERRUPTED)
         self._before = None
-        self._changed[cell.id] = self._changed_names(cell)
+        changed = self._changed_names(cell)
+        if status == OK and cell.id in self._rebuilds and not self.changed_reads(cell):
+            namespace = engine.namespace
+            changed = {n for n in changed if n in cell.names.mutations
+                       or not _reproduced(namespace.get(n, MISSING))}
+        self._changed[cell.id] = changed
         if hidden is not None:
             hidden.put_back()
         self.report.ran.append(RunEntry(cell.id, step.role, status if status in (OK, INTERRUPTED) else ERROR))
@@ -281,7 +318,8 @@ class Run:
             if name not in before.names:
                 continue
             provider = graph.provider(cell.id, name)
-            if provider is not None and provider not in planned and before.owner_of(name) == provider:
+            outside = provider not in planned or provider in self._skipped  # its value stands
+            if provider is not None and outside and before.owner_of(name) == provider:
                 names.append(name)
         return names
 
