@@ -237,3 +237,18 @@ def test_a_cell_reading_a_skipped_overwriter_reads_its_value_not_the_rebuilt_one
     assert ran(e.run("c2", "u = s * 3")) == ["c1", "c2", "c4"]
     assert e.namespace["w"] == "Hello!HelloHelloHello" and e.namespace["s"] == "Hello!"
     assert_run_all(e, [cells[0], ("c2", "u = s * 3"), *cells[2:]])
+
+
+def test_a_failed_cell_whose_inputs_did_not_change_is_not_rerun_as_a_descendant():
+    cells = [("c1", "a = 1"), ("c2", "b = a + nope"), ("c3", "c = b"), ("c4", "d = a + 1")]
+    e = Engine()
+    run_cells(e, cells)
+    report = e.run("c1", "a = 1")  # same value: nothing it gives changed
+    assert ran(report) == ["c1", "c3"]
+    assert report.to_json()["ran"][1] == {"cell_id": "c3", "role": "descendant", "status": "cancelled"}
+    assert e.stale_cells() == ["c2", "c3"]
+    report = e.run("c1", "a = 2")  # a changed: c2 runs (and fails) again, as in Run All
+    assert ran(report) == ["c1", "c2", "c3", "c4"]
+    assert e.namespace["d"] == 3
+    e.run("nope", "nope = 0")  # a new cell at the end: c2 still fails in Run All
+    assert "b" not in e.namespace

@@ -34,6 +34,7 @@ class Engine(Protocol):
     :class:`.engine.Engine`): its state, and what to do around each step."""
 
     namespace: MutableMapping
+    cells: Mapping[str, Cell]
     graph: DataflowGraph
     stale: set[str]
     ledger: Ledger
@@ -235,7 +236,7 @@ class Run:
             self._cancel(step, None if self._stopped else cause)
             return False
         # a descendant nothing it reads changed for: its result stands
-        if step.role != DESCENDANT or self._must_run(cell):
+        if step.role != DESCENDANT or self._must_run(cell) and not self._fails_again(cell):
             return True
         self._skipped.add(cell.id)
         return False
@@ -358,6 +359,24 @@ class Run:
         # an earlier cell of the plan replaced a value this cell gives
         writes = cell.names.writes
         return any(not names.isdisjoint(writes) for names in self._changed.values())
+
+    def _fails_again(self, cell: Cell) -> bool:
+        """A failed descendant whose code and inputs are what they were when
+        it failed (its providers ran in this plan, if at all, without
+        changing what it reads) would fail again: it is not rerun, and its
+        readers are cancelled naming it, as when it is a needed ancestor."""
+        failed = cell.failed
+        if failed is None or self.changed_reads(cell):
+            return False
+        engine = self.engine
+        providers = {engine.graph.provider(cell.id, n) for n in cell.names.reads} - {None}
+        if providers != failed.keys():
+            return False
+        if not all(engine.cells[p].runs == runs or p in self._changed for p, runs in failed.items()):
+            return False
+        for reader in downstream(engine.graph, [cell.id]):
+            self._cancelled.setdefault(reader, cell.id)
+        return True
 
     def _cancel(self, step: Step, cause: str | None) -> None:
         engine, cell = self.engine, step.cell
