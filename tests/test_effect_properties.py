@@ -4,7 +4,7 @@ Cells are drawn from code families real notebooks have: method calls inside
 assignments and arguments, functions that mutate their argument or rebind a
 ``global`` and call each other across cells, aliases, numpy/pandas in-place
 operations, iterators, generators and random generators, builtins shadowed by
-a later cell, cells moved through the session's notebook file, deletions,
+a later cell, re-imports of the same or another object, cells moved through the session's notebook file, deletions,
 reruns and edits.
 
 Whenever no cell is stale, the namespace must equal what a fresh top-to-bottom
@@ -124,6 +124,16 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "sum_total": (("{lst}", "!sum"), "total = sum({lst})", ("total",)),
     "sum_const": (("!sum",), "total = sum([{k}, 2])", ("total",)),
     "shadow_sum": ((), "sum = {k}", ("sum",)),
+    # re-imports (issue 21): the same object again is no change; another is
+    "import_sqrt": ((), "from math import sqrt", ("sqrt",)),
+    "import_floor_as_sqrt": ((), "from math import floor as sqrt", ("sqrt",)),
+    "import_mm": ((), "import math as mm", ("mm",)),
+    "import_cmath_as_mm": ((), "import cmath as mm", ("mm",)),
+    "call_sqrt": (("sqrt",), "q = sqrt({k} + 4)", ("q",)),
+    "use_mm": (("mm",), "q = abs(mm.sqrt({k} + 4))", ("q",)),
+    # read-only methods on a parameter (issue 21)
+    "def_vals": ((), "def vals(c):\n    return sorted(map(len, c.values()))\n", ("vals",)),
+    "call_vals": (("vals", "d"), "w = vals(d)", ("w",)),
     # plain derivations
     "derive_m": (("n",), "m = n * 2 + {k}", ("m",)),
     "derive_total": (("m",), "total = m + {k}", ("total",)),
