@@ -252,3 +252,24 @@ def test_a_failed_cell_whose_inputs_did_not_change_is_not_rerun_as_a_descendant(
     assert e.namespace["d"] == 3
     e.run("nope", "nope = 0")  # a new cell at the end: c2 still fails in Run All
     assert "b" not in e.namespace
+
+
+def test_a_parameter_rebound_to_a_copy_is_not_the_callers_object():
+    for body in ("cases = dict(cases)\n    cases['z'] = 0", "cases = cases.copy()\n    cases.pop('a')",
+                 "cases = {k: v for k, v in cases.items()}\n    cases.clear()",
+                 "cases = copy.deepcopy(cases)\n    cases['a'] = 5"):
+        e, cells = _calls(f"import copy\ndef f(cases):\n    {body}\n    return cases", "d = {'a': 1}", "v = f(d)", "n = len(d)")
+        assert e.cells["c3"].names.mutations == frozenset(), body
+        assert ran(e.run("c3", "v = f(d)")) == ["c3"], body
+        assert_run_all(e, cells)
+
+
+def test_a_parameter_rebound_to_what_may_be_the_same_object_still_counts():
+    for body in ("cases = cases or {}\n    cases['z'] = 0", "cases = normal(cases)\n    cases['z'] = 0",
+                 "if len(cases) > 5:\n        cases = dict(cases)\n    cases['z'] = 0",
+                 "cases['z'] = 0\n    cases = dict(cases)"):
+        e, cells = _calls(f"def normal(c):\n    return c\ndef f(cases):\n    {body}\n    return cases",
+                          "d = {'a': 1}", "v = f(d)", "n = len(d)")
+        assert e.cells["c3"].names.mutations == {"d"}, body
+        assert e.namespace["n"] == 2
+        assert_run_all(e, cells)

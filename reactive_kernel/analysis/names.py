@@ -19,6 +19,11 @@ def is_graph_name(name: str) -> bool:
 
 #: kinds of :class:`Effect`, what :mod:`reactive_kernel.core.effects` decides
 METHOD, ARG, ITER, STORE = "method", "arg", "iter", "store"
+#: not a change: a function's parameter rebound, at the top level of its
+#: body, to ``callee(...)`` or to a display (``method`` :data:`DISPLAY`);
+#: when that value is a new object, later effects on the parameter are not
+#: effects on the caller's argument
+REBIND, DISPLAY = "rebind", "<display>"
 
 
 class Effect(NamedTuple):

@@ -11,7 +11,7 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 import ast
 
 from .bindings import BindingForms, bound_names, target_parts
-from .names import ARG, ITER, METHOD, STORE, Effect, Summary, is_graph_name
+from .names import ARG, DISPLAY, ITER, METHOD, REBIND, STORE, Effect, Summary, is_graph_name
 
 # -- small pieces ----------------------------------------------------------------
 def root_of(node: ast.AST) -> tuple[str | None, bool]:
@@ -232,13 +232,43 @@ class Scope(BindingForms):
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
 
 
+#: values that are a new object whatever they hold
+_DISPLAYS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp, ast.Constant,
+             ast.JoinedStr)
+
+
 def function_scope(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> Scope:
     scope = Scope()
-    scope.stores |= set(parameters(node.args))
+    params = set(parameters(node.args))
+    scope.stores |= params
     body = node.body if isinstance(node.body, list) else [node.body]
     for statement in body:
         scope.visit(statement)
+        rebind = _parameter_rebind(statement, params)
+        if rebind is not None:
+            scope.effects.append(rebind)
     return scope
+
+
+def _parameter_rebind(statement: ast.stmt, params: set[str]) -> Effect | None:
+    """``param = <display>`` or ``param = callee(...)`` as a statement of the
+    body itself (no branch skips it): a :data:`REBIND` candidate, in order
+    among the effects."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target, value = statement.targets[0], statement.value
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        target, value = statement.target, statement.value
+    else:
+        return None
+    if not isinstance(target, ast.Name) or target.id not in params:
+        return None
+    if isinstance(value, _DISPLAYS):
+        return Effect(REBIND, target.id, method=DISPLAY)
+    if isinstance(value, ast.Call):
+        callee = _dotted(value.func)
+        if callee is not None:
+            return Effect(REBIND, target.id, method=callee[-1], callee=callee)
+    return None
 
 
 def class_scope(node: ast.ClassDef) -> Scope:

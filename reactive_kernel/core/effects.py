@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from . import effects_table as table
 from .namespace import MISSING
-from ..analysis.names import ITER, METHOD, STORE, Effect, Names, Summary
+from ..analysis.names import DISPLAY, ITER, METHOD, REBIND, STORE, Effect, Names, Summary
 
 #: how many elements of a container a look at its contents takes
 _CONTAINER_ELEMENTS = 64
@@ -362,6 +362,8 @@ class _Judge:
 
     def mutates(self, effect: Effect, value: Any) -> bool:
         kind = effect.kind
+        if kind == REBIND:  # binds the function's own name (see _parameter_mutated)
+            return False
         if kind == STORE:
             return True
         if kind == ITER:
@@ -416,9 +418,35 @@ class _Judge:
             return False
         self._open.add(key)
         try:
-            return any(inner.root == param and self.mutates(inner, value) for inner in target.effects)
+            for inner in target.effects:
+                if inner.root != param:
+                    continue
+                if inner.kind == REBIND:
+                    if self._fresh(inner, param, value):
+                        return False  # what follows changes a new object
+                    continue
+                if self.mutates(inner, value):
+                    return True
+            return False
         finally:
             self._open.discard(key)
+
+    def _fresh(self, rebind: Effect, param: str, value: Any) -> bool:
+        """Whether a parameter's rebinding gives a new object: a display, a
+        copying callable of the table, or ``param.copy()`` on a type the
+        table knows."""
+        if rebind.method == DISPLAY:
+            return True
+        callee = rebind.callee or ()
+        if len(callee) == 2 and callee[0] == param:
+            return (callee[1] in table.FRESH_METHODS and value is not MISSING
+                    and _library_method_mutates(value, callee[1]) is not None)
+        if callee and callee[0] == param:
+            return False
+        try:
+            return (callee_path(callee, self.lookup.namespace) or "") in table.FRESH_CALLS
+        except Exception:
+            return False
 
 
 def _parameter(params: tuple, position: int | str | None, shift: int) -> str | None:

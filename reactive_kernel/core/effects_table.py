@@ -33,6 +33,17 @@ STORE_REFUSING_TYPES = frozenset({
     "builtins.bool", "builtins.tuple", "builtins.frozenset", "builtins.range", "builtins.NoneType",
 })
 
+#: Callables that return a new object (a copy), never their argument: a
+#: notebook function that rebinds its parameter to one (``cases =
+#: dict(cases)``) and then changes it does not change the caller's object.
+#: Methods are listed by name and count only on a type this table knows
+#: (:data:`METHODS`): ``df.copy()``, ``arr.copy()``, ``d.copy()``.
+FRESH_CALLS = frozenset({
+    "builtins.dict", "builtins.list", "builtins.set", "builtins.sorted", "builtins.bytearray",
+    "copy.copy", "copy.deepcopy", "numpy.array", "numpy.copy",
+})
+FRESH_METHODS = frozenset({"copy"})
+
 _SEQUENCE_READS = {"count", "index", "copy", "__len__", "__contains__", "__getitem__", "__iter__"}
 _SET_READS = {
     "copy", "difference", "intersection", "isdisjoint", "issubset", "issuperset",
