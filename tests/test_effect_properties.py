@@ -134,6 +134,8 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     # read-only methods on a parameter (issue 21)
     "def_vals": ((), "def vals(c):\n    return sorted(map(len, c.values()))\n", ("vals",)),
     "call_vals": (("vals", "d"), "w = vals(d)", ("w",)),
+    "def_clean": ((), "def clean(c):\n    c = dict(c)\n    c['z'] = [{k}]\n    return c\n", ("clean",)),
+    "call_clean": (("clean", "d"), "w = len(clean(d))", ("w",)),
     # plain derivations
     "derive_m": (("n",), "m = n * 2 + {k}", ("m",)),
     "derive_total": (("m",), "total = m + {k}", ("total",)),

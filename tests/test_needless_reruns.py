@@ -273,3 +273,16 @@ def test_a_parameter_rebound_to_what_may_be_the_same_object_still_counts():
         assert e.cells["c3"].names.mutations == {"d"}, body
         assert e.namespace["n"] == 2
         assert_run_all(e, cells)
+
+
+def test_a_target_reading_a_skipped_overwriter_reads_its_value():
+    """Found by tests/test_properties.py: c1 reruns to rebuild ``a`` for c3
+    (restored because the edited c5 no longer writes ``lst``); c4 is skipped,
+    and the target c5 must read c4's ``a``, not c1's."""
+    cells = [("c1", "a = 0"), ("c2", "dct = {'k0': 0}"), ("c3", "lst = [a] * 2"), ("c4", "a = a + 1"),
+             ("c5", "lst.append(0)")]
+    e = Engine()
+    run_cells(e, cells)
+    e.run("c5", "a = a + 0")
+    assert e.namespace["a"] == 1 and e.namespace["lst"] == [0, 0]
+    assert_run_all(e, [*cells[:4], ("c5", "a = a + 0")])

@@ -400,14 +400,15 @@ class Engine:
         # the plan is gone: same code, same inputs, so the same values
         rebuilds = {s.cell for s in plan.steps if s.role == ANCESTOR and s.cell not in self.stale
                     and s.cell not in restore and cells[s.cell].failed is None and not cells[s.cell].unrun}
-        # names such an ancestor rebinds whose Run All value is a planned
-        # descendant's: if that descendant is skipped, its value comes back
-        graph, descendants = self.graph, {s.cell for s in plan.steps if s.role != ANCESTOR}
-        skipped_values = {n: w for c in rebuilds for n in graph.names[c].writes
-                          if (w := graph.last_writer(n)) in descendants and w != target}
+        # names such an ancestor rebinds: their values before the plan are
+        # kept, for a later writer the plan skips (its readers read its value,
+        # and it comes back at the end when Run All leaves it)
+        graph = self.graph
+        rebound = {n for c in rebuilds for n in graph.names[c].writes}
+        skipped_values = {n: graph.last_writer(n) for n in rebound}
         self.stale |= plan.stale
         steps = [Step(cells[s.cell], s.role, s.mode) for s in plan.steps] + ([unkept] if unkept else [])
-        return Run(self, target, mode, steps, plan.blocked, plan.later, plan.kept | skipped_values.keys(),
+        return Run(self, target, mode, steps, plan.blocked, plan.later, plan.kept | rebound,
                    cleared=cleared, rebuilds=rebuilds, skipped_values=skipped_values)
 
     def _current(self, provider: str, name: str) -> bool:
