@@ -322,6 +322,12 @@ export class ReactiveConnection implements IDisposable {
         }
       }
     }
+    this._reportOrder();
+  }
+
+  /** The page order and the cells gone from it, if they changed since the
+   * kernel last heard of them. */
+  private _reportOrder(): void {
     const order = this.pageOrder();
     if (!this._comm || this._comm.isDisposed) {
       return;
@@ -351,12 +357,19 @@ export class ReactiveConnection implements IDisposable {
   }
 
   /** A cell of this notebook is about to be sent for execution: first the
-   * code edited since the last report, so the kernel runs what is on screen. */
+   * page order (a change the cell list reported before the new cell was in
+   * it would be missed otherwise: the cell would run as the last one) and
+   * the code edited since the last report, so the kernel runs what is on
+   * screen, where it is. */
   private _onScheduled(
     _: unknown,
     args: { notebook: Notebook; cell: Cell }
   ): void {
-    if (args.notebook !== this.notebook || !this._edited.size || !this._comm) {
+    if (args.notebook !== this.notebook || !this._comm) {
+      return;
+    }
+    this._reportOrder();
+    if (!this._edited.size) {
       return;
     }
     const edited = this.pageOrder().filter(id => this._edited.has(id));
