@@ -449,3 +449,48 @@ def test_the_saved_file_reread_puts_every_cell_right(companion, tmp_path):
     assert mirror.comparable() == comparable(companion.state())
     assert list(mirror.state["cells"]) == ["a", "new", "b", "c"]
     assert companion.states.mismatches == []
+
+
+def test_a_page_change_from_another_thread_and_a_request_take_turns(companion):
+    """ipykernel 7 dispatches a comm message on its shell-channel thread while
+    another shell message is handled (found in Notebook 7: an inserted cell's
+    code arrived before its execute_request, yet the request was planned
+    first and the cell placed last).  A page change being applied holds the
+    request back until it is done; one that arrives during a request waits
+    for its end, never changing the engine under a running plan."""
+    import threading
+
+    comm = open_comm(companion, "page")
+    send(comm, {"type": "order", "cells": ["a", "n", "b"]})
+    entered, release = threading.Event(), threading.Event()
+    real = companion.engine.know_sources
+
+    def slow_know_sources(sources):  # the comm thread is midway through applying
+        entered.set()
+        release.wait(5)
+        real(sources)
+
+    companion.engine.know_sources = slow_know_sources
+    worker = threading.Thread(target=send, args=(comm, {"type": "sources", "cells": [
+        {"id": "n", "source": "x = 5"}]}))
+    worker.start()
+    assert entered.wait(5)
+    started = threading.Event()
+
+    def start_request():
+        with companion.request():
+            started.set()
+
+    requester = threading.Thread(target=start_request)
+    requester.start()
+    assert not started.wait(0.3)  # the request waits for the page change
+    release.set()
+    worker.join(5)
+    requester.join(5)
+    assert started.is_set() and "n" in companion.engine.cells
+    companion.engine.know_sources = real
+
+    with companion.request():  # during a request: deferred to its end
+        assert send(comm, {"type": "sources", "cells": [{"id": "b", "source": "y = x"}]}) == []
+        assert "b" not in companion.engine.cells
+    assert companion.engine.cells["b"].code == "y = x"

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
+import threading
 import time
+from contextlib import contextmanager
 from functools import partial
 from logging import Logger
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..present.summary import summarize
 from ..vocabulary import DELTAS, OUTPUTS
@@ -75,6 +77,12 @@ class Companion:
         #: the order back to the file), ``sources`` or ``deleted``
         self.pending: list[tuple[str, Any]] = []
         self.executing = False
+        #: a request is under way (:meth:`request`): page changes wait for its end
+        self.busy = False
+        #: ipykernel 7 dispatches a comm message on its shell-channel thread
+        #: while another shell message is being handled, so page changes can
+        #: arrive on another thread: they and a request's start take turns
+        self.lock = threading.RLock()
         #: the plain-text line about what else the last request ran, or None
         self.summary: str | None = None
         comm_manager.register_target(TARGET_NAME, self._open)
@@ -82,10 +90,34 @@ class Companion:
         events.register("post_run_cell", self._cell_ends)
 
     # -- the kernel's hook ----------------------------------------------------
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        """Around one execute request.  A page change that arrived before it
+        is applied before it is planned (a comm handler on another thread
+        holds the lock until it is done); one that arrives while it runs is
+        applied when it ends, never under a running plan."""
+        with self.lock:
+            self.busy = True
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.busy = False
+                pending, self.pending = self.pending, []
+                try:
+                    for kind, payload in pending:
+                        self._apply(kind, payload)
+                except Exception:
+                    self.log.exception("reactive companion: could not apply a page change")
+
     def finished(self, run: "Run", count: int | None, deleted: bool = False) -> None:
         """Request ``[count]`` finished (the view recorded it): apply what
         waited for it and tell the companions what changed.  ``deleted``: the
         request named deleted cells.  A bug here is logged, never shown in the user's cell."""
+        with self.lock:
+            self._finished(run, count, deleted)
+
+    def _finished(self, run: "Run", count: int | None, deleted: bool) -> None:
         try:
             self.summary = summarize(run.report, self.engine, self.view.names, deleted=deleted) \
                 if self.comms else None
@@ -233,6 +265,10 @@ class Companion:
 
     # -- messages from the companions -------------------------------------------
     def _open(self, comm, message: dict) -> None:
+        with self.lock:
+            self._opened(comm, message)
+
+    def _opened(self, comm, message: dict) -> None:
         self.comms[comm.comm_id] = comm
         self.heard[comm.comm_id] = self.clock()
         self.view.reasons = True
@@ -254,6 +290,10 @@ class Companion:
         self.bases[comm.comm_id] = self.states.version
 
     def _closed(self, comm) -> None:
+        with self.lock:
+            self._forget_comm(comm)
+
+    def _forget_comm(self, comm) -> None:
         for table in (self.comms, self.capabilities, self.bases, self.heard, self.pinged):
             table.pop(comm.comm_id, None)
         self.view.reasons = bool(self.comms)
@@ -261,6 +301,10 @@ class Companion:
             self._apply_or_defer("order", None)
 
     def _receive(self, comm, message: dict) -> None:
+        with self.lock:
+            self._received(comm, message)
+
+    def _received(self, comm, message: dict) -> None:
         if comm.comm_id in self.comms:  # it is there: no need to ask
             self.heard[comm.comm_id] = self.clock()
             self.pinged.pop(comm.comm_id, None)
@@ -303,7 +347,7 @@ class Companion:
     def _apply_or_defer(self, kind: str, payload: Any) -> bool:
         """Apply a change of the page now, or, while a cell runs, when its
         request ends (never under a running plan); True when applied now."""
-        if self.executing:
+        if self.executing or self.busy:
             self.pending.append((kind, payload))
             return False
         self._apply(kind, payload)

@@ -177,7 +177,7 @@ class ReactiveKernel(IPythonKernel):
         self.shell.explain_missing = None
         if silent:
             return await ipython(code)
-        with self.interrupts.held():
+        with self.interrupts.held(), self.companion.request():
             return await self._execute(code, cell_meta, ipython)
 
     async def _execute(self, code: str, cell_meta, ipython) -> dict:
