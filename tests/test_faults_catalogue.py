@@ -168,8 +168,19 @@ def test_a_lone_name_whose_object_raises_shows_ipykernels_traceback(kernels):
     assert "reactive_kernel" not in got.text()
 
 
+@pytest.fixture
+def clean_modules():
+    """A use puts the hostile object into ``sys.modules``: it must not outlive
+    the test (hypothesis scans every module's ``__file__``)."""
+    import sys
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+
+
 @pytest.mark.parametrize("hostile", list(HOSTILE_CLASSES))
-def test_hostile_objects_in_every_role_of_a_cell(hostile):
+def test_hostile_objects_in_every_role_of_a_cell(hostile, clean_modules):
     """The same, in process and across many uses: no exception escapes the
     engine, every cell ends as plain ``exec`` ends it, reruns included."""
     uses = USES + ["o.a.b(items)", "o(items)", "f(o)", "M = o\nM.append(1)", "o == 1", "n = len(o)",
