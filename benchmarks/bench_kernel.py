@@ -131,7 +131,7 @@ class Kernel:
         self.manager.shutdown_kernel(now=True)
 
 
-def open_companion(kc, comm_id: str = "bench-companion", capabilities=("outputs",)) -> None:
+def open_companion(kc, comm_id: str = "bench-companion", capabilities=("outputs", "deltas", "replies")) -> None:
     msg = kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": "reactive",
                                        "data": {"capabilities": list(capabilities)}})
     kc.shell_channel.send(msg)
@@ -269,28 +269,57 @@ def bench_floor(rounds: int) -> None:
     """A cell that shows nothing, with a cell id: the reactive kernel sends one
     IOPub message more than ipykernel (its invisible display).  Next to
     ipykernel doing just that, the rest is the reactive machinery's cost."""
-    kernels = {"python3": Kernel("python3"), "floor": Kernel("python3"), "reactive": Kernel("reactive")}
+    next_to_a_floor(rounds, DISPLAY_FLOOR, "one display per cell", "reactive", Kernel("reactive"))
+
+
+def next_to_a_floor(rounds: int, floor: str, what: str, label: str, reactive: Kernel) -> None:
+    """A trivial cell on ipykernel, on ipykernel running ``floor`` (the
+    messages the reactive kernel must send) and on ``reactive``."""
+    kernels = {"python3": Kernel("python3"), "floor": Kernel("python3"), "reactive": reactive}
     try:
-        execute(kernels["floor"].client, DISPLAY_FLOOR, None)
+        execute(kernels["floor"].client, floor, None)
         cells = {name: [("x = 1", "t")] for name in kernels}
         walls, cpus = compare(kernels, cells, rounds)
-        for label, times in (("", walls), (", kernel CPU", cpus)):
-            report(f"ipykernel with one display per cell{label}", times["python3"], times["floor"])
-            report(f"  reactive vs that{label}", times["floor"], times["reactive"])
-            report(f"  reactive vs ipykernel{label}", times["python3"], times["reactive"])
+        for suffix, times in (("", walls), (", kernel CPU", cpus)):
+            report(f"ipykernel with {what}{suffix}", times["python3"], times["floor"])
+            report(f"  {label} vs that{suffix}", times["floor"], times["reactive"])
+            report(f"  {label} vs ipykernel{suffix}", times["python3"], times["reactive"])
     finally:
         stop(kernels)
 
 
 def bench_companion(rounds: int) -> None:
-    """Per-cell cost with the companion connected (issue 19: the requested
-    cell is sent as ipykernel sends it, no display of the kernel's own)."""
+    """Per-cell cost with the companion connected, announcing what the
+    JupyterLab companion announces (issue 19: the requested cell is sent as
+    ipykernel sends it, no display of the kernel's own; the state after the
+    request rides in its reply, no comm message).  Then, for reference, what
+    one comm message per request the size of a state delta costs ipykernel:
+    what a companion of another client (a second tab) still gets per request."""
     kernels = {"python3": Kernel("python3"), "reactive": Kernel("reactive", companion=True)}
     try:
         run_scenarios(kernels, ("trivial cell, with cell id (JupyterLab)", "trivial expression, with cell id",
                                 "edit with one dependent, with cell ids"), rounds, ", companion")
     finally:
         stop(kernels)
+    next_to_a_floor(rounds, COMM_FLOOR, "one comm message per cell", "reactive + companion",
+                    Kernel("reactive", companion=True))
+
+
+#: ipykernel sending, after every cell with an id, a comm message shaped and
+#: sized as the reactive kernel's state delta for a trivial cell
+COMM_FLOOR = """
+from comm import create_comm as _create_comm
+_kernel, _comm = get_ipython().kernel, _create_comm(target_name="bench-floor")
+def _state(result):
+    cell = ((_kernel.get_parent("shell").get("metadata")) or {}).get("cellId")
+    if cell:
+        count = get_ipython().execution_count
+        _comm.send({"type": "state", "delta": True, "request": {"count": count, "cell_id": cell},
+                    "order": "run", "cells": {cell: {"label": f"[{count}] x = 1", "state": "current",
+                    "prompt": count, "status": "ok", "reads": [], "writes": ["x"], "note": None}},
+                    "removed": [], "summary": {"line": "", "ran": []}})
+get_ipython().events.register("post_run_cell", _state)
+"""
 
 
 #: the ``comms`` part's kernels: how many companion comms each has open, and

@@ -79,10 +79,14 @@ NOTEBOOK: Final = "notebook"
 REGISTRATION: Final = "registration"
 
 # -- what a companion does besides listening (``capabilities`` of its comm_open) ---------
-Capability = Literal["outputs", "deltas"]
+Capability = Literal["outputs", "deltas", "replies"]
 #: it writes the outputs of cells run for another cell into those cells itself
 OUTPUTS: Final = "outputs"
 #: it merges ``state`` deltas into the state it holds, so after a request it is
 #: sent only the cells that changed (docs/companion.md, "Deltas")
 DELTAS: Final = "deltas"
-CAPABILITIES: Final = (OUTPUTS, DELTAS)
+#: it reads the state after a request its own client sent from that
+#: request's execute_reply (``metadata.reactive.state``), so such a request
+#: costs no comm message (docs/companion.md, "State in the reply")
+REPLIES: Final = "replies"
+CAPABILITIES: Final = (OUTPUTS, DELTAS, REPLIES)

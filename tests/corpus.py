@@ -141,7 +141,7 @@ class Frontend:
     """A kernel in a scratch copy of a notebook's folder, and the notebook's
     output areas as JupyterLab keeps them."""
 
-    def __init__(self, name: str, entry: dict):
+    def __init__(self, name: str, entry: dict, cache: bool = False):
         self.kernel_name = name
         # the whole source folder: notebooks read ../data and the like
         self.scratch = Path(tempfile.mkdtemp(prefix="corpus-"))
@@ -149,6 +149,17 @@ class Frontend:
         shutil.copytree(NOTEBOOKS / rel.parts[0], self.scratch / rel.parts[0], symlinks=True)
         self.cwd = self.scratch / rel.parent
         env = {**os.environ, "PYTHONHASHSEED": "0"}  # same set/dict-of-str order in every kernel
+        #: cache mode: the cell cache on in auto mode with threshold 0, entries, signing key and
+        #: the session's saved notebook in a folder of their own (outside the notebook's folder,
+        #: which the notebook may list)
+        self.cache = cache
+        self.session: Path | None = None
+        if cache:
+            self.cache_root = Path(tempfile.mkdtemp(prefix="corpus-cache-"))
+            self.session = self.cache_root / "notebook.ipynb"
+            self.save(code_cells(entry))
+            env.update(REACTIVE_KERNEL_CACHE=str(self.cache_root / "entries"),
+                       JUPYTER_DATA_DIR=str(self.cache_root / "data"), JPY_SESSION_NAME=str(self.session))
         self.km = KernelManager(kernel_name=kernel_name(name))
         self.km.start_kernel(cwd=str(self.cwd), env=env)
         self.kc = self.km.client()
@@ -158,6 +169,30 @@ class Frontend:
         self.displays: dict[str, list[tuple[str, int]]] = {}
         self._clear_wait: set[str] = set()
         self.dead = False
+        if cache:
+            self.cache_on()
+
+    # the cell cache (cache mode)
+    def cache_on(self) -> None:
+        """``%reactive cache auto 0``: every cell that completes is stored (where
+        the policy allows) and served in any role.  A kernel forgets it on restart."""
+        self.silent("%reactive cache auto 0")
+        shown = self.silent("print(get_ipython().kernel.cache.settings())")
+        if "auto (cells that run 0 s" not in shown and not self.dead:
+            raise RuntimeError(f"the cache did not go into auto mode: {shown!r}")
+
+    def save(self, cells: list[Cell]) -> None:
+        """The session's notebook file as a frontend saves it: the current codes
+        under the requests' cell ids (what a restarted kernel knows its cells by)."""
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c.code, id=c.id) for c in cells])
+        nbformat.write(nb, str(self.session))
+
+    def restart(self, cells: list[Cell]) -> None:
+        """Save, restart the kernel (the page keeps its outputs), turn the cache on again."""
+        self.save(cells)
+        self.km.restart_kernel(now=True)
+        self.kc.wait_for_ready(timeout=90)
+        self.cache_on()
 
     # requests
     def send(self, code: str, cell_id: str | None, silent: bool = False) -> str:
@@ -318,12 +353,27 @@ class Frontend:
                 return set(json.loads(line[len("READERS"):]))
         return None
 
+    def plan_links(self, cell_ids: list[str]) -> dict | None:
+        """How the cells of a plan are tied together, asked of the reactive
+        engine's graph (None: unknown): per cell, the names it reads from other
+        cells of the plan (name -> provider), the names it gives to them
+        (name -> readers), for each given name the nearest later writer (the
+        reason an input is gone) and whether that writer mutates or imports it,
+        and the cell's own mutations, bindings and imports."""
+        out = self.silent(PLAN_LINKS_CALL % (cell_ids,))
+        for line in out.splitlines():
+            if line.startswith(_LINKS_MARK):
+                return json.loads(line[len(_LINKS_MARK):])
+        return None
+
     def close(self) -> None:
         try:
             self.kc.stop_channels()
             self.km.shutdown_kernel(now=True)
         finally:
             shutil.rmtree(self.scratch, ignore_errors=True)
+            if self.cache:
+                shutil.rmtree(self.cache_root, ignore_errors=True)
 
     def __enter__(self):
         return self
@@ -571,6 +621,41 @@ FINGERPRINT_CALL = ("__import__('builtins').exec(%r, {'MARK': %r, 'NS': get_ipyt
                     % (FINGERPRINT_SRC, _FP_MARK))
 
 
+_LINKS_MARK = "CORPUS-LINKS "
+PLAN_LINKS_SRC = r'''
+import json
+g = get_ipython().kernel.engine.graph
+def _names(c):
+    n = g.names[c]
+    return {"mutations": sorted(getattr(n, "mutations", ())), "imports": sorted(getattr(n, "imports", ())),
+            "bindings": sorted(set(n.writes) - set(getattr(n, "mutations", ())))}
+out = {}
+for c in PLAN:
+    if c not in g.names:
+        out[c] = None
+        continue
+    reads = {k: p for k, p in g.providers(c).items() if p in PLAN and p != c}
+    gives = {}
+    for r in PLAN:
+        if r != c and r in g.names:
+            for k, p in g.providers(r).items():
+                if p == c:
+                    gives.setdefault(k, []).append(r)
+    later = {}
+    for k in gives:
+        w = g.later_writer(c, k)
+        if w is not None and w in g.names:
+            wn = _names(w)
+            later[k] = {"cell": w, "mutates": k in wn["mutations"], "imports": k in wn["imports"]}
+        else:
+            later[k] = None
+    out[c] = {"reads": reads, "gives": gives, "later": later, **_names(c)}
+print(MARK + json.dumps(out))
+'''
+PLAN_LINKS_CALL = ("try:\n    __import__('builtins').exec(%r, {'MARK': %r, 'PLAN': %%r, "
+                   "'get_ipython': get_ipython})\nexcept Exception:\n    pass") % (PLAN_LINKS_SRC, _LINKS_MARK)
+
+
 def differing(a: dict, b: dict) -> set[str]:
     return {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
 
@@ -721,10 +806,14 @@ def histogram(sizes: list[int]) -> dict[str, int]:
 
 class NotebookRun:
     """One notebook: its plain Run All (cached) and a reactive kernel after Run All,
-    shared by test_run_all and test_random_actions (and the report)."""
+    shared by test_run_all and test_random_actions (and the report).  ``cache``:
+    the reactive kernel runs with the cell cache in auto mode, threshold 0
+    (every cell stored where the policy allows), and the random actions
+    include a restart."""
 
-    def __init__(self, entry: dict):
+    def __init__(self, entry: dict, cache: bool = False):
         self.entry = entry
+        self.cache = cache
         self.cells = code_cells(entry)
         self._front: Frontend | None = None
         self._reactive: RunAll | None = None
@@ -736,7 +825,7 @@ class NotebookRun:
     @property
     def front(self) -> Frontend:
         if self._front is None:
-            self._front = Frontend(REACTIVE, self.entry)
+            self._front = Frontend(REACTIVE, self.entry, cache=self.cache)
             self._reactive = run_all(self._front, self.cells)
         return self._front
 
@@ -749,14 +838,14 @@ class NotebookRun:
         return compare_run_all(self.plain, self.reactive, plain_run_all(self.entry, self.cells, 1))
 
     def random_actions(self, n_actions: int = ACTIONS) -> dict:
-        return random_actions(self.entry, self.front, self.reactive, n_actions)
+        return random_actions(self.entry, self.front, self.reactive, n_actions, restarts=1 if self.cache else 0)
 
     def details(self, random: dict | None = None) -> dict:
         """Per-notebook figures (what benchmarks/corpus_report.py prints and saves)."""
         diffs, allowed = self.compare()
         counts = run_counts(self.reactive.cells)
         out = {
-            "notebook": self.entry["name"], "code_cells": len(self.cells),
+            "notebook": self.entry["name"], "code_cells": len(self.cells), "cache": self.cache,
             "seconds_plain": round(self.plain.seconds, 2), "seconds_reactive": round(self.reactive.seconds, 2),
             "differences": diffs, "allowed": allowed,
             "refusals": sum(d["kind"] == "refused" for d in diffs),
@@ -775,11 +864,18 @@ class NotebookRun:
             del _PLAIN_CACHE[key]
 
 
-def random_actions(entry: dict, front: Frontend, first: RunAll, n_actions: int = ACTIONS) -> dict:
+def random_actions(entry: dict, front: Frontend, first: RunAll, n_actions: int = ACTIONS,
+                   restarts: int = 0) -> dict:
     """Seeded reruns of unchanged cells and numeric edits in a reactive kernel
     after Run All.  After Run All and after each action, the namespace is
     compared with a fresh plain Run All of the current codes when nothing but
-    cells that fail in plain is stale."""
+    cells that fail in plain is stale.
+
+    ``restarts`` (cache mode) adds that many restart actions at seeded places:
+    save the notebook, restart the kernel, run a random cell (its ancestors
+    are served from the cache), then Run All; the outputs of that Run All are
+    compared with a fresh plain one (``output_differences``) and the
+    namespace as after any action."""
     cells = code_cells(entry)
     rng = rng_for(entry)
     base0, base1 = plain_run_all(entry, cells, 0), plain_run_all(entry, cells, 1)
@@ -787,6 +883,8 @@ def random_actions(entry: dict, front: Frontend, first: RunAll, n_actions: int =
     modules = imported_names(cells)
     kinds = (["rerun", "edit"] * n_actions)[:n_actions]
     rng.shuffle(kinds)
+    for _ in range(restarts):
+        kinds.insert(rng.randrange(len(kinds) + 1), "restart")
     actions: list[dict] = []
     current = list(cells)
     cancelled: set[str] = set()  # cells whose last plan cancelled them (bindings removed by design)
@@ -795,10 +893,22 @@ def random_actions(entry: dict, front: Frontend, first: RunAll, n_actions: int =
         _track_cancelled(cancelled, row["reactive"])
     state = {"action": "run all", "cell": None, "ran": None}
     last = first.cells[-1]["reactive"] if first.cells else None
-    actions.append(_compare_state(front, entry, current, state, last, noisy, cancelled, modules))
+    before = front.fingerprint()
+    actions.append(_compare_state(front, entry, current, state, last, noisy, cancelled, modules, before))
     for kind in kinds:
         if front.dead:
             break
+        if kind == "restart":
+            record, reactive = _restart(front, entry, current, rng, base1 if current == cells else None)
+            cancelled.clear()  # a new kernel: nothing it holds was cancelled
+            for reply_reactive in record.pop("reactives"):
+                _track_cancelled(cancelled, reply_reactive)
+            reran_rng |= set(record["executed_ids"]) & global_rng_cells(current)
+            record["global_rng_reran"] = sorted(tainted_by(current, reran_rng, modules))
+            before = front.fingerprint()
+            actions.append(_compare_state(front, entry, current, record, reactive, noisy, cancelled, modules,
+                                          before))
+            continue
         editable = [(i, nodes) for i, c in enumerate(current) if (nodes := numbers(c.code))]
         if kind == "edit" and not editable:
             kind = "rerun"
@@ -813,6 +923,8 @@ def random_actions(entry: dict, front: Frontend, first: RunAll, n_actions: int =
             cell = Cell(old.index, old.id, bump_number(old.code, rng.choice(nodes)))
             current[i] = cell
             readers = None
+            if front.cache:
+                front.save(current)  # as a frontend autosaves the edit
             reply = front.run(cell.id, cell.code)
         ran = (reply.reactive or {}).get("ran") or []
         record = {"action": kind, "cell": cell.index, "cell_id": cell.id, "status": reply.status,
@@ -821,11 +933,166 @@ def random_actions(entry: dict, front: Frontend, first: RunAll, n_actions: int =
                   "needs_only_itself": needs_only_itself(current, i, modules)}
         if kind == "rerun" and readers is not None:
             record["unexplained"] = unexplained_descendants(front, ran)
+        links = front.plan_links([e.get("cell_id") for e in ran]) if ran else {}
+        after = front.fingerprint()
+        record["executed"] = sum(e.get("status") != "cancelled" for e in ran)
+        if links is not None and before is not None and after is not None:
+            record["changed"] = sorted(differing(before, after))
+            record["why"] = explain_plan(ran, links, before, after, {c.id: c.index for c in current})
+            record["excess"] = [w["cell"] for w in record["why"] if w["executed"] and not w["by_value"]]
+            record["spurious"] = [w["cell"] for w in record["why"] if w["executed"] and not w["by_spec"]]
+        before = after
         _track_cancelled(cancelled, reply.reactive)
         reran_rng |= {e.get("cell_id") for e in ran} & global_rng_cells(current)
         record["global_rng_reran"] = sorted(tainted_by(current, reran_rng, modules))
-        actions.append(_compare_state(front, entry, current, record, reply.reactive, noisy, cancelled, modules))
+        actions.append(_compare_state(front, entry, current, record, reply.reactive, noisy, cancelled, modules,
+                                      after))
     return {"notebook": entry["name"], "actions": actions, "noisy": sorted(noisy)}
+
+
+def _restart(front: Frontend, entry: dict, current: list[Cell], rng: random.Random,
+             plain2: RunAll | None) -> tuple[dict, dict | None]:
+    """Cache mode's restart action: save, restart, run a random cell (its
+    ancestors are served), then run, in page order, every cell that plan did
+    not run, so each cell runs once after the restart, as in a Run All.  Those
+    cells' outputs are compared with a fresh plain Run All's.  Returns the
+    record and the last reply's ``metadata.reactive``."""
+    front.restart(current)
+    i = rng.randrange(len(current))
+    cell = current[i]
+    reply = front.run(cell.id, cell.code)
+    ran = (reply.reactive or {}).get("ran") or []
+    done = {e.get("cell_id") for e in ran}
+    rest = run_all(front, [c for c in current if c.id not in done])
+    replies = [reply.reactive] + [row["reactive"] for row in rest.cells]
+    every = [e for r in replies for e in (r or {}).get("ran") or []]
+    plain = plain_run_all(entry, current, 0)
+    noisy = plain2 or plain_run_all(entry, current, 1)
+    ids = {row["id"] for row in rest.cells}
+
+    def only(run: RunAll) -> RunAll:
+        return RunAll(run.kernel, [row for row in run.cells if row["id"] in ids], run.seconds)
+    diffs, _ = compare_run_all(only(plain), rest, only(noisy))
+    record = {"action": "restart", "cell": cell.index, "cell_id": cell.id, "status": reply.status,
+              "ename": reply.ename, "ran": len(ran), "readers": None, "needs_only_itself": False,
+              "roles": [(e.get("cell_id"), e.get("role"), e.get("status"), bool(e.get("cached"))) for e in ran],
+              # cells served instead of run: by the random cell's request, then by the requests after it
+              "served": sum(bool(e.get("cached")) for e in ran),
+              "served_run_all": sum(bool(e.get("cached")) for r in replies[1:] for e in (r or {}).get("ran") or []),
+              "executed": sum(e.get("status") != "cancelled" and not e.get("cached") for e in every),
+              "executed_ids": sorted({e.get("cell_id") for e in every
+                                      if e.get("status") != "cancelled" and not e.get("cached")}),
+              "output_differences": [d for d in diffs if not _ancestor_again(d)],
+              # core, cache on or off: after the random cell's plan ran a later cell that rebinds
+              # a name, each request reading the name from an earlier binder reruns that binder
+              # as an ancestor (its outputs labelled in the requesting cell, with no companion)
+              "ancestors_again": [d for d in diffs if _ancestor_again(d)], "reactives": replies}
+    return record, (replies[-1] if replies else None)
+
+
+def _ancestor_again(diff: dict) -> bool:
+    """A difference that is only a cell run again as an ancestor: counted
+    more than once, or shown labelled in the requesting cell above its own
+    outputs, which are plain's."""
+    if diff["kind"] == "ran more than once":
+        return True
+    return diff["kind"] == "text/plain" and \
+        [t for t in diff["reactive"] if not (t.startswith("── ") and " ──\n" in t)] == diff["plain"]
+
+
+#: digests of values whose equality is equality of value (rebinding one to an
+#: equal value is not a change, spec "What is not a change")
+_SCALAR = re.compile(r"^(int|float|complex|bool|str|bytes|NoneType):")
+
+
+def explain_plan(ran: list[dict], links: dict, before: dict, after: dict, index: dict[str, int]) -> list[dict]:
+    """Why each cell of a plan ran, and whether it had to.
+
+    Per cell: ``reads`` (name -> provider cell index, within the plan),
+    ``gives`` (name -> reader indices), ``cause`` (words: why it ran, as the
+    graph says), ``by_spec`` (the spec asks for it: the target; an ancestor
+    rebuilding an input gone (overwritten or mutated later, or by its reader)
+    for a cell that had to run; a descendant reading a binding of a cell that
+    had to run, which is no re-import, no equal scalar, no rebuilt ancestor's
+    unchanged value, or a value that changed) and ``by_value`` (stricter: a
+    descendant counts only if a name it reads from the plan holds another
+    value after the action than before it, by the namespace fingerprints, or
+    it changes in place an object a counted cell bound anew; ancestors as
+    above).  Names without a fingerprint (private, resources) count as changed."""
+    changed = differing(before, after)
+    opaque = {k for k in before.keys() | after.keys() if (after.get(k) or before.get(k) or "").startswith("type:")}
+
+    def value_changed(name: str) -> bool:
+        return name in changed or name in opaque or (name not in before and name not in after)
+
+    rows: dict[str, dict] = {}
+    for e in ran:
+        c = e.get("cell_id")
+        link = links.get(c) or {}
+        rows[c] = {"cell": index.get(c), "cell_id": c, "role": e.get("role"), "status": e.get("status"),
+                   "executed": e.get("status") != "cancelled",
+                   "reads": {k: index.get(p) for k, p in sorted((link.get("reads") or {}).items())},
+                   "gives": {k: [index.get(r) for r in rs] for k, rs in sorted((link.get("gives") or {}).items())},
+                   "mutations": link.get("mutations") or [], "cause": "", "by_spec": False, "by_value": False}
+    order = [e.get("cell_id") for e in ran]
+    # forwards: descendants depend on earlier plan cells
+    for c in order:
+        row, link = rows[c], links.get(c) or {}
+        if row["role"] == "target":
+            row.update(cause="requested", by_spec=True, by_value=True)
+            continue
+        if row["role"] != "descendant":
+            continue
+        reasons, spec, value = [], False, False
+        for name, p in sorted((link.get("reads") or {}).items()):
+            prov, plink = rows.get(p), links.get(p) or {}
+            if prov is None:
+                continue
+            where = f"{name} from cell {index.get(p)}"
+            if (name in (plink.get("imports") or []) or (after.get(name) or "").startswith("module:")) \
+                    and not value_changed(name):
+                reasons.append(f"{where}: re-import, same object")
+            elif prov["role"] == "ancestor" and not value_changed(name):
+                reasons.append(f"{where}: rebuilt ancestor's value, unchanged")
+            elif name in (plink.get("mutations") or []) and name not in (plink.get("bindings") or []) \
+                    and not value_changed(name):
+                reasons.append(f"{where}: changed in place by it, value unchanged")
+                spec = spec or prov["by_spec"]
+            elif not value_changed(name) and _SCALAR.match(after.get(name) or ""):
+                reasons.append(f"{where}: rebound to an equal scalar")
+            else:
+                what = "new value" if value_changed(name) else "rebound, equal value"
+                reasons.append(f"{where}: {what}")
+                spec = spec or prov["by_spec"]
+                value = value or value_changed(name)
+            if name in row["mutations"] and name in (plink.get("bindings") or []) and prov["by_value"]:
+                reasons[-1] += "; replays its change of the new object"
+                value = True
+        row.update(cause="; ".join(reasons) or "reads nothing from the plan", by_spec=spec, by_value=value)
+    # backwards: an ancestor is needed when a cell that had to run reads an input it rebuilds
+    for c in reversed(order):
+        row, link = rows[c], links.get(c) or {}
+        if row["role"] != "ancestor":
+            continue
+        reasons, spec, value = [], False, False
+        for name, readers in sorted((link.get("gives") or {}).items()):
+            later = (link.get("later") or {}).get(name)
+            needers = [r for r in readers if r in rows]
+            if later is None:
+                why = "not gone (stale ancestor)"
+            elif later["imports"] and name in (link.get("imports") or []):
+                why = f"re-imported by cell {index.get(later['cell'])}"
+            elif later["cell"] in needers:
+                why = f"gone: {'mutated' if later['mutates'] else 'rebound'} by its reader cell {index.get(later['cell'])}"
+            else:
+                why = f"gone: {'mutated' if later['mutates'] else 'rebound'} later by cell {index.get(later['cell'])}"
+            reimport = why.startswith("re-imported")
+            reasons.append(f"{name} for cell(s) {[index.get(r) for r in needers]}: {why}")
+            if not reimport:
+                spec = spec or any(rows[r]["by_spec"] for r in needers)
+                value = value or any(rows[r]["by_value"] for r in needers)
+        row.update(cause="; ".join(reasons) or "gives nothing to the plan", by_spec=spec, by_value=value)
+    return [rows[c] for c in order]
 
 
 def unexplained_descendants(front: Frontend, ran: list[dict]) -> list[str] | None:
@@ -844,7 +1111,8 @@ def _track_cancelled(cancelled: set[str], reactive: dict | None) -> None:
 
 
 def _compare_state(front: Frontend, entry: dict, current: list[Cell], record: dict,
-                   reactive: dict | None, noisy: set[str], cancelled: set[str], modules: set[str]) -> dict:
+                   reactive: dict | None, noisy: set[str], cancelled: set[str], modules: set[str],
+                   mine: dict | None = None) -> dict:
     """Compare namespaces when every stale cell also fails in plain.  Names that
     stale cancelled cells bind are left out (plain ran those cells up to their
     error, the reactive kernel removed their bindings on purpose); of the names
@@ -858,7 +1126,7 @@ def _compare_state(front: Frontend, entry: dict, current: list[Cell], record: di
         record["dead"] = True
         return record
     if stale <= plain.failed_ids():
-        mine = front.fingerprint()
+        mine = front.fingerprint() if mine is None else mine
         if mine is not None and plain.fingerprint is not None:
             record["compared"] = True
             by_id = {c.id: c for c in current}
@@ -867,9 +1135,23 @@ def _compare_state(front: Frontend, entry: dict, current: list[Cell], record: di
             partial = set().union(*(touched(by_id[c].code, modules) for c in stale - cancelled if c in by_id))
             skip |= {k for k in partial if k in plain.fingerprint and k in mine}
             skip |= set(record.get("global_rng_reran") or ())
+            # names saved from library settings (README "Known limits": not graph resources)
+            skip |= set().union(*(from_library_settings(c.code) for c in current))
             record["differs"] = {k: [plain.fingerprint.get(k), mine.get(k)]
                                  for k in sorted(differing(plain.fingerprint, mine) - noisy - skip)}
     return record
+
+
+#: reads of library settings (pandas options, matplotlib's rcParams, numpy's
+#: print options): state no graph name holds (README, "Known limits")
+_SETTINGS = re.compile(r"^\s*(\w+)\s*=\s*[^\n]*(?:\.options\.|get_option\(|rcParams|get_printoptions\()", re.M)
+
+
+def from_library_settings(code: str) -> set[str]:
+    """Names a cell binds from a library setting (``PREVIOUS_MAX_ROWS =
+    pd.options.display.max_rows``): a rerun of that cell reads the setting
+    its own last run (or a later cell) left, which Run All never sees."""
+    return set(_SETTINGS.findall(code))
 
 
 # -- figures ------------------------------------------------------------------------------

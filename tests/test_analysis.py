@@ -128,8 +128,13 @@ def test_names(code, reads, writes, mutations):
                                  Effect("arg", "a", callee=("np", "add"), position="out")]),
         ("for v in it:\n    pass", [Effect("iter", "it")]),
         ("y = [v for v in it]", [Effect("iter", "it")]),
-        ("f(x).append(1)", [Effect("arg", "x", callee=("f",), position=0)]),
-        ("lst = []\nlst.append(1)", []),
+        # the receiver is what f returned: maybe x itself (decided with f's value)
+        ("f(x).append(1)", [Effect("method", "x", "append", callee=("f",), chained=True),
+                            Effect("arg", "x", callee=("f",), position=0)]),
+        # a name the cell bound may hold another cell's object (decided with its value)
+        ("lst = []\nlst.append(1)", [Effect("method", "lst", "append")]),
+        ("for v in rows:\n    v.append(1)", [Effect("iter", "rows"), Effect("method", "v", "append"),
+                                             Effect("method", "rows", "append", chained=True)]),
     ],
 )
 def test_effect_candidates(code, effects):

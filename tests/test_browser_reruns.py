@@ -24,11 +24,9 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
-from tests.support.browser import keep_failure
+from tests.support.browser import keep_failure, write_reactive_notebook
 from tests.support.jupyter_server import JupyterServer
 from tests.test_jupyterlab import ARTIFACTS, TIMEOUT, NotebookPage, browser  # noqa: F401
 
@@ -133,14 +131,6 @@ CONTRAST_JS = """element => {
 }"""
 
 
-def write_notebook(path: Path, cells: list[str]) -> None:
-    nb = new_notebook(cells=[new_code_cell(code) for code in cells])
-    nb.metadata["kernelspec"] = {"name": "reactive", "display_name": "Python 3 (reactive)",
-                                 "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.write(nb, path)
-
-
 def shut_down_kernels(server: JupyterServer) -> None:
     """Each scenario's kernel goes with its page: the machine has two cores."""
     auth = {"Authorization": f"token {server.token}"}
@@ -158,7 +148,7 @@ def opened(server: JupyterServer, browser, name: str, cells: list[str]):  # noqa
     """A saved notebook of ``cells`` open in the app, its reactive kernel idle."""
     from playwright.sync_api import expect
 
-    write_notebook(server.root / f"{name}.ipynb", cells)
+    write_reactive_notebook(server.root / f"{name}.ipynb", cells)
     context = browser.new_context(viewport={"width": 1100, "height": 700})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from jupyter_client import BlockingKernelClient
 
 from tests.support.client import Execution, KernelSession
 from tests.support.companion_states import Mirror, comparable
@@ -367,6 +368,40 @@ def test_a_new_comm_gets_the_full_state_then_deltas(session):
     assert "delta" not in state and list(state["cells"]) == ["a", "b"]
     [delta] = [d for d in comm_data(session.execute("m = k + 2", "b"), companion) if d["type"] == "state"]
     assert delta["delta"] is True and list(delta["cells"]) == ["b"]
+
+
+def test_the_requesting_clients_companion_gets_the_state_in_the_reply(session):
+    """A companion that reads replies (``replies``) costs no comm message per
+    request: the state comes in ``metadata.reactive.state`` of the reply to
+    its own client, addressed to its comm.  A companion of another client
+    (a second browser tab) never sees that reply: it still gets a comm message."""
+    for code, cell in [("k = 1", "a"), ("m = k + 1", "b")]:
+        session.execute(code, cell)
+    page = Companion(session, order=["a", "b", "c"], capabilities=["outputs", "deltas", "replies"])
+    other_client = BlockingKernelClient()  # its own session id (``manager.client()`` shares the manager's)
+    other_client.load_connection_info(session.manager.get_connection_info())
+    other_client.start_channels()
+    other_client.wait_for_ready(timeout=30)
+    other = KernelSession.__new__(KernelSession)
+    other.manager, other.client = session.manager, other_client
+    try:
+        tab = Companion(other, order=["a", "b", "c"], capabilities=["outputs", "deltas", "replies"])
+        full = Companion(session)  # no deltas: full states, also to ask with
+        mirror, tab_mirror = Mirror(), Mirror()
+        mirror.apply(page.opened)
+        tab_mirror.apply(tab.opened)
+        for code, cell in [("k = 2", "a"), ("print(m)", "c"), ("m = k * 3", "b")]:
+            execution = session.execute(code, cell)
+            assert [d for d in comm_data(execution, page) if d["type"] == "state"] == []
+            carried = execution.reactive["state"]
+            assert carried["comm_id"] == page.comm_id and carried["message"]["delta"] is True
+            mirror.apply([carried["message"]])
+            tab_mirror.apply(tab.collect(execution.reply["parent_header"]["msg_id"]))
+            [state] = full.ask({"type": "state"})
+            assert mirror.comparable() == comparable(state) == tab_mirror.comparable()
+        assert mirror.state["cells"]["c"]["state"] == "reran"
+    finally:
+        other_client.stop_channels()
 
 
 def test_an_expired_comm_is_closed_and_sent_nothing_more(session):

@@ -10,7 +10,8 @@ badges; moving a reader above another writer makes it stale at once, and
 Issue 19, the saved notebook is the truth: after an unsaved edit of the first
 cell is run, its readers rerun with their own outputs (a result, a print) and
 new execution counts, the cell running now shows it, the reasons show outside
-the outputs, and the saved file holds what a plain run would save.
+the outputs, and the saved file holds what a plain run would save; a display
+a rerun cell shows under a display id follows later updates of it.
 """
 from __future__ import annotations
 
@@ -24,9 +25,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nbformat.v4 import new_code_cell, new_notebook
 
-from tests.support.browser import keep_failure
+from tests.support.browser import keep_failure, write_reactive_notebook
 from tests.support.jupyter_server import JupyterServer
 from tests.test_jupyterlab import TIMEOUT, NotebookPage, browser, make_notebook  # noqa: F401
 
@@ -200,10 +200,7 @@ def test_rerun_cells_save_what_a_plain_run_saves(app, browser, tmp_path):  # noq
 
     with unsaved_page(app, browser, tmp_path, f"{app}-saved", {"width": 1100, "height": 700}) as (server, page):
         file = server.root / "saved.ipynb"
-        nb_file = new_notebook(cells=[new_code_cell(code) for code in SAVED])
-        nb_file.metadata["kernelspec"] = {"name": "reactive", "display_name": "Python 3 (reactive)",
-                                          "language": "python"}
-        nbformat.write(nb_file, file)
+        write_reactive_notebook(file, SAVED)
         page.goto(server.page_url("saved.ipynb"), timeout=TIMEOUT)
         nb = CompanionPage(page, f"{app}-saved")
         expect(nb.cells()).to_have_count(3, timeout=TIMEOUT)
@@ -263,6 +260,60 @@ def test_rerun_cells_save_what_a_plain_run_saves(app, browser, tmp_path):  # noq
         nb.shot("3-saved")
 
 
+#: a display made while its cell reruns for another, updated by a cell rerun
+#: after it, then by a cell run later (issue 19: display ids in rerun cells)
+DISPLAYS = ["x = 1",
+            "h = display(f'first {x}', display_id=True)",
+            "h.update(f'second {x}')",
+            "h.update(f'third {x}')"]
+
+
+@pytest.mark.parametrize("app", ["lab", "notebook"])
+def test_a_display_made_in_a_rerun_cell_follows_its_updates(app, browser, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    with unsaved_page(app, browser, tmp_path, f"{app}-display-ids", {"width": 1100, "height": 700}) as (server,
+                                                                                                       page):
+        file = server.root / "displays.ipynb"
+        write_reactive_notebook(file, DISPLAYS)
+        page.goto(server.page_url("displays.ipynb"), timeout=TIMEOUT)
+        nb = CompanionPage(page, f"{app}-display-ids")
+        expect(nb.cells()).to_have_count(4, timeout=TIMEOUT)
+        expect(page.get_by_text("Python 3 (reactive)").first).to_be_visible(timeout=TIMEOUT)
+        nb.wait_idle()
+        for i in range(3):  # the last cell waits for later
+            nb.run(i)
+        expect(nb.result(1)).to_have_text("'second 1'", timeout=TIMEOUT)
+
+        # x = 2: the display's cell reruns (a new display id), then its updater
+        nb.type_into(0, "x = 2")
+        nb.run(0)
+        expect(nb.result(1)).to_have_text("'second 2'", timeout=TIMEOUT)
+        expect(nb.output(1).locator(".jp-OutputArea-output")).to_have_count(1)
+        expect(nb.output(2).locator(".jp-OutputArea-output")).to_have_count(0)
+        nb.shot("1-updated-in-the-cascade")
+
+        # a later request updates it too
+        nb.run(3)
+        expect(nb.result(1)).to_have_text("'third 2'", timeout=TIMEOUT)
+        expect(nb.output(1).locator(".jp-OutputArea-output")).to_have_count(1)
+        nb.shot("2-updated-later")
+
+        # saved: what Restart & Run All saves, a display_data and nothing transient
+        nb.cell(0).locator(".cm-content").click()
+        page.keyboard.press("Control+s")
+        waited = 0
+        while nbformat.read(file, as_version=4).cells[0].source != "x = 2":
+            waited += 1
+            assert waited < 300, "the notebook was not saved"
+            page.wait_for_timeout(100)
+        saved = nbformat.read(file, as_version=4)
+        nbformat.validate(saved)
+        assert [o.output_type for o in saved.cells[1].outputs] == ["display_data"], saved.cells[1].outputs
+        assert saved.cells[1].outputs[0].data == {"text/plain": "'third 2'"}
+        assert saved.cells[2].outputs == [] and saved.cells[3].outputs == []
+
+
 def test_the_companion_answers_ping_and_reopens_a_comm_the_kernel_closed(browser, tmp_path):  # noqa: F811
     """Issue 20: the kernel asks silent comms whether their page is there
     (``ping``) and closes those that do not answer.  The page answers, so it
@@ -273,12 +324,9 @@ def test_the_companion_answers_ping_and_reopens_a_comm_the_kernel_closed(browser
     comms = "print(sorted(get_ipython().kernel.companion.comms))"
     with unsaved_page("lab", browser, tmp_path, "lab-liveness", {"width": 1100, "height": 700}) as (server, page):
         file = server.root / "alive.ipynb"
-        nb_file = new_notebook(cells=[new_code_cell(code) for code in [
+        write_reactive_notebook(file, [
             "x = 1", "y = x * 2; y", "get_ipython().kernel.companion.__dict__.update(quiet=0, grace=0)", comms,
-            "(lambda c: [c._expire(comm) for comm in list(c.comms.values())])(get_ipython().kernel.companion)"]])
-        nb_file.metadata["kernelspec"] = {"name": "reactive", "display_name": "Python 3 (reactive)",
-                                          "language": "python"}
-        nbformat.write(nb_file, file)
+            "(lambda c: [c._expire(comm) for comm in list(c.comms.values())])(get_ipython().kernel.companion)"])
         page.goto(server.page_url("alive.ipynb"), timeout=TIMEOUT)
         nb = CompanionPage(page, "lab-liveness")
         expect(nb.cells()).to_have_count(5, timeout=TIMEOUT)

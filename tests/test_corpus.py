@@ -60,6 +60,17 @@ pass; test_random_actions then fails by nature, ipykernel reruns nothing),
 ``CORPUS_RESULTS=<file>`` (append per-notebook details as JSON lines, for
 ``benchmarks/corpus_report.py --from``).  All tests are marked ``corpus``:
 ``pytest -m "not corpus"`` leaves them out.
+
+Cache mode (issue 22: "the corpus harness runs with the cache on as a second
+mode"): ``test_run_all_cached`` and ``test_random_actions_cached`` run the
+same checks with the reactive kernel's cell cache in auto mode, threshold 0
+(every cell stored where the policy allows, and served in any role), a cache
+directory, signing key and saved notebook file per notebook; the random
+actions include a restart (save, restart, run a random cell, whose ancestors
+are served, then Run All; that Run All's outputs must match a fresh plain
+one, and the namespace a fresh plain Run All, as after every action), and
+the restart must serve cells.  Selection: ``CACHE_CORPUS`` (5 notebooks,
+about 3 minutes on 2 cores), or ``CORPUS_CACHE=<glob>[,...]``.
 """
 from __future__ import annotations
 
@@ -72,6 +83,12 @@ from tests import corpus
 
 ENTRIES = corpus.select(corpus.manifest())
 IDS = [e["name"] for e in ENTRIES]
+#: the cache mode's CI selection: cells raising on purpose, pandas frames, notebook classes
+#: (pickled by value), many small cells, numpy views and loop variables (tools_numpy found both)
+CACHE_CORPUS = "pydata-book/ch02.ipynb,pandas-cookbook/chapter4_groupby_and_aggregate.ipynb," \
+               "learn-python3/beginner/notebooks/11_classes.ipynb,statsmodels/stats_rankcompare.ipynb," \
+               "handson-ml3/tools_numpy.ipynb"
+CACHE_ENTRIES = corpus.select(corpus.manifest(), os.environ.get("CORPUS_CACHE") or CACHE_CORPUS)
 
 pytestmark = [
     pytest.mark.corpus,
@@ -85,17 +102,27 @@ def pretty(diffs: list[dict]) -> str:
                      for d in diffs)
 
 
-@pytest.fixture(scope="module", params=ENTRIES, ids=IDS)
-def notebook(request):
-    """Plain Run All and a reactive kernel after Run All, shared by both tests of
-    a notebook (pytest runs them one after the other)."""
-    run = corpus.NotebookRun(request.param)
+def _notebook(request, cache: bool):
+    run = corpus.NotebookRun(request.param, cache=cache)
     run.random = None
     yield run
     if os.environ.get("CORPUS_RESULTS"):  # for benchmarks/corpus_report.py --from
         with open(os.environ["CORPUS_RESULTS"], "a") as f:
             f.write(json.dumps(run.details(run.random), default=str) + "\n")
     run.close()
+
+
+@pytest.fixture(scope="module", params=ENTRIES, ids=IDS)
+def notebook(request):
+    """Plain Run All and a reactive kernel after Run All, shared by both tests of
+    a notebook (pytest runs them one after the other)."""
+    yield from _notebook(request, cache=False)
+
+
+@pytest.fixture(scope="module", params=CACHE_ENTRIES, ids=[e["name"] for e in CACHE_ENTRIES])
+def cached_notebook(request):
+    """As ``notebook``, the reactive kernel with the cell cache in auto mode, threshold 0."""
+    yield from _notebook(request, cache=True)
 
 
 @pytest.mark.timeout(900)
@@ -106,6 +133,31 @@ def test_run_all(notebook):
 
 @pytest.mark.timeout(1200)
 def test_random_actions(notebook):
+    problems = action_problems(notebook)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.timeout(900)
+def test_run_all_cached(cached_notebook):
+    diffs, _ = cached_notebook.compare()
+    assert not diffs, pretty(diffs)
+
+
+@pytest.mark.timeout(1200)
+def test_random_actions_cached(cached_notebook):
+    problems = action_problems(cached_notebook)
+    restarts = [a for a in cached_notebook.random["actions"] if a["action"] == "restart"]
+    assert restarts, "no restart among the actions"
+    for a in restarts:
+        if a.get("output_differences"):
+            problems.append(f"restart (cell {a['cell']}), then the cells it did not run: outputs differ "
+                            "from a fresh plain Run All:\n" + pretty(a["output_differences"]))
+        if not a["served"] + a["served_run_all"]:
+            problems.append(f"restart (cell {a['cell']}, then Run All): nothing was served from the cache")
+    assert not problems, "\n".join(problems)
+
+
+def action_problems(notebook) -> list[str]:
     result = notebook.random = notebook.random_actions()
     problems = []
     for a in result["actions"]:
@@ -119,4 +171,4 @@ def test_random_actions(notebook):
             problems.append(f"{where}: nobody reads it and it needs no ancestor, yet ran {a['roles']}")
         if a.get("unexplained"):
             problems.append(f"{where}: descendants that read nothing that ran: {a['unexplained']}")
-    assert not problems, "\n".join(problems)
+    return problems

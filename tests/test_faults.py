@@ -114,6 +114,32 @@ def test_interrupts_at_random_moments_of_a_cascade_leave_it_consistent(kernel):
     assert kernel.manager.is_alive()
 
 
+@pytest.mark.parametrize("step", ["_publish_execute_input", "finish_metadata"])
+def test_an_interrupt_in_ipykernels_steps_around_the_cells_still_gets_a_reply(kernel, step):
+    """ipykernel's execute_request does work of its own before and after the
+    cells (announce the input, make the reply); an interrupt landing there
+    ended the handler without a reply (seen in CI at the end of a long
+    cascade).  The kernel here sends itself SIGINT at that step, every time."""
+    kernel.execute("x = 1", "c1")
+    kernel.execute("y = x + 1", "c2")
+    kernel.execute(f"""import os, signal
+kernel = get_ipython().kernel
+real = getattr(type(kernel), {step!r})
+def interrupted(self, *args):
+    os.kill(os.getpid(), signal.SIGINT)
+    return real(self, *args)
+kernel.{step} = interrupted.__get__(kernel)""", "patch")
+    edit = kernel.execute("x = 2", "c1", timeout=20)
+    kernel.execute(f"del kernel.{step}", None, silent=True)
+    assert kernel.manager.is_alive()
+    if step == "finish_metadata":  # the cells had run: nothing left to stop
+        assert edit.status == "ok"
+        assert [(e["cell_id"], e["status"]) for e in edit.reactive["ran"]] == [("c1", "ok"), ("c2", "ok")]
+    catch_up = kernel.execute("y = x + 1", "c2")
+    assert catch_up.status == "ok" and catch_up.reactive["stale"] == []
+    assert values(kernel, ["x", "y"]) == [2, 3]
+
+
 @pytest.mark.parametrize("patch", ["builtins.sorted = None", "builtins.frozenset = None",
                                    "builtins.set = lambda *a: None"])
 def test_a_replaced_builtin_does_not_reach_the_kernels_code(kernel, patch):

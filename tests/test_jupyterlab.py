@@ -16,11 +16,9 @@ import re
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
-from tests.support.browser import keep_failure
+from tests.support.browser import keep_failure, write_reactive_notebook
 from tests.support.jupyter_server import JupyterServer
 
 pytestmark = pytest.mark.browser
@@ -60,11 +58,7 @@ def browser():
 
 
 def make_notebook(path: Path) -> None:
-    nb = new_notebook(cells=[new_code_cell("") for _ in range(3)])
-    nb.metadata["kernelspec"] = {"name": "reactive", "display_name": "Python 3 (reactive)",
-                                 "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.write(nb, path)
+    write_reactive_notebook(path, ["", "", ""])
 
 
 class NotebookPage:
@@ -232,10 +226,7 @@ def test_run_all_after_an_edit_runs_each_cell_once(browser, tmp_path):
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
     try:
-        nb_file = new_notebook(cells=[new_code_cell(code) for code in CHAIN])
-        nb_file.metadata["kernelspec"] = {"name": "reactive", "display_name": "Python 3 (reactive)",
-                                          "language": "python"}
-        nbformat.write(nb_file, server.root / "run-all.ipynb")
+        write_reactive_notebook(server.root / "run-all.ipynb", CHAIN)
         page.goto(server.page_url("run-all.ipynb"), timeout=TIMEOUT)
         nb = NotebookPage(page, "lab")
         expect(nb.cells()).to_have_count(4, timeout=TIMEOUT)

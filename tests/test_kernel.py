@@ -381,3 +381,16 @@ def test_a_provider_rebuilding_a_gone_input_reruns_none_of_its_other_readers(ker
     assert again.reactive["restored"] == ["s"]
     assert kernel.value("s") == "'Hello!'"
     assert kernel.value("u") == "'HelloHelloHello'"
+
+
+def test_a_trailing_semicolon_hides_the_result_of_the_cell_that_has_it(kernel):
+    """In a cell rerun for another, IPython's ``;`` check must read that
+    cell's code, not the requested one's (found by the display-id work)."""
+    kernel.execute("x = 1", "c1")
+    kernel.execute("x * 10", "c2")
+    kernel.execute("x + 1;", "c3")
+    edit = kernel.execute("x = 2;", "c1")
+    (update,) = edit.updates(display_id("c2"))
+    assert update["content"]["data"]["text/plain"] == "20"  # c1's ';' does not hide c2's result
+    hidden = edit.updates(display_id("c3"))
+    assert not hidden or "3" not in hidden[-1]["content"]["data"].get("text/plain", "")

@@ -40,7 +40,10 @@ class KernelEffectNotebook(RuleBasedStateMachine):
         self.counter = 0
         self.deleted: list[str] = []
         self.save()
-        self.kernel = KernelSession("reactive", env={**os.environ, "JPY_SESSION_NAME": self.path})
+        self.kernel = KernelSession("reactive", env=self.environment())
+
+    def environment(self) -> dict:
+        return {**os.environ, "JPY_SESSION_NAME": self.path}
 
     def teardown(self):
         self.kernel.close()
@@ -153,3 +156,50 @@ KernelEffectNotebook.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
 TestKernelEffects = KernelEffectNotebook.TestCase
+
+
+class CachedKernelEffectNotebook(KernelEffectNotebook):
+    """The same notebooks with the cell cache on (issue 22: "with the cache on,
+    the namespace after any sequence of runs, edits, restarts and deletions
+    equals a fresh Restart & Run All"): auto mode with threshold 0, so every
+    cell is stored where the policy allows and served in any role, in a cache
+    directory of the example's own; and restarts, after which a random cell
+    runs (its ancestors served) and then every cell it did not run, in page order."""
+
+    def __init__(self):
+        super().__init__()
+        self.cache_on()
+
+    def environment(self) -> dict:
+        return {**super().environment(), "REACTIVE_KERNEL_CACHE": os.path.join(self.tmp.name, "cache"),
+                "JUPYTER_DATA_DIR": os.path.join(self.tmp.name, "data")}
+
+    def cache_on(self) -> None:
+        shown = self.kernel.execute("%reactive cache auto 0", silent=True).text()
+        assert "auto (cells that run 0 s" in shown, shown
+
+    @precondition(lambda self: len(self.order) > 1)
+    @rule(data=st.data())
+    def restart(self, data):
+        note("restart")
+        self.kernel.manager.restart_kernel(now=True)
+        self.kernel.client.wait_for_ready(timeout=60)
+        self.cache_on()
+        cell_id = data.draw(st.sampled_from(self.order))
+        report = self.request(cell_id, self.code[cell_id])
+        done = {e["cell_id"] for e in report["ran"]}
+        served = sum(bool(e.get("cached")) for e in report["ran"])
+        for other in [c for c in self.order if c not in done]:
+            report = self.request(other, self.code[other])
+            served += sum(bool(e.get("cached")) for e in report["ran"])
+        event(f"restart served {'some' if served else 'no'} cells")
+        self.settle(report)
+
+
+CachedKernelEffectNotebook.TestCase.settings = settings(
+    max_examples=int(os.environ.get("KERNEL_CACHE_PROPERTY_EXAMPLES", "6")),
+    stateful_step_count=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+TestKernelEffectsCached = CachedKernelEffectNotebook.TestCase

@@ -204,3 +204,21 @@ def test_watch_matches_snapshot_or_says_it_cannot(ops, size, watched, unwatched_
         assert {n for n in found[0] if n.startswith("new")} == {n for n in expected[0] if n.startswith("new")}
     else:
         assert found[1] == expected[1]  # the known names say what went
+
+
+def test_a_rebinding_is_seen_when_the_new_object_takes_the_old_ones_address():
+    """Found in the cache tests (handson-ml3 tools_numpy, ``for m in ...`` below
+    ``m = np.array(...)``): the loop frees the old array and a new one may get
+    its address, so its identity alone said nothing changed, now and then."""
+    class Box:
+        pass
+
+    namespace = {"m": Box()}
+    old = id(namespace["m"])
+    watch = Watch(namespace, ["m"])
+    for _ in range(1000):  # what a loop does: each new object frees the one before
+        namespace["m"] = Box()
+        if id(namespace["m"]) == old:
+            break
+    assert id(namespace["m"]) == old, "CPython reuses a freed object's address"
+    assert watch.changes(namespace)[0] == {"m"}

@@ -47,11 +47,84 @@ SEQUENCES = {
     "an ancestor reruns first": (
         ["data = [3, 1, 2]", "data = sorted(data)\ndata", "print(data[0])"],
         [(1, None)]),
+    # the five below were found by tests/test_saved_corpus.py and its probes;
+    # each comment says what went wrong before its fix
+    # a logging call counts as a mutation of the logger (the effects table
+    # does not know logging.Logger), so its cell reruns first and adds a second
+    # handler to the process-wide logger: the line shows twice
+    "a log line after its logger's cell": (
+        ["import logging\nlog = logging.getLogger('demo')\nlog.addHandler(logging.StreamHandler())",
+         "log.warning('hello')"],
+        [(1, None)]),
+    # a rerun cell that looks at the namespace as a whole (globals(), dir(),
+    # %who) sees names only later cells bind: the stash hides only the names
+    # it reads
+    "a rerun cell does not see a later cell's names": (
+        ["x = 1", "y = x\nprint('z' in globals())", "z = 3"],
+        [(0, "x = 2")]),
+    # found on the corpus (pydata-book ch08, tests/test_saved_corpus.py): after
+    # a cell that warned, a cell drawing from the seeded global generator is
+    # rerun without the seeding cell first, so it draws the next numbers
+    # (without the warning the seeding cell reruns first)
+    "a draw after a cell that warned": (
+        ["import numpy as np, warnings\nnp.random.seed(0)\nwarnings.warn('x')", "long = [1]",
+         "long.append(np.random.rand())\nlong"],
+        [(2, None)]),
+    # found on the corpus (pydata-book ch06, ``store["obj1"]``): a one-line
+    # cell starting with a name that is also a line magic (time, store, ...)
+    # is read as that magic (automagic) when the companion's sources are
+    # analysed before the name exists, and never as a reader of it: it is not
+    # rerun (without a companion it is)
+    "a variable named like a line magic": (
+        ["time = [1]", "time[0]"],
+        [(0, "time = [2]")]),
+    # the corpus's shape (pydata-book: max_rows set in the first cell, put
+    # back in the last): a cell rerun after Run All shows its result with the
+    # display options a later cell set, Restart & Run All with those set
+    # above it (a known limit, see LIMITS)
+    "display options a later cell sets": (
+        ["import pandas as pd\npd.options.display.max_rows = 4", "n = 5", "pd.Series(range(n))",
+         "pd.options.display.max_rows = 60"],
+        [(1, "n = 6")]),
 }
-#: a display id updated from a later cell: ipykernel's behaviour needs the
-#: companion (without one the cell's display replaces the user's, see README)
-DISPLAY_ID = (["h = display('first', display_id=True)", "h.update('second')"],
-              [(0, "h = display('again', display_id=True)")])
+#: sequences that show a known limit (README, "Known limits"): they must keep failing
+LIMITS = {
+    "display options a later cell sets": "library settings (pandas' display options) are not graph "
+                                         "resources: a rerun cell sees the values the last cell left",
+}
+
+
+def cases(names):
+    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=LIMITS[n])) if n in LIMITS else n
+            for n in names]
+
+
+#: user display ids across cells: ipykernel's behaviour needs the companion
+#: (without one a cell's display replaces the user's, see README)
+DISPLAY_IDS = {
+    "display id across cells": (
+        ["h = display('first', display_id=True)", "h.update('second')"],
+        [(0, "h = display('again', display_id=True)")]),
+    # a display created while its cell reruns for another, updated by a cell
+    # rerun after it in the same cascade, then by a later request
+    "display id made in a rerun cell": (
+        ["x = 1", "h = display(f'first {x}', display_id=True)", "h.update(f'second {x}')"],
+        [(0, "x = 2")]),
+    "display id made in a rerun cell, updated later": (
+        ["x = 1", "h = display(f'first {x}', display_id=True)", "h.update(f'second {x}')"],
+        [(0, "x = 2"), (2, "h.update(f'third {x}')")]),
+    # showing an id again updates every output showing it (ipykernel and
+    # JupyterLab), rerun cells and the requested one alike
+    "one display id shown by two rerun cells": (
+        ["x = 1", "a = display(f'a {x}', display_id='shared')", "b = display(f'b {x}', display_id='shared')"],
+        [(0, "x = 2")]),
+    "one display id shown twice by a rerun cell": (
+        ["x = 1", "a = display(f'a {x}', display_id='twice')\nb = display(f'b {x}', display_id='twice')"],
+        [(0, "x = 2")]),
+    "a display id the requested cell shows, shown again by a rerun cell": (
+        ["x = 1", "b = display(f'b {x}', display_id='shared')"],
+        [(0, "x = 2\ntop = display('top', display_id='shared')")]),
+}
 
 
 def notebook(sources: list[str]):
@@ -78,9 +151,9 @@ def session():
         yield s
 
 
-@pytest.mark.parametrize("name", [*SEQUENCES, "display id across cells"])
+@pytest.mark.parametrize("name", cases([*SEQUENCES, *DISPLAY_IDS]))
 def test_with_a_companion_the_saved_notebook_is_restart_and_run_all(session, name):
-    sources, steps = SEQUENCES.get(name, DISPLAY_ID)
+    sources, steps = {**SEQUENCES, **DISPLAY_IDS}[name]
     front = CompanionNotebook(notebook(sources), session, stop_on_error=False)
     play(front, steps)
     expected = restart_and_run_all(front.nb)
@@ -116,7 +189,7 @@ def visible_text(nb) -> list[str]:
             for c in nb.cells if c.cell_type == "code"]
 
 
-@pytest.mark.parametrize("name", list(SEQUENCES))
+@pytest.mark.parametrize("name", cases(SEQUENCES))
 def test_without_a_companion_only_the_documented_differences_remain(session, name):
     sources, steps = SEQUENCES[name]
     front = FrontendNotebook(notebook(sources), session, stop_on_error=False)

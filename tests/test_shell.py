@@ -35,13 +35,17 @@ def test_a_transformer_added_later_applies_to_a_cell_seen_before():
 
 
 def test_dynamic_transforms_follow_the_namespace(kernel):
-    """``pwd`` alone is the %pwd magic (automagic) until a variable takes the name."""
+    """``pwd`` alone is the %pwd magic (automagic) until a variable takes the
+    name. Above ``pwd = 5`` it stays the magic, as in Restart & Run All (the
+    later value is hidden while it runs); below, it shows the variable."""
     first = kernel.execute("pwd", "c1")
     assert first.status == "ok" and "/" in first.text()
     kernel.execute("pwd = 5", "c2")
     again = kernel.execute("pwd", "c1")
-    assert again.status == "ok"
-    assert again.text().splitlines()[0] == "5"
+    assert again.status == "ok" and again.text() == first.text()
+    below = kernel.execute("pwd", "c3")
+    assert below.status == "ok"
+    assert below.text().splitlines()[0] == "5"
 
 
 def test_an_input_transformer_registered_later_applies_to_a_rerun(kernel):

@@ -59,8 +59,13 @@ def test_file_read_is_a_graph_read_of_the_file(nb, tmp_path):
     nb.run("q", f"%%sql -o r\nSELECT sum(n) AS s FROM '{path}'")
     assert nb.ns["r"].s[0] == 6
     assert f"file:{path}" in nb.engine.graph.names["q"].reads
-    assert nb.sql.exists(f"file:{path}") and not nb.sql.remove(f"file:{path}")
-    assert path.exists()
+    # the Python cell that writes the file is its provider (issue 21: files are resources)
+    assert nb.engine.graph.provider("q", f"file:{path}") == "write"
+    assert nb.engine.present(f"file:{path}")
+    nb.run("write", f"import pandas as pd\npd.DataFrame({{'n': [1, 2, 5]}}).to_csv({str(path)!r}, index=False)")
+    assert nb.ns["r"].s[0] == 8  # the SQL cell reran
+    nb.engine.clear(nb.engine.cells["write"])
+    assert path.exists()  # a clean rerun never removes a file
 
 
 def test_schema_qualified_and_bare_names_are_one_table(nb):

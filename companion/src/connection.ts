@@ -2,6 +2,7 @@ import { ISessionContext } from '@jupyterlab/apputils';
 import { Cell, ICodeCellModel } from '@jupyterlab/cells';
 import type { CellChange, ISharedCell } from '@jupyter/ydoc';
 import { Notebook, NotebookActions } from '@jupyterlab/notebook';
+import type * as nbformat from '@jupyterlab/nbformat';
 import { Kernel, KernelMessage as JupyterMessage } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -22,16 +23,28 @@ import {
 /** The implementation name the reactive kernel reports in kernel_info. */
 const IMPLEMENTATION = 'reactive_kernel';
 
+/** One output of a cell's output area, as the cell's model holds it. */
+type OutputItem = ReturnType<ICodeCellModel['outputs']['get']>;
+
+/** The parts of a display message that an update of its display id carries. */
+interface IDisplayContent {
+  data?: nbformat.IMimeBundle;
+  metadata?: nbformat.OutputMetadata;
+  transient?: { display_id?: string };
+}
+
 /**
  * One notebook's comm to its reactive kernel.
  *
  * It reports the page order (code cell ids) and the deleted cells whenever
- * cells are added, moved or deleted, and the code edited since the last
- * report right before a cell's execution is scheduled; all synchronously, so
- * they go out before the execute_request that follows.  It writes the
- * outputs of cells the kernel ran for another cell into those cells, and
- * keeps the latest cell states (merging the kernel's deltas) and the cell
- * running now.  It answers the kernel's `ping`; when the kernel closes the
+ * cells are added, moved or deleted, the code cells' tags whenever they
+ * change (the tag `cache` opts a cell into the kernel's cache), and the code
+ * edited since the last report right before a cell's execution is scheduled;
+ * all synchronously, so they go out before the execute_request that follows.  It writes the
+ * outputs of cells the kernel ran for another cell into those cells (and
+ * later updates of the display ids they were shown under, as JupyterLab
+ * updates those of the cells it ran), and keeps the latest cell states
+ * (merging the kernel's deltas) and the cell running now.  It answers the kernel's `ping`; when the kernel closes the
  * comm (it took this page for gone) it opens a new one at once.  With any
  * other kernel it stays silent.
  */
@@ -152,6 +165,7 @@ export class ReactiveConnection implements IDisposable {
     };
     this._comm = comm;
     this._kernel = kernel;
+    kernel.iopubMessage.connect(this._onIOPub, this);
     this._sentOrder = this.pageOrder();
     comm.open({ order: this._sentOrder, capabilities: CAPABILITIES });
     if (!reopen) {
@@ -159,10 +173,14 @@ export class ReactiveConnection implements IDisposable {
       this._edited.clear();
       this._send({ type: 'sources', cells: this._sources(this._sentOrder) });
     }
+    // every code cell's tags, none included: the page's win over the saved file's
+    this._sentTags.clear();
+    this._reportTags(this._sharedCells());
   }
 
   /** No comm any more; what waited for an answer gets none. */
   private _forgetComm(): void {
+    this._kernel?.iopubMessage.disconnect(this._onIOPub, this);
     this._comm = null;
     this._kernel = null;
     for (const resolve of this._waiting.values()) {
@@ -175,6 +193,7 @@ export class ReactiveConnection implements IDisposable {
   private _closeComm(send: boolean): void {
     const comm = this._comm;
     this._forgetComm();
+    this._displays.clear(); // a display id lives as long as its kernel
     if (comm && send && !comm.isDisposed) {
       try {
         comm.close();
@@ -271,12 +290,93 @@ export class ReactiveConnection implements IDisposable {
     // no transaction around these: the model keeps its shared copy in step
     // only for changes made outside one (as OutputArea does while executing)
     model.outputs.clear();
-    for (const output of data.outputs) {
+    const ids = data.display_ids ?? [];
+    const shown = new Map<string, OutputItem[]>();
+    data.outputs.forEach((output, i) => {
       model.outputs.add(output);
+      const id = ids[i];
+      if (id) {
+        const items = shown.get(id) ?? [];
+        items.push(model.outputs.get(model.outputs.length - 1));
+        shown.set(id, items);
+      }
+    });
+    if (shown.size) {
+      this._displays.set(data.cell_id, shown);
+    } else {
+      this._displays.delete(data.cell_id);
     }
     model.executionCount = data.execution_count;
     if (model.executionState === 'running') {
       model.executionState = 'idle';
+    }
+  }
+
+  /**
+   * A display id's new content, from any request: what JupyterLab does for
+   * the outputs of the cells it ran (`update_display_data`, and a
+   * `display_data` or `execute_result` under an id it saw, replace every
+   * output shown under that id, as `display_data`), for the outputs written
+   * here, which its kernel connection never saw.  Messages come in order,
+   * comm messages among them, so an `outputs` message is applied before an
+   * update sent after it.
+   */
+  private _onIOPub(
+    _: Kernel.IKernelConnection,
+    msg: JupyterMessage.IIOPubMessage
+  ): void {
+    const type = msg.header.msg_type;
+    if (
+      !this._displays.size ||
+      (type !== 'update_display_data' &&
+        type !== 'display_data' &&
+        type !== 'execute_result')
+    ) {
+      return;
+    }
+    const content = msg.content as IDisplayContent;
+    const id = content.transient?.display_id;
+    if (!id) {
+      return;
+    }
+    const output: nbformat.IDisplayData = {
+      output_type: 'display_data',
+      data: content.data ?? {},
+      metadata: content.metadata ?? {}
+    };
+    const wanted = JSON.stringify(output);
+    for (const [cellId, shown] of this._displays) {
+      const items = shown.get(id);
+      if (!items) {
+        continue;
+      }
+      const outputs = this._codeModel(cellId)?.outputs;
+      const kept: OutputItem[] = [];
+      for (const item of items) {
+        // found by identity: outputs added or removed since move it
+        let index = -1;
+        for (let i = 0; outputs && i < outputs.length; i++) {
+          if (outputs.get(i) === item) {
+            index = i;
+            break;
+          }
+        }
+        if (!outputs || index < 0) {
+          continue; // replaced since (the cell ran, or its output was cleared)
+        }
+        if (JSON.stringify(item.toJSON()) !== wanted) {
+          outputs.set(index, output);
+        }
+        kept.push(outputs.get(index));
+      }
+      if (kept.length) {
+        shown.set(id, kept);
+      } else {
+        shown.delete(id);
+      }
+      if (!shown.size) {
+        this._displays.delete(cellId);
+      }
     }
   }
 
@@ -312,6 +412,7 @@ export class ReactiveConnection implements IDisposable {
    * id), so only cells really gone from the page are reported deleted. */
   private _onCellsChanged(): void {
     const model = this.notebook.model;
+    const added: ISharedCell[] = [];
     if (model) {
       // new cells and moved ones (a move inserts a copy) have new models
       for (let i = 0; i < model.cells.length; i++) {
@@ -319,10 +420,12 @@ export class ReactiveConnection implements IDisposable {
         if (!this._tracked.has(shared)) {
           this._trackEdits(shared);
           this._edited.add(shared.getId());
+          added.push(shared);
         }
       }
     }
     this._reportOrder();
+    this._reportTags(added); // a moved cell's are sent already: not again
   }
 
   /** The page order and the cells gone from it, if they changed since the
@@ -339,7 +442,10 @@ export class ReactiveConnection implements IDisposable {
     const gone = this._sentOrder.filter(id => !present.has(id));
     this._sentOrder = order;
     if (gone.length) {
-      gone.forEach(id => this._edited.delete(id));
+      gone.forEach(id => {
+        this._edited.delete(id);
+        this._sentTags.delete(id); // one that comes back (undo) reports them again
+      });
       this._send({ type: 'deleted', cells: gone });
     }
     this._send({ type: 'order', cells: order });
@@ -354,13 +460,52 @@ export class ReactiveConnection implements IDisposable {
     if (change.sourceChange) {
       this._edited.add(shared.getId());
     }
+    if (change.metadataChange) {
+      this._reportTags([shared]);
+    }
+  }
+
+  /** The tags of these cells' code cells whose tags differ from what the
+   * kernel last got, if any. */
+  private _reportTags(cells: ISharedCell[]): void {
+    if (!this._comm || this._comm.isDisposed) {
+      return;
+    }
+    const changed: { [cellId: string]: string[] } = {};
+    let any = false;
+    for (const shared of cells) {
+      if (shared.cell_type !== 'code') {
+        continue;
+      }
+      const id = shared.getId();
+      const tags = cellTags(shared.getMetadata('tags'));
+      const sent = JSON.stringify(tags);
+      if (this._sentTags.get(id) !== sent) {
+        this._sentTags.set(id, sent);
+        changed[id] = tags;
+        any = true;
+      }
+    }
+    if (any) {
+      this._send({ type: 'tags', cells: changed });
+    }
+  }
+
+  private _sharedCells(): ISharedCell[] {
+    const model = this.notebook.model;
+    const cells: ISharedCell[] = [];
+    for (let i = 0; model && i < model.cells.length; i++) {
+      cells.push(model.cells.get(i).sharedModel);
+    }
+    return cells;
   }
 
   /** A cell of this notebook is about to be sent for execution: first the
    * page order (a change the cell list reported before the new cell was in
    * it would be missed otherwise: the cell would run as the last one) and
-   * the code edited since the last report, so the kernel runs what is on
-   * screen, where it is. */
+   * the code edited since the last report and the tags that differ from
+   * what the kernel has, so the kernel runs what is on screen, where it is,
+   * and caches what is tagged. */
   private _onScheduled(
     _: unknown,
     args: { notebook: Notebook; cell: Cell }
@@ -369,6 +514,9 @@ export class ReactiveConnection implements IDisposable {
       return;
     }
     this._reportOrder();
+    // JupyterLab's Cell Tags editor can change a cell's tags in place, with
+    // no metadata change emitted: look at every code cell's before a run
+    this._reportTags(this._sharedCells());
     if (!this._edited.size) {
       return;
     }
@@ -454,13 +602,27 @@ export class ReactiveConnection implements IDisposable {
   private _sentOrder: string[] = [];
   /** Cells whose code changed since the kernel last got it. */
   private _edited = new Set<string>();
+  /** Per code cell, the tags the kernel last got (as JSON). */
+  private _sentTags = new Map<string, string>();
   private _tracked = new WeakSet<ISharedCell>();
+  /**
+   * Outputs written here that were shown under a display id: per cell, per
+   * display id, the output items (the cell's next `outputs` replaces its entry).
+   */
+  private _displays = new Map<string, Map<string, OutputItem[]>>();
   private _running: IRunningMessage | null = null;
   private _runningChanged = new Signal<this, IRunningMessage | null>(this);
   private _state: IStateMessage | null = null;
   private _stateChanged = new Signal<this, IStateMessage | null>(this);
   private _waiting = new Map<number, (data: KernelMessage | null) => void>();
   private _watched: unknown = null;
+}
+
+/** `metadata.tags` as the kernel reads it: a list of strings, else none. */
+function cellTags(value: unknown): string[] {
+  return Array.isArray(value) && value.every(tag => typeof tag === 'string')
+    ? [...value].sort()
+    : [];
 }
 
 function sameList(a: string[], b: string[]): boolean {

@@ -143,6 +143,12 @@ export interface IOutputsMessage {
   role: Exclude<Role, 'target'>;
   execution_count: number | null;
   outputs: nbformat.IOutput[];
+  /**
+   * Per output, the display id it was shown under (null: none); present when
+   * one has one.  A later `update_display_data` of that id on IOPub replaces
+   * it, as JupyterLab replaces the outputs of a display id it saw.
+   */
+  display_ids?: (string | null)[];
 }
 
 export interface IRelatedMessage {
@@ -215,10 +221,21 @@ export interface IDeletedMessage {
   cells: string[];
 }
 
+/**
+ * The tags (`metadata.tags`) of code cells, each list whole (empty: none);
+ * for the cells named they win over the saved file's.  The tag `cache` opts
+ * a cell into the kernel's cache.  Not answered.
+ */
+export interface ITagsMessage {
+  type: 'tags';
+  cells: { [cellId: string]: string[] };
+}
+
 export type CompanionMessage =
   | IOrderMessage
   | ISourcesMessage
   | IDeletedMessage
+  | ITagsMessage
   | { type: 'related'; cell_id: string }
   | { type: 'graph' }
   | { type: 'state' }

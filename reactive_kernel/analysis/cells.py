@@ -14,13 +14,15 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 import ast
 # bound at import: a notebook that patches ast.parse must not blind the engine
 from ast import parse, iter_child_nodes
+from dataclasses import replace
 from typing import Callable, Mapping, Optional
 
 from .bindings import BindingForms, bound_names, target_parts
-from .names import Effect, Names, Summary, is_graph_name
+from .calls import calls_of, function_calls
+from .names import STORE, Effect, Names, Summary, is_graph_name
 from .scopes import (
     Scope, call_effects, class_header, class_scope, comprehension_scope, function_header,
-    iteration_effects, root_of, summarize_class, summarize_function,
+    iteration_effects, loop_effects, result_stores, root_of, summarize_class, summarize_function,
 )
 
 __all__ = ["CellSyntaxError", "Effect", "MagicAnalyzer", "Names", "Summary", "analyze", "is_graph_name",
@@ -54,7 +56,10 @@ def analyze(code: str, *, magics: Mapping[str, MagicAnalyzer] | None = None) -> 
             walker.visit(statement)
             if isinstance(statement, _UNCONDITIONAL):
                 walker.definite |= walker.statement_binds
-        return walker.result()
+        names = walker.result()
+        calls = calls_of(tree) + tuple(walker.magic_calls)  # a body magic's calls are the cell's
+        functions = {**walker.magic_function_calls, **function_calls(tree)}
+        return replace(names, calls=calls, function_calls=functions) if calls or functions else names
     except (SyntaxError, MemoryError, RecursionError) as error:
         raise CellSyntaxError(error) from None
 
@@ -115,6 +120,9 @@ class _TopLevel(BindingForms):
         self.definite: set[str] = set()
         self.statement_binds: set[str] = set()
         self.imports: set[str] = set()
+        #: calls made by the Python bodies of cell magics (``%%time``, ``%%cache``)
+        self.magic_calls: list = []
+        self.magic_function_calls: dict = {}
 
     def result(self) -> Names:
         reads, effects = self._local_calls()
@@ -173,9 +181,9 @@ class _TopLevel(BindingForms):
         self.functions.pop(name, None)
 
     def _effect(self, effect: Effect) -> None:
-        if effect.root not in self.bound:
-            self.effects.append(effect)
-        elif effect.root in self.functions:
+        # one on a name the cell bound is judged by the object it holds (core.effects)
+        self.effects.append(effect)
+        if effect.root in self.bound and effect.root in self.functions:
             self.local_loads.add(effect.root)
 
     def _store_through(self, node: ast.AST) -> None:
@@ -183,6 +191,10 @@ class _TopLevel(BindingForms):
         if root is not None and root not in self.bound:
             self._load(root)
             self.mutated.add(root)
+        elif root is not None:  # the cell's name may hold another cell's object
+            self.effects.append(Effect(STORE, root))
+        else:
+            self.effects.extend(result_stores(node))
 
     def _immediate(self, scope: Scope) -> None:
         """A nested scope that runs now (comprehension, class body)."""
@@ -263,6 +275,8 @@ class _TopLevel(BindingForms):
             self._effect(effect)
         for name, summary in names.functions.items():
             self.functions[name] = summary
+        self.magic_calls.extend(names.calls)
+        self.magic_function_calls.update(names.function_calls)
 
     # -- statements --------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
@@ -296,6 +310,8 @@ class _TopLevel(BindingForms):
         self._target(node.target)
         for statement in node.body + node.orelse:
             self.visit(statement)
+        for effect in loop_effects(node):
+            self._effect(effect)
 
     visit_AsyncFor = visit_For
 
@@ -360,4 +376,5 @@ def python_body_magics() -> dict[str, MagicAnalyzer]:
         return Names(inner.reads, inner.writes | ({target} if target else set()), inner.mutations,
                      inner.effects, inner.functions)
 
-    return {"time": body, "capture": capture}
+    #: ``%%cache`` runs its body as it is; the kernel stores and serves its result (jupyter/cache.py)
+    return {"time": body, "capture": capture, "cache": body}

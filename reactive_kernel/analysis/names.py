@@ -52,7 +52,9 @@ class Summary:
 
     ``reads`` are its free names, read when it runs; ``binds`` the globals it
     rebinds (``global n``); ``effects`` its effect candidates on parameters
-    and globals; ``methods`` a class's methods, by name.
+    and globals; ``methods`` a class's methods, by name; ``nested`` the
+    functions a function's body defines, by name (a ``__qualname__`` leads
+    through both).
     """
 
     reads: frozenset = frozenset()
@@ -60,6 +62,7 @@ class Summary:
     params: tuple = ()
     effects: tuple = ()
     methods: Mapping[str, "Summary"] = field(default_factory=dict)
+    nested: Mapping[str, "Summary"] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,11 @@ class Names:
     #: names an import statement binds: the module's object, the same one
     #: every time (rebinding it is not a change, see ``core.run``)
     imports: frozenset = frozenset()
+    #: the calls the cell's own code makes (:mod:`.calls`): what
+    #: ``core.resources`` reads for files and random state
+    calls: tuple = ()
+    #: the calls each function the cell defines makes when called, by name
+    function_calls: Mapping[str, tuple] = field(default_factory=dict)
 
     @property
     def bindings(self) -> frozenset:

@@ -24,7 +24,8 @@ def root_of(node: ast.AST) -> tuple[str | None, bool]:
     return (node.id, chained) if isinstance(node, ast.Name) else (None, chained)
 
 
-def _dotted(node: ast.AST) -> tuple[str, ...] | None:
+def dotted(node: ast.AST) -> tuple[str, ...] | None:
+    """``a.b.c`` as ``('a', 'b', 'c')``; None when it does not start at a name."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -47,7 +48,9 @@ def call_effects(node: ast.Call) -> list[Effect]:
         root, chained = root_of(func.value)
         if root is not None:
             effects.append(Effect(METHOD, root, func.attr, chained=chained, inplace=inplace))
-    callee = _dotted(func)
+        else:
+            effects.extend(_through_result(func.value, func.attr))
+    callee = dotted(func)
     for position, arg in enumerate(node.args):
         if isinstance(arg, ast.Starred):
             arg, position = arg.value, None
@@ -63,6 +66,73 @@ def call_effects(node: ast.Call) -> list[Effect]:
             if root is not None:
                 effects.append(Effect(STORE, root))
     return effects
+
+
+def _through_result(receiver: ast.AST, method: str | None = None) -> list[Effect]:
+    """``first(rows).append(1)``, ``d.get(k).append(1)``, ``first(rows)[0] = 1``
+    (``method`` None: a store): the object changed is what a call returned,
+    which may be (part of) the call's receiver or of its arguments.  Chained
+    candidates on those roots; the ones on arguments carry the callee, so
+    that a library's call (which returns a new object) is not taken for
+    one (see ``core.effects``)."""
+    node = receiver
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    if not isinstance(node, ast.Call):
+        return []
+    kind = STORE if method is None else METHOD
+    effects: list[Effect] = []
+    if isinstance(node.func, ast.Attribute):
+        root, _ = root_of(node.func.value)
+        if root is not None:
+            effects.append(Effect(kind, root, method, chained=True))
+    callee = dotted(node.func)
+    for arg in [*node.args, *(k.value for k in node.keywords)]:
+        root, _ = root_of(arg)
+        if root is not None:
+            effects.append(Effect(kind, root, method, callee=callee or ("?",), chained=True))
+    return effects
+
+
+def result_stores(target: ast.AST) -> list[Effect]:
+    """Stores into what a call returned (``first(rows)[0] = 1``): see :func:`_through_result`."""
+    return _through_result(target) if isinstance(target, (ast.Attribute, ast.Subscript)) else []
+
+
+def iterated_roots(iterable: ast.AST) -> list[str]:
+    """The names whose elements a loop over ``iterable`` takes: ``X``,
+    ``X.a[k]``, ``X.items()``, ``enumerate(X)``, ``zip(X, Y)``."""
+    root, _ = root_of(iterable)
+    if root is not None:
+        return [root]
+    if not isinstance(iterable, ast.Call):
+        return []
+    parts = [iterable.func.value] if isinstance(iterable.func, ast.Attribute) else []
+    roots = (root_of(part)[0] for part in [*parts, *iterable.args])
+    return [root for root in roots if root is not None]
+
+
+def element_effects(target: ast.AST, iterable: ast.AST, effects: list[Effect]) -> list[Effect]:
+    """A loop variable holds elements of what the loop iterates, so an effect
+    on it is an effect on an element: a chained candidate on the iterated
+    name (``for part in parts: part.append(0)`` may change ``parts``).
+    Rebinding the variable in the body is not followed: at worst an extra
+    rerun."""
+    names = {part.id for part in target_parts(target) if isinstance(part, ast.Name)}
+    roots = iterated_roots(iterable)
+    if not (names and roots):
+        return []
+    return [effect._replace(root=root, chained=True) if effect.kind == METHOD else effect._replace(root=root)
+            for effect in effects if effect.root in names and effect.kind in (METHOD, STORE, ARG)
+            for root in roots]
+
+
+def loop_effects(node: ast.For | ast.AsyncFor) -> list[Effect]:
+    """The element candidates of a cell's own ``for`` loop (see :func:`element_effects`)."""
+    body = Scope()
+    for statement in node.body + node.orelse:
+        body.visit(statement)
+    return element_effects(node.target, node.iter, body.effects)
 
 
 def iteration_effects(iterable: ast.AST) -> list[Effect]:
@@ -119,6 +189,8 @@ class Scope(BindingForms):
         self.beyond_later: set[str] = set()
         self.effects: list[Effect] = []
         self.methods: dict[str, Summary] = {}
+        #: summaries of functions a function body defines, by name
+        self.nested: dict[str, Summary] = {}
         self._comprehension = comprehension
         self._class = klass
 
@@ -145,6 +217,8 @@ class Scope(BindingForms):
                 root, _ = root_of(part)
                 if root is not None:
                     self.effects.append(Effect(STORE, root))
+                else:
+                    self.effects.extend(result_stores(part))
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -174,7 +248,12 @@ class Scope(BindingForms):
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.effects.extend(iteration_effects(node.iter))
         self._store_through(node.target)
-        self.generic_visit(node)
+        self.visit(node.target)
+        self.visit(node.iter)
+        start = len(self.effects)
+        for statement in node.body + node.orelse:
+            self.visit(statement)
+        self.effects.extend(element_effects(node.target, node.iter, self.effects[start:]))
 
     visit_AsyncFor = visit_For
 
@@ -207,8 +286,7 @@ class Scope(BindingForms):
         self.stores.update(bound_names(node))
         inner = function_scope(node)
         self._fold(inner, keep=frozenset(parameters(node.args)), later=True)
-        if self._class:
-            self.methods[node.name] = summarize_function(node, inner)
+        (self.methods if self._class else self.nested)[node.name] = summarize_function(node, inner)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -265,7 +343,7 @@ def _parameter_rebind(statement: ast.stmt, params: set[str]) -> Effect | None:
     if isinstance(value, _DISPLAYS):
         return Effect(REBIND, target.id, method=DISPLAY)
     if isinstance(value, ast.Call):
-        callee = _dotted(value.func)
+        callee = dotted(value.func)
         if callee is not None:
             return Effect(REBIND, target.id, method=callee[-1], callee=callee)
     return None
@@ -292,17 +370,33 @@ def comprehension_scope(node: ast.AST) -> Scope:
     elements = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
     for element in elements:
         scope.visit(element)
+    for generator in reversed(node.generators):  # inner loops first: ``for row in grid for c in row``
+        scope.effects.extend(element_effects(generator.target, generator.iter, scope.effects))
     return scope
 
 
 def summarize_function(node, scope: Scope | None = None) -> Summary:
     scope = scope or function_scope(node)
     params = parameters(node.args)
+    local = scope.stores - scope.globals
     return Summary(
         reads=frozenset(filter(is_graph_name, scope.free())),
         binds=frozenset(scope.global_writes | (scope.stores & scope.globals)),
         params=params,
         effects=tuple(scope.outer_effects(keep=frozenset(params))),
+        nested={name: _outside(inner, local) for name, inner in scope.nested.items()},
+    )
+
+
+def _outside(nested: Summary, local: set[str]) -> Summary:
+    """A nested function's summary as a caller of it sees it: it reads
+    notebook names, not its enclosing function's locals (no cell holds
+    those).  Its effects on them stay: they change what its closure holds
+    (``core.effects`` judges them with the closure's objects)."""
+    return Summary(
+        reads=frozenset(n for n in nested.reads if n not in local),
+        binds=nested.binds, params=nested.params, effects=nested.effects,
+        methods=nested.methods, nested=nested.nested,
     )
 
 

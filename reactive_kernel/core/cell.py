@@ -43,3 +43,17 @@ class Cell:
     #: the objects its last run's imports bound, by name: a later cell that
     #: imports the same object again leaves this cell's value in place
     imported: dict = field(default_factory=dict)
+    #: the small numbers and strings its last completed run bound: rebinding
+    #: one to an equal value is no change for its readers, even after a
+    #: later cell overwrote it
+    scalars: dict = field(default_factory=dict)
+    #: arrays and frames its last run bound, as a later cell found them
+    #: before overwriting them (see :mod:`.digests`)
+    digests: dict = field(default_factory=dict)
+    #: weak references to the objects its last completed run bound, by name:
+    #: rebuilt, it reproduces them for readers that cannot reach the old ones
+    #: (see ``Run._reproduces``); lists and dicts have none
+    held: dict = field(default_factory=dict)
+    #: global generators it draws from that no cell above it seeds: a new
+    #: draw each run, so no edge, and no cache key (see ``core.keys``)
+    unseeded: frozenset = frozenset()

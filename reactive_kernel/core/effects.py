@@ -51,7 +51,7 @@ def type_name(cls: type) -> str:
         return "?"
 
 
-def _mro_names(value: Any) -> list[str]:
+def mro_names(value: Any) -> list[str]:
     try:
         return [type_name(c) for c in type(value).__mro__]
     except Exception:
@@ -90,7 +90,7 @@ def is_module(value: Any) -> bool:
 def is_immutable(value: Any) -> bool:
     if value is None or kind_of(value, types.ModuleType):
         return True
-    return any(name in table.IMMUTABLE_TYPES for name in _mro_names(value)) or _module_slots.hold(value)
+    return any(name in table.IMMUTABLE_TYPES for name in mro_names(value)) or _module_slots.hold(value)
 
 
 def is_iterator(value: Any) -> bool:
@@ -144,7 +144,7 @@ def method_mutates(value: Any, method: str, summary_of: Callable[[str], Summary 
 
 def _library_method_mutates(value: Any, method: str) -> bool | None:
     """What the table says of the nearest type along ``value``'s MRO it knows, if any."""
-    for name in _mro_names(value):
+    for name in mro_names(value):
         entry = table.METHODS.get(name)
         if entry is not None:
             if table.NON_MUTATING in entry:
@@ -176,7 +176,7 @@ def callee_path(callee: tuple[str, ...], namespace: Mapping) -> str | None:
     except Exception:
         return None
     if len(callee) == 2:  # a method of an instance: rng.shuffle(x)
-        for name in _mro_names(head):
+        for name in mro_names(head):
             path = f"{name}.{callee[1]}"
             if path in table.ARGUMENT_MUTATORS:
                 return path
@@ -188,19 +188,21 @@ def resolve(
     namespace: Mapping,
     summary_of: Callable[[str], Summary | None],
     aliases: Callable[[Any], Iterable[str]] = lambda value: (),
+    makers: Callable[[Any, bool], Iterable[str]] = lambda value, contents: (),
 ) -> Resolved:
     """The cell's effective reads and writes, given the namespace it runs in.
 
     ``summary_of(name)`` is the summary of the notebook function or class that
     ``name`` names at the cell's position (the cell's own definitions first);
     ``aliases(obj)`` the other names bound to ``obj`` or to an object that
-    ``obj`` directly contains.  Three phases: follow calls, decide effects,
-    widen to aliases.  Should a user object still raise while it is looked
+    ``obj`` directly contains; ``makers(obj, contents)`` the names under
+    which cells made ``obj`` (or, with ``contents``, what it holds).  Three
+    phases: follow calls, decide effects, widen to aliases.  Should a user object still raise while it is looked
     at, every candidate counts as a mutation (:func:`_assume_the_worst`):
     a user object never makes a cell fail that plain Python runs.
     """
     try:
-        return _resolve(names, namespace, summary_of, aliases)
+        return _resolve(names, namespace, summary_of, aliases, makers)
     except Exception:
         return _assume_the_worst(names, namespace)
 
@@ -218,7 +220,7 @@ def _assume_the_worst(names: Names, namespace: Mapping) -> Resolved:
 
 
 def _resolve(names: Names, namespace: Mapping, summary_of: Callable[[str], Summary | None],
-             aliases: Callable[[Any], Iterable[str]]) -> Resolved:
+             aliases: Callable[[Any], Iterable[str]], makers: Callable[[Any, bool], Iterable[str]]) -> Resolved:
     if not (names.reads or names.effects or names.mutations):  # nothing to look up
         return Resolved(reads=frozenset(), writes=frozenset(names.writes), mutations=frozenset())
     lookup = Lookup(namespace, summary_of, names.functions)
@@ -226,6 +228,9 @@ def _resolve(names: Names, namespace: Mapping, summary_of: Callable[[str], Summa
     local = names.bindings
     mutated = _objects_changed(names.mutations, namespace) | decide_effects(followed.effects, local, lookup)
     mutated |= widen_to_aliases(mutated, local, namespace, aliases)
+    mutated |= {name for root in mutated for name in shared_class_state(namespace.get(root, MISSING), namespace)}
+    mutated |= through_own_names(followed.effects, local, lookup, aliases, makers)
+    mutated |= through_closures(followed.reads, lookup, aliases, makers)
     reads = followed.reads | mutated
     binds = followed.binds
     return Resolved(
@@ -314,6 +319,12 @@ def _run_by_calling(name: str, lookup: Lookup) -> Summary | None:
     value = lookup.value(name)
     if found is not None and _from_library(value, lookup.namespace):
         found = None  # defined in a branch that did not run: the name holds a library's
+    if found is None and kind_of(value, types.FunctionType) and defined_here(value, lookup.namespace):
+        found = by_qualname(value, lookup)  # made by another function: f = outer()
+        if found is not None:  # its effects on its closure are decided by ``through_closures``
+            free = set(closure_of(value, lookup.namespace))
+            found = Summary(found.reads, found.binds, found.params,
+                            tuple(e for e in found.effects if e.root not in free))
     return found if found is not None else lookup.class_summary(value)
 
 
@@ -364,8 +375,8 @@ class _Judge:
         kind = effect.kind
         if kind == REBIND:  # binds the function's own name (see _parameter_mutated)
             return False
-        if kind == STORE:
-            return True
+        if kind == STORE:  # into what a call returned: maybe the argument
+            return effect.callee is None or self._may_return_argument(effect.callee)
         if kind == ITER:
             return value is not MISSING and is_iterator(value)
         if kind == METHOD:
@@ -375,6 +386,8 @@ class _Judge:
     def _method_mutates(self, effect: Effect, value: Any) -> bool:
         """A receiver reached through a chain, or not bound yet, is judged by
         the method's name alone."""
+        if effect.callee is not None and not self._may_return_argument(effect.callee):
+            return False
         if effect.inplace:
             return True
         if value is MISSING:
@@ -394,6 +407,8 @@ class _Judge:
         if callee is None:
             return False
         target, shift = self._notebook_callee(callee)
+        if target is UNKNOWN:
+            return True
         if target is not None:
             return self._parameter_mutated(target, _parameter(target.params, effect.position, shift), value)
         positions = table.ARGUMENT_MUTATORS.get(callee_path(callee, self.lookup.namespace) or "")
@@ -402,13 +417,60 @@ class _Judge:
     def _notebook_callee(self, callee: tuple[str, ...]) -> tuple[Summary | None, int]:
         """``f(...)`` for a notebook function ``f``, or ``obj.m(...)`` for a
         method of a notebook instance, whose first parameter takes ``obj``
-        (so its arguments shift by one)."""
+        (so its arguments shift by one).  A name no notebook ``def`` binds is
+        judged by the function it holds (see :meth:`_callable`); so is a
+        function set on the instance (``obj.add = other_add``: no ``self``)
+        and a notebook class's own attribute (``A.add(obj, L)``)."""
+        lookup = self.lookup
         if len(callee) == 1:
-            return self.lookup.summary(callee[0]), 0
+            found = lookup.summary(callee[0])
+            return (found, 0) if found is not None else self._callable(lookup.value(callee[0]))
         if len(callee) == 2:
-            found = self.lookup.class_summary(self.lookup.value(callee[0]))
-            return (found.methods.get(callee[1]) if found else None), 1
+            head = lookup.value(callee[0])
+            own = _instance_attribute(head, callee[1])
+            if own is not MISSING:
+                return self._callable(own)
+            found = lookup.class_summary(head)
+            if found is not None:
+                return found.methods.get(callee[1]), 1
+            if kind_of(head, type) and defined_here(head, lookup.namespace):
+                return self._callable(_class_attribute(head, callee[1]))
         return None, 0
+
+    def _callable(self, value: Any) -> tuple[Summary | None, int]:
+        """The summary of what a call of ``value`` runs, by the function's
+        ``__qualname__`` (``outer.<locals>.inner``, ``A.add``) through the
+        summaries at the cell's position, and how many parameters it binds
+        itself (a bound method's ``self``).  A notebook function whose
+        summary cannot be found (a lambda inside a function, a definition
+        since replaced) is :data:`UNKNOWN`: its effects are not seen, so it
+        may change what it is given.  None: not the notebook's code."""
+        shift = 0
+        if kind_of(value, (classmethod, staticmethod)):
+            shift, value = int(kind_of(value, classmethod)), value.__func__
+        elif kind_of(value, types.MethodType):
+            shift, value = 1, value.__func__
+        elif value is not MISSING and not kind_of(value, type):
+            found = self.lookup.class_summary(value)  # a callable notebook instance
+            if found is not None:
+                return found.methods.get("__call__"), 1
+        if not (kind_of(value, types.FunctionType) and defined_here(value, self.lookup.namespace)):
+            return None, 0
+        found = by_qualname(value, self.lookup)
+        return (found, shift) if found is not None else (UNKNOWN, 0)
+
+    def _may_return_argument(self, callee: tuple[str, ...]) -> bool:
+        """Whether what ``callee(...)`` returns may be (part of) an argument:
+        a call of the notebook's code, or of something unknown, may; a
+        library's function or a library object's method gives a new object
+        or one of its own."""
+        lookup = self.lookup
+        head = lookup.value(callee[0])
+        if head is MISSING or lookup.summary(callee[0]) is not None:
+            return True
+        if len(callee) == 1:
+            return defined_here(value_function(head), lookup.namespace) or lookup.class_summary(head) is not None
+        return lookup.class_summary(head) is not None or defined_here(head, lookup.namespace)
 
     def _parameter_mutated(self, target: Summary, param: str | None, value: Any) -> bool:
         """The callee's effects on its parameter, judged with the caller's
@@ -449,6 +511,79 @@ class _Judge:
             return False
 
 
+#: a notebook callable whose summary cannot be found: it may change its arguments
+UNKNOWN = Summary()
+
+
+def by_qualname(function: types.FunctionType, lookup: Lookup) -> Summary | None:
+    """The summary a notebook function's ``__qualname__`` leads to
+    (``outer.<locals>.inner``, ``A.add``) through the summaries at the
+    cell's position, if it is this function's (same parameters)."""
+    try:
+        path = [part for part in function.__qualname__.split(".") if part != "<locals>"]
+        code = function.__code__
+        count = code.co_argcount + code.co_kwonlyargcount
+        count += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # *args, **kwargs
+        params = code.co_varnames[:count]
+    except Exception:
+        return None
+    found = lookup.summary(path[0])
+    for part in path[1:]:
+        if found is None:
+            return None
+        found = found.methods.get(part) or found.nested.get(part)
+    if found is None or set(found.params) != set(params):
+        return None
+    return found
+
+
+def closure_of(value: Any, namespace: Mapping) -> dict[str, Any]:
+    """What a notebook function's closure holds, by free variable name."""
+    if not (kind_of(value, types.FunctionType) and defined_here(value, namespace)):
+        return {}
+    try:
+        cells = value.__closure__ or ()
+        held = {}
+        for name, cell in zip(value.__code__.co_freevars, cells):
+            try:
+                held[name] = cell.cell_contents
+            except ValueError:  # not bound yet
+                pass
+        return held
+    except Exception:
+        return {}
+
+
+def value_function(value: Any) -> Any:
+    """The function a bound method runs; other values as they are."""
+    return value.__func__ if kind_of(value, types.MethodType) else value
+
+
+def _instance_attribute(value: Any, name: str) -> Any:
+    """What ``value``'s own ``__dict__`` holds under ``name`` (a function
+    set on an instance is called without ``self``), read without running
+    the object's code; MISSING if nothing."""
+    if value is MISSING or kind_of(value, (type, types.ModuleType)):
+        return MISSING
+    try:
+        attributes = object.__getattribute__(value, "__dict__")
+        return attributes.get(name, MISSING) if kind_of(attributes, dict) else MISSING
+    except Exception:
+        return MISSING
+
+
+def _class_attribute(cls: type, name: str) -> Any:
+    """``cls``'s attribute ``name`` as its class body (or a base's) bound it, raw."""
+    try:
+        for klass in cls.__mro__:
+            attributes = klass.__dict__
+            if name in attributes:
+                return attributes[name]
+    except Exception:
+        pass
+    return MISSING
+
+
 def _parameter(params: tuple, position: int | str | None, shift: int) -> str | None:
     """The parameter an argument binds: by index (past ``self`` for a
     method), or by keyword."""
@@ -474,12 +609,99 @@ def widen_to_aliases(mutated: set[str], local: frozenset, namespace: Mapping,
     return widened
 
 
+def through_own_names(effects: Iterable[Effect], local: frozenset, lookup: Lookup,
+                      aliases: Callable[[Any], Iterable[str]],
+                      makers: Callable[[Any, bool], Iterable[str]]) -> set[str]:
+    """A name the cell binds itself may hold another cell's object
+    (``row = rows[0]``, ``for part in parts``, ``e = d``): a change through
+    it is a change of that object, so of the names that made it (and of
+    their aliases).  Judged by the value the name holds: before a run, the
+    previous run's; after it, this run's.  A chained candidate
+    (``d['k'].append``) may change what the value holds."""
+    judge = _Judge(lookup)
+    changed: set[str] = set()
+    for effect in effects:
+        root = effect.root
+        if root not in local:
+            continue
+        value = lookup.value(root)
+        if value is MISSING or is_module(value) or is_immutable(value) or not judge.mutates(effect, value):
+            continue
+        changed.update(shared_class_state(value, lookup.namespace))
+        made = [name for name in makers(value, effect.chained) if name not in local]
+        if made:
+            changed.update(made)
+            changed.update(name for name in aliases(value) if name not in local)
+    return changed
+
+
+#: class-level values that are state every instance shares (``items = {}``);
+#: a framework's class-level bookkeeping (pydantic's ``model_fields``,
+#: ``abc``'s ``_abc_impl``) is rarely changed through an instance
+_SHARED_STATE = (list, dict, set, collections.deque, bytearray)
+
+
+def shared_class_state(value: Any, namespace: Mapping) -> list[str]:
+    """Names of the notebook classes whose class-level containers
+    (``class Registry: items = {}``) ``value``, an instance, reaches without
+    an instance attribute of the same name: a change through the instance
+    (``r.items['b'] = 2``) may be a change of the class's state.  Read from
+    the classes' ``__dict__``, never running the object's code; a bounded look."""
+    if value is MISSING or kind_of(value, type) or notebook_class(value, namespace) is None:
+        return []
+    try:
+        own = object.__getattribute__(value, "__dict__")
+        own = own if kind_of(own, dict) else {}
+    except Exception:
+        own = {}
+    names = []
+    try:
+        for klass in type(value).__mro__:
+            if not defined_here(klass, namespace) or namespace.get(klass.__name__) is not klass:
+                continue
+            for count, (name, attribute) in enumerate(klass.__dict__.items()):
+                if count >= _CONTAINER_ELEMENTS:
+                    break
+                if name.startswith("__") or name in own or not kind_of(attribute, _SHARED_STATE):
+                    continue
+                names.append(klass.__name__)
+                break
+    except Exception:
+        pass
+    return names
+
+
+def through_closures(reads: Iterable[str], lookup: Lookup, aliases: Callable[[Any], Iterable[str]],
+                     makers: Callable[[Any, bool], Iterable[str]]) -> set[str]:
+    """A function made by another function (``add = make(L)``) may change
+    what its closure holds (``acc.append(x)``): a cell that reads it (and so
+    may call it) changes that object when its effects on the free variable
+    say so, judged with the closure's object.  A notebook function with a
+    closure whose summary cannot be found may change all of it."""
+    judge = _Judge(lookup)
+    changed: set[str] = set()
+    for name in reads:
+        value = lookup.value(name)
+        held = closure_of(value, lookup.namespace)
+        if not held:
+            continue
+        found = by_qualname(value, lookup)
+        for free, content in held.items():
+            if content is MISSING or is_module(content) or is_immutable(content):
+                continue
+            if found is not None and not any(e.root == free and judge.mutates(e, content) for e in found.effects):
+                continue
+            changed.update(makers(content, True))
+            changed.update(aliases(content))
+    return changed
+
+
 def contained(value: Any) -> list[Any]:
     """``value`` and the objects it directly holds (a bounded look); for a
     numpy view, the array whose memory it shares."""
     found = [value]
     try:
-        if _is_ndarray(value):
+        if is_ndarray(value):
             base = value.base
             return found if base is None else [value, base]
         if kind_of(value, _COLLECTIONS):
@@ -497,8 +719,8 @@ def contained(value: Any) -> list[Any]:
     return found
 
 
-def _is_ndarray(value: Any) -> bool:
-    return "numpy.ndarray" in _mro_names(value)
+def is_ndarray(value: Any) -> bool:
+    return "numpy.ndarray" in mro_names(value)
 
 
 def _from_library(value: Any, namespace: Mapping) -> bool:
@@ -538,7 +760,7 @@ def _members(value: Any) -> list[Any]:
             return list(value)[:_CONTAINER_ELEMENTS]
         if kind_of(value, dict):
             return list(value.values())[:_CONTAINER_ELEMENTS]
-        if _is_ndarray(value) or kind_of(value, (types.ModuleType, type)):
+        if is_ndarray(value) or kind_of(value, (types.ModuleType, type)):
             return []
         attributes = object.__getattribute__(value, "__dict__")
         if isinstance(attributes, dict):

@@ -85,6 +85,26 @@ METHODS: dict[str, dict[str, frozenset]] = {
     "statsmodels.base.model.Model": {MUTATING: frozenset()},
     "statsmodels.base.model.Results": {MUTATING: frozenset({"remove_data"})},
     "statsmodels.base.wrapper.ResultsWrapper": {MUTATING: frozenset({"remove_data"})},
+    # managers of work done elsewhere: asking them, or handing them work,
+    # leaves the object a later cell sees as it was (issue 21)
+    "IPython.lib.backgroundjobs.BackgroundJobManager": {MUTATING: frozenset({
+        "new", "remove", "flush", "__call__"})},
+    "distributed.client.Client": {MUTATING: frozenset({
+        "close", "shutdown", "restart", "upload_file", "register_plugin", "register_worker_plugin",
+        "unregister_worker_plugin", "set_metadata", "run_on_scheduler"})},
+    "pyspark.sql.session.SparkSession": {MUTATING: frozenset({"stop", "newSession"})},
+    "concurrent.futures._base.Executor": {MUTATING: frozenset({"shutdown"})},
+    # logging a line changes no logger; configuring one does
+    "logging.Logger": {MUTATING: frozenset({
+        "addHandler", "removeHandler", "addFilter", "removeFilter", "setLevel"})},
+    "logging.LoggerAdapter": {MUTATING: frozenset({"setLevel"})},
+    "logging.Handler": {MUTATING: frozenset({
+        "setLevel", "setFormatter", "addFilter", "removeFilter", "close", "flush", "acquire", "release"})},
+    # results and distributions that methods only read
+    "statistics.NormalDist": {MUTATING: frozenset()},
+    "statsmodels.stats.base.HolderTuple": {MUTATING: frozenset()},
+    "statsmodels.stats.nonparametric.RankCompareResult": {MUTATING: frozenset()},
+    "multiprocessing.pool.Pool": {MUTATING: frozenset({"close", "terminate", "join"})},
     "networkx.classes.graph.Graph": {MUTATING: frozenset({
         "add_node", "add_nodes_from", "add_edge", "add_edges_from", "add_weighted_edges_from",
         "remove_node", "remove_nodes_from", "remove_edge", "remove_edges_from", "update",
@@ -134,3 +154,199 @@ ARGUMENT_MUTATORS: dict[str, frozenset] = {
 
 #: Keyword arguments that receive a function's result in place, for any callee.
 OUTPUT_KEYWORDS = frozenset({"out"})
+
+
+# -- state outside the namespace: random generators and files -------------------
+# A call that touches them makes a cell a reader or writer of a graph name
+# that is not an identifier (``random:numpy``, ``file:data.csv``), decided by
+# ``core.resources``.  Callables are named by the dotted path they are
+# imported by; the table is matched by identity against what a cell calls,
+# so every spelling of the import (``pd.read_csv``, ``from pandas import
+# read_csv``) is one entry.
+
+#: global random generators: name -> (module, attribute) of the instance
+#: whose state the module's functions use
+GLOBAL_GENERATORS = {
+    "random": ("random", "_inst"),
+    "numpy": ("numpy.random.mtrand", "_rand"),
+}
+#: methods of a global generator that replace its state (without reading
+#: it) or only read it; every other method draws: it reads and changes it
+GENERATOR_SEEDS = frozenset({"seed", "setstate", "set_state"})
+GENERATOR_READS = frozenset({"getstate", "get_state"})
+
+#: the kinds of what a call does to its generator or file
+SEED, DRAW, READ, WRITE, APPEND, DELETE = "seed", "draw", "read", "write", "append", "delete"
+
+#: functions that seed, read or draw from a global generator without being
+#: its bound methods: callee -> (generator, kind, keyword whose value, when
+#: given and not None, gives the call its own generator instead)
+RANDOM_FUNCTIONS: dict[str, tuple[str, str, str | None]] = {
+    "numpy.random.seed": ("numpy", SEED, None),
+    "numpy.random.set_state": ("numpy", SEED, None),
+    "numpy.random.get_state": ("numpy", READ, None),
+    "sklearn.model_selection.train_test_split": ("numpy", DRAW, "random_state"),
+    "sklearn.utils.shuffle": ("numpy", DRAW, "random_state"),
+    "sklearn.utils.resample": ("numpy", DRAW, "random_state"),
+    "sklearn.datasets.make_classification": ("numpy", DRAW, "random_state"),
+    "sklearn.datasets.make_regression": ("numpy", DRAW, "random_state"),
+    "sklearn.datasets.make_blobs": ("numpy", DRAW, "random_state"),
+    "sklearn.datasets.make_moons": ("numpy", DRAW, "random_state"),
+    "sklearn.datasets.make_circles": ("numpy", DRAW, "random_state"),
+    "networkx.random_layout": ("numpy", DRAW, "seed"),
+    "networkx.spring_layout": ("numpy", DRAW, "seed"),
+}
+#: where a method finds its own generator, if it has one
+ATTRIBUTE, KEYWORD = "attribute", "keyword"
+#: methods that draw from numpy's global generator unless the object's
+#: attribute (ATTRIBUTE: present and None draws, absent does not) or the
+#: call's keyword (KEYWORD: not given, or None, draws) of this name gives
+#: one: type -> (methods, name, where)
+RANDOM_METHODS: dict[str, tuple[frozenset, str, str]] = {
+    "sklearn.base.BaseEstimator": (frozenset({"fit", "fit_transform", "fit_predict", "partial_fit"}),
+                                   "random_state", ATTRIBUTE),
+    "sklearn.model_selection._split.BaseCrossValidator": (frozenset({"split"}), "random_state", ATTRIBUTE),
+    "sklearn.model_selection._split._BaseKFold": (frozenset({"split"}), "random_state", ATTRIBUTE),
+    "pandas.core.generic.NDFrame": (frozenset({"sample"}), "random_state", KEYWORD),
+}
+
+#: what a file access says: (kind, position, keyword) of its path argument;
+#: position "self" is the receiver (a ``Path``); a kind None is the mode
+#: argument's to decide (``open``: position 1 or keyword ``mode``)
+FILE_FUNCTIONS: dict[str, tuple[tuple[str | None, int, str], ...]] = {
+    "builtins.open": ((None, 0, "file"),),
+    "io.open": ((None, 0, "file"),),
+    "os.remove": ((DELETE, 0, "path"),),
+    "os.unlink": ((DELETE, 0, "path"),),
+    "os.rmdir": ((DELETE, 0, "path"),),
+    "os.mkdir": ((WRITE, 0, "path"),),
+    "os.makedirs": ((WRITE, 0, "name"),),
+    "os.rename": ((DELETE, 0, "src"), (WRITE, 1, "dst")),
+    "os.replace": ((DELETE, 0, "src"), (WRITE, 1, "dst")),
+    "os.listdir": ((READ, 0, "path"),),
+    "os.scandir": ((READ, 0, "path"),),
+    "os.path.exists": ((READ, 0, "path"),),
+    "os.path.isfile": ((READ, 0, "path"),),
+    "os.path.isdir": ((READ, 0, "s"),),
+    "os.path.getsize": ((READ, 0, "filename"),),
+    "shutil.copy": ((READ, 0, "src"), (WRITE, 1, "dst")),
+    "shutil.copy2": ((READ, 0, "src"), (WRITE, 1, "dst")),
+    "shutil.copyfile": ((READ, 0, "src"), (WRITE, 1, "dst")),
+    "shutil.copytree": ((READ, 0, "src"), (WRITE, 1, "dst")),
+    "shutil.move": ((DELETE, 0, "src"), (WRITE, 1, "dst")),
+    "shutil.rmtree": ((DELETE, 0, "path"),),
+    "glob.glob": ((READ, 0, "pathname"),),
+    "numpy.load": ((READ, 0, "file"),),
+    "numpy.loadtxt": ((READ, 0, "fname"),),
+    "numpy.genfromtxt": ((READ, 0, "fname"),),
+    "numpy.fromfile": ((READ, 0, "file"),),
+    "numpy.save": ((WRITE, 0, "file"),),
+    "numpy.savez": ((WRITE, 0, "file"),),
+    "numpy.savez_compressed": ((WRITE, 0, "file"),),
+    "numpy.savetxt": ((WRITE, 0, "fname"),),
+    "pandas.read_csv": ((READ, 0, "filepath_or_buffer"),),
+    "pandas.read_table": ((READ, 0, "filepath_or_buffer"),),
+    "pandas.read_json": ((READ, 0, "path_or_buf"),),
+    "pandas.read_excel": ((READ, 0, "io"),),
+    "pandas.read_parquet": ((READ, 0, "path"),),
+    "pandas.read_feather": ((READ, 0, "path"),),
+    "pandas.read_pickle": ((READ, 0, "filepath_or_buffer"),),
+    "pandas.read_hdf": ((READ, 0, "path_or_buf"),),
+    "pandas.read_fwf": ((READ, 0, "filepath_or_buffer"),),
+    "matplotlib.pyplot.savefig": ((WRITE, 0, "fname"),),
+    "matplotlib.pyplot.imread": ((READ, 0, "fname"),),
+    "joblib.dump": ((WRITE, 1, "filename"),),
+    "joblib.load": ((READ, 0, "filename"),),
+}
+#: methods that access a file: type -> method -> accesses, as in FILE_FUNCTIONS
+FILE_METHODS: dict[str, dict[str, tuple[tuple[str | None, int | str, str], ...]]] = {
+    "pathlib.Path": {
+        "write_text": ((WRITE, "self", ""),), "write_bytes": ((WRITE, "self", ""),),
+        "read_text": ((READ, "self", ""),), "read_bytes": ((READ, "self", ""),),
+        "open": ((None, "self", ""),), "touch": ((WRITE, "self", ""),),
+        "mkdir": ((WRITE, "self", ""),), "unlink": ((DELETE, "self", ""),),
+        "rmdir": ((DELETE, "self", ""),), "exists": ((READ, "self", ""),),
+        "is_file": ((READ, "self", ""),), "is_dir": ((READ, "self", ""),),
+        "iterdir": ((READ, "self", ""),), "glob": ((READ, "self", ""),),
+        "rglob": ((READ, "self", ""),), "stat": ((READ, "self", ""),),
+        "rename": ((DELETE, "self", ""), (WRITE, 0, "target")),
+        "replace": ((DELETE, "self", ""), (WRITE, 0, "target")),
+    },
+    "pandas.core.generic.NDFrame": {
+        "to_csv": ((WRITE, 0, "path_or_buf"),), "to_json": ((WRITE, 0, "path_or_buf"),),
+        "to_excel": ((WRITE, 0, "excel_writer"),), "to_pickle": ((WRITE, 0, "path"),),
+        "to_hdf": ((WRITE, 0, "path_or_buf"),),
+    },
+    "pandas.core.frame.DataFrame": {
+        "to_parquet": ((WRITE, 0, "path"),), "to_feather": ((WRITE, 0, "path"),),
+    },
+    "numpy.ndarray": {"tofile": ((WRITE, 0, "fid"),), "dump": ((WRITE, 0, "file"),)},
+    "matplotlib.figure.Figure": {"savefig": ((WRITE, 0, "fname"),)},
+}
+#: ``open`` modes: a mode with one of these letters does what it says
+#: ('+' with 'r' reads and changes the file in place)
+FILE_MODES = (("w", WRITE), ("x", WRITE), ("a", APPEND), ("+", APPEND))
+
+
+# -- effects the engine cannot see: what the cell cache never stores on its own ------
+# A call of one of these makes a result depend on something outside the
+# notebook that no key covers (the network, the clock, a random id, a
+# person's answer, another program), so ``%reactive cache auto`` does not
+# store the cell (a cell opted in with ``%%cache`` is its author's call).
+# Matched by identity against what a cell calls, as the tables above are:
+# callable -> what it depends on.  Methods are listed by type, along the MRO.
+
+UNSEEN_FUNCTIONS: dict[str, str] = {
+    # the network
+    "urllib.request.urlopen": "the network",
+    "urllib.request.urlretrieve": "the network",
+    "http.client.HTTPConnection": "the network",
+    "http.client.HTTPSConnection": "the network",
+    "socket.socket": "the network",
+    "socket.create_connection": "the network",
+    "socket.getaddrinfo": "the network",
+    "requests.get": "the network", "requests.post": "the network", "requests.put": "the network",
+    "requests.patch": "the network", "requests.delete": "the network", "requests.head": "the network",
+    "requests.request": "the network", "requests.Session": "the network",
+    "httpx.get": "the network", "httpx.post": "the network", "httpx.request": "the network",
+    "httpx.Client": "the network", "httpx.AsyncClient": "the network",
+    "aiohttp.ClientSession": "the network",
+    "smtplib.SMTP": "the network", "ftplib.FTP": "the network",
+    "pandas.read_html": "the network",
+    # the clock
+    "time.time": "the clock", "time.time_ns": "the clock", "time.localtime": "the clock",
+    "time.gmtime": "the clock", "time.ctime": "the clock", "time.strftime": "the clock",
+    "time.monotonic": "the clock", "time.perf_counter": "the clock",
+    "datetime.datetime.now": "the clock", "datetime.datetime.today": "the clock",
+    "datetime.datetime.utcnow": "the clock", "datetime.date.today": "the clock",
+    "pandas.Timestamp.now": "the clock", "pandas.Timestamp.today": "the clock",
+    "numpy.datetime64": "the clock",
+    # ids and entropy no generator state covers
+    "uuid.uuid1": "a random id", "uuid.uuid4": "a random id",
+    "os.urandom": "the operating system's entropy", "secrets.token_bytes": "the operating system's entropy",
+    "secrets.token_hex": "the operating system's entropy", "secrets.token_urlsafe": "the operating system's entropy",
+    "secrets.choice": "the operating system's entropy", "secrets.randbelow": "the operating system's entropy",
+    "random.SystemRandom": "the operating system's entropy",
+    # a person
+    "builtins.input": "a person's input", "getpass.getpass": "a person's input",
+    # other programs and the machine
+    "subprocess.run": "another program", "subprocess.call": "another program",
+    "subprocess.check_call": "another program", "subprocess.check_output": "another program",
+    "subprocess.Popen": "another program", "subprocess.getoutput": "another program",
+    "subprocess.getstatusoutput": "another program",
+    "os.system": "another program", "os.popen": "another program",
+    "os.getpid": "the process", "os.environ.get": "the environment", "os.getenv": "the environment",
+    "os.listdir": "the file system", "os.scandir": "the file system", "os.walk": "the file system",
+    "glob.glob": "the file system",
+}
+#: methods, by receiver type: type -> {method: what it depends on}
+UNSEEN_METHODS: dict[str, dict[str, str]] = {
+    "requests.sessions.Session": {m: "the network" for m in ("get", "post", "put", "patch", "delete", "head",
+                                                             "request", "send")},
+    "httpx.Client": {m: "the network" for m in ("get", "post", "put", "patch", "delete", "head",
+                                                "request", "send", "stream")},
+    "socket.socket": {m: "the network" for m in ("connect", "recv", "send", "sendall", "accept")},
+    "IPython.core.interactiveshell.InteractiveShell": {"system": "another program", "getoutput": "another program",
+                                                       "system_piped": "another program",
+                                                       "system_raw": "another program"},
+}

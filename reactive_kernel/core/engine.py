@@ -18,16 +18,24 @@ from ..analysis.dynamic import DynamicCode, resets
 from .cell import Cell
 from .effects import Resolved, resolve
 from .graph import DataflowGraph
-from .ledger import Ledger
+from .ledger import SCALARS, Ledger
 from .namespace import MISSING, Snapshot, Stash, Watch
 from .order import SAVED_CELL_ANALYSED, NotebookOrder
 from .report import Report
+from . import resources
+from .resources import Seeds
 from . import planner
 from .planner import downstream, upstream
 from .run import Run, Step
 from ..vocabulary import ANCESTOR, CLEAN, ERROR, INTERRUPTED, KEEP, OK, SYNTAX, TARGET
 
 _ANALYSES_KEPT = 512
+
+
+def _small(value) -> bool:
+    """A value cheap to keep and safe to compare: a number, or a short string."""
+    kind = type(value)
+    return kind in SCALARS and (kind not in (str, bytes) or len(value) <= 256)
 
 
 class Resources(Protocol):
@@ -61,6 +69,7 @@ class Engine:
         resources: Resources | None = None,
         autorun: bool = True,
         describe_missing: Callable[["Engine", str | None, str], str | None] | None = None,
+        history: tuple[Mapping, ...] = (),
     ):
         self.namespace = namespace if namespace is not None else {}
         self.transform = transform
@@ -70,12 +79,17 @@ class Engine:
         #: the text of a NameError for a name only later cells bind (see
         #: ``present.messages``), for the in-process executor
         self.describe_missing = describe_missing
+        #: mappings besides the namespace that hold the output history's names
+        #: (IPython's hidden namespace): see :mod:`.digests`
+        self.history = history
         self.graph = DataflowGraph()
         self.cells: dict[str, Cell] = {}
         self.stale: set[str] = set()
         self.ledger = Ledger(self.namespace, self.cells)
         #: code found to write names it does not name (see :mod:`.dynamic`)
         self.dynamic = DynamicCode()
+        #: cells that seed a global random generator (see :mod:`.resources`)
+        self.seeds = Seeds()
         self._order = NotebookOrder()
         self.notebook = self._order.file
         self._analyses: dict[str, Names] = {}
@@ -100,17 +114,19 @@ class Engine:
     # -- queries -----------------------------------------------------------
     def analyze(self, code: str) -> Names:
         """Names of ``code``, from a small cache: a cell run again unchanged
-        (or the same line typed again in a console) is not parsed again."""
-        names = self._analyses.get(code)
+        (or the same line typed again in a console) is not parsed again.
+        Kept by the transformed text: IPython reads ``time[0]`` as the
+        ``%time`` magic only while no name ``time`` exists."""
+        try:
+            transformed = self.transform(code)
+        except Exception as error:  # IPython's transformer (its prefilter asks user objects)
+            raise CellSyntaxError(error) from None
+        names = self._analyses.get(transformed)
         if names is None:
-            try:
-                transformed = self.transform(code)
-            except Exception as error:  # IPython's transformer (its prefilter asks user objects)
-                raise CellSyntaxError(error) from None
             names = analyze(transformed, magics=self.magics)
             if len(self._analyses) >= _ANALYSES_KEPT:
                 del self._analyses[next(iter(self._analyses))]
-            self._analyses[code] = names
+            self._analyses[transformed] = names
         return names
 
     def stale_cells(self) -> list[str]:
@@ -134,11 +150,15 @@ class Engine:
     def present(self, name: str) -> bool:
         if name.isidentifier():
             return name in self.namespace
+        if resources.is_resource(name):
+            return resources.exists(name)
         return self.resources.exists(name) if self.resources else True
 
     def _remove(self, name: str) -> bool:
         if name.isidentifier():
             return self.namespace.pop(name, MISSING) is not MISSING
+        if resources.is_resource(name):
+            return False  # a file or a generator's state is never the kernel's to remove
         return bool(self.resources and self.resources.remove(name))
 
     def later_binder(self, cell_id: str | None, name: str) -> str | None:
@@ -162,6 +182,14 @@ class Engine:
         It is the notebook order until then, unsaved cells included."""
         if self._order.set_page(cell_ids):
             self._sync_order(force=True)
+
+    def set_page_tags(self, tags: dict[str, list[str]] | None) -> None:
+        """Cells' tags as a frontend reports them (None: forget them all); they win over the file's."""
+        self._order.set_page_tags(tags)
+
+    def cell_tags(self, cell_id: str) -> frozenset[str]:
+        """The cell's tags (``metadata.tags``): the page's, else the saved file's."""
+        return self._order.tags(cell_id)
 
     def sync_notebook(self) -> None:
         """Reread the notebook file if it changed (order, registered cells)."""
@@ -320,7 +348,15 @@ class Engine:
         left out, unless it is about to run, when any of them may happen."""
         if not cell.id or cell.id not in self.graph:
             return
-        names = resolve(cell.static, self.namespace, lambda n: self._summary(cell.id, n), self.ledger.aliases)
+        names = resolve(cell.static, self.namespace, lambda n: self._summary(cell.id, n), self.ledger.aliases,
+                        self.ledger.makers)
+        touches = resources.decide(self._calls(cell, names.reads), self.namespace)
+        pos = self.graph.pos
+        touches, cell.unseeded = self.seeds.judge(
+            cell.id, touches, lambda c: c in self.cells and pos.get(c, pos[cell.id]) < pos[cell.id])
+        if touches is not resources.NOTHING:
+            names = Resolved(names.reads | touches.reads, names.writes | touches.writes,
+                             names.mutations | touches.mutations)
         writes = names.writes | cell.dynamic
         if not running:
             writes -= cell.skipped
@@ -329,6 +365,28 @@ class Engine:
         if names != cell.names or cell.id not in self.graph.names:
             cell.names = names
             self.graph.register(cell.id, names)
+
+    def _calls(self, cell: Cell, reads: Iterable[str]) -> tuple:
+        """The cell's own calls, then those of the notebook functions it
+        calls (and they call), each from the cell that defines it there."""
+        calls = list(cell.static.calls)
+        own = cell.static.function_calls
+        called = {c.callee[0] for c in cell.static.calls if c.callee}
+        todo = [(n, cell.id) for n in sorted(called & own.keys())]
+        todo += [(n, self.graph.provider(cell.id, n)) for n in sorted(set(reads) - own.keys())]
+        seen = set()
+        while todo:
+            name, provider = todo.pop()
+            if provider is None or (name, provider) in seen or provider not in self.cells:
+                continue
+            seen.add((name, provider))
+            found = self.cells[provider].static.function_calls.get(name)
+            if found:
+                calls.extend(found)
+                inner = {c.callee[0] for c in found if c.callee}
+                todo += [(n, provider if n in self.cells[provider].static.function_calls
+                          else self.graph.provider(provider, n)) for n in sorted(inner)]
+        return tuple(calls)
 
     def ran_outside(self, cell_id: str | None, code: str) -> None:
         """The cell ran without a plan (a fault of ours sent it to plain
@@ -409,7 +467,7 @@ class Engine:
         self.stale |= plan.stale
         steps = [Step(cells[s.cell], s.role, s.mode) for s in plan.steps] + ([unkept] if unkept else [])
         return Run(self, target, mode, steps, plan.blocked, plan.later, plan.kept | rebound,
-                   cleared=cleared, rebuilds=rebuilds, skipped_values=skipped_values)
+                   cleared=cleared, rebuilds=rebuilds, skipped_values=skipped_values, needed=plan.needed)
 
     def _current(self, provider: str, name: str) -> bool:
         """Whether the namespace holds ``provider``'s value of ``name`` (or its deletion)."""
@@ -453,17 +511,30 @@ class Engine:
         if not cell.id:
             return  # an unkept cell: nothing to own or remove later
         changed, deleted = before.changes(self.namespace, self.ledger.known_names)
+        # only names of the namespace: files, generators and tables are not
+        # in it, so a whole-namespace look would find them all "deleted"
+        changed = {n for n in changed if n.isidentifier()}
+        deleted = {n for n in deleted if n.isidentifier()}
         if deleted and resets(cell.code, self.transform):
             deleted = self._reset_away(deleted)
         if before.surprised:  # it wrote names it does not name after all
             self.dynamic.learn(cell.code)
         if hidden is not None:
             changed -= hidden.names - cell.names.writes
+        named = set(changed)
+        # files written and generators seeded: made by the run (or, gone, deleted);
+        # decided again now, as its imports may have just bound the callees
+        # (and its names the objects its effects change)
+        if cell.static.calls or cell.static.effects:
+            self.refresh(cell, running=True)
+        for name in cell.names.writes - cell.names.mutations:
+            if resources.is_resource(name):
+                (changed if self.present(name) else deleted).add(name)
         self.ledger.take(cell.id, self._settle(cell, changed, deleted, ok, interrupted))
         self.ledger.bind(cell.id, changed | (cell.bound if ok else set()))
         self.ledger.remember_objects(cell.id, changed)
         names = cell.names
-        cell.foreign = frozenset(changed - before.named) if before.named is not None else frozenset()
+        cell.foreign = frozenset(named - before.named) if before.named is not None else frozenset()
         cell.dynamic = frozenset((changed | deleted) - (names.writes - cell.dynamic))
         cell.skipped = frozenset(names.writes - names.mutations - cell.static.definite - changed - deleted)
         self.refresh(cell)
@@ -505,6 +576,7 @@ class Engine:
         cell.bound = {n for n in cell.bound if present(n)}
         namespace = self.namespace
         cell.imported = {n: namespace[n] for n in cell.static.imports & cell.bound} if ok else {}
+        cell.scalars = {n: namespace[n] for n in cell.bound if n in namespace and _small(namespace[n])} if ok else {}
         return owned
 
     # -- convenience for in-process use --------------------------------------

@@ -22,7 +22,7 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 from typing import Any, Iterable, Mapping, MutableMapping, Protocol
 
-from .effects import contained, is_immutable, reachable
+from .effects import contained, is_immutable, is_ndarray, reachable
 from .namespace import MISSING
 
 
@@ -103,6 +103,20 @@ class Ledger:
         for holder in self.holders.get(id(value), ()):
             if any(x is value for x in reachable(self.namespace.get(holder, None))):
                 names.append(holder)
+        return names
+
+    def makers(self, value: Any, contents: bool = False) -> list[str]:
+        """The names under which cells made ``value`` (a numpy view: its
+        base; with ``contents``, also what it directly holds), while they
+        still hold it: whose object a cell changes through a name of its own."""
+        items = contained(value)
+        if not contents and not is_ndarray(value):
+            items = items[:1]
+        names = []
+        for item in items:
+            entry = self.objects.get(id(item))
+            if entry is not None and entry[0] in self.cells and self.still_holds(entry[1], item):
+                names.append(entry[1])
         return names
 
     def remember_objects(self, cell_id: str, names: Iterable[str]) -> None:

@@ -16,6 +16,7 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 import itertools
 import operator
+import weakref
 from typing import Callable, Iterable, Mapping, MutableMapping
 
 from ..analysis.names import is_graph_name
@@ -130,6 +131,18 @@ def namespace_changes(before: Snapshot, after: Mapping) -> tuple[set[str], set[s
     return set(filter(is_graph_name, changed)), set(filter(is_graph_name, deleted))
 
 
+def weakly(value) -> weakref.ref | None:
+    """A weak reference to ``value``, or None for what takes none (lists,
+    dicts, numbers): holding it must not keep the value alive.  Read past
+    the class's own attribute lookup: a user's metaclass may raise there."""
+    try:
+        if not type.__getattribute__(type(value), "__weakrefoffset__"):
+            return None
+        return weakref.ref(value)
+    except Exception:
+        return None
+
+
 class Watch:
     """What a run may change, taken in time proportional to what the cell
     names: the identities held by the names it may bind, the namespace's size
@@ -145,7 +158,7 @@ class Watch:
     :class:`Snapshot` instead (:func:`reach`).
     """
 
-    __slots__ = ("names", "ids", "size", "newest", "surprised", "named")
+    __slots__ = ("names", "ids", "refs", "size", "newest", "surprised", "named")
 
     def __init__(self, namespace: Mapping, names: Iterable[str], learned: Iterable[str] = ()):
         self.names = list(dict.fromkeys(names))
@@ -153,7 +166,13 @@ class Watch:
         #: an earlier run saw them change); others that change are not its doing
         self.named = frozenset(self.names) - frozenset(learned)
         get = namespace.get
-        self.ids = [id(get(n, MISSING)) for n in self.names]
+        values = [get(n, MISSING) for n in self.names]
+        self.ids = [id(v) for v in values]
+        #: an identity alone can be the new object's: a loop rebinding ``m``
+        #: frees the old array, and a new one may get its address.  Weak
+        #: references tell them apart where the type takes one (arrays,
+        #: frames, instances), without keeping the old object alive.
+        self.refs = [weakly(v) for v in values]
         self.size = len(namespace)
         # the newest keys, back to the _ANCHORS-th one the cell does not name
         watched, newest, others = set(self.names), [], 0
@@ -173,14 +192,14 @@ class Watch:
         deleted: set[str] = set()
         present: set[str] = set()  # watched names that existed before
         get = after.get
-        for name, old in zip(self.names, self.ids):
+        for name, old, ref in zip(self.names, self.ids, self.refs):
             value = get(name, MISSING)
             if old != _MISSING_ID:
                 present.add(name)
                 if value is MISSING:
                     deleted.add(name)
                     continue
-            if value is not MISSING and id(value) != old:
+            if value is not MISSING and (id(value) != old or (ref is not None and ref() is not value)):
                 changed.add(name)
         watched = set(self.names)
         anchor = next((k for k in self.newest if k not in watched), None)
@@ -199,7 +218,11 @@ class Watch:
                 break
         old_in_tail = sum(1 for k in tail if k in present)
         expected = len(after) - self.size + len(deleted) + old_in_tail
-        consistent = found and len(tail) == expected and (
+        # a remembered key the cell does not name, now in the tail, was moved
+        # (deleted and set again) by code it does not name: counts prove nothing
+        remembered = set(self.newest) - watched
+        moved_unnamed = any(k in remembered for k in tail)
+        consistent = found and not moved_unnamed and len(tail) == expected and (
             anchor is not None or self.size == len(self.newest)) and self._older_in_place(
             keys, anchor, deleted, tail)
         if consistent:

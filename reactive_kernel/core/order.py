@@ -39,6 +39,8 @@ class NotebookFile:
     page: list[tuple[str, str]] = field(default_factory=list)
     #: ids of the cells left out of ``cells`` for their length
     unanalysed: list[str] = field(default_factory=list)
+    #: the tags (``metadata.tags``) of the code cells of the last read that have any
+    tags: dict[str, frozenset[str]] = field(default_factory=dict)
     #: the stamp of the last file found unreadable: not read again until it changes
     failed: tuple | None = None
     #: how many times a file was read (tests count them)
@@ -51,6 +53,7 @@ class NotebookFile:
         if not path:
             changed = self.path is not None
             self.path, self.stamp, self.cells, self.page, self.unanalysed = None, None, [], [], []
+            self.tags = {}
             return changed
         try:
             info = os.stat(path)
@@ -60,10 +63,11 @@ class NotebookFile:
         if stamp == self.stamp or stamp == self.failed:
             return False
         self.reads += 1
-        page = read_code_cells(path)
-        if page is None:
+        read = read_code_cells(path)
+        if read is None:
             self.failed = stamp
             return False
+        page, self.tags = read
         # a cell offered before stays offered: the engine may know it with
         # older code, which must not outlive the file's
         offered = {cell_id for cell_id, _ in self.cells} if path == self.path else set()
@@ -73,12 +77,13 @@ class NotebookFile:
         return True
 
 
-def read_code_cells(path: str) -> list[tuple[str, str]] | None:
-    """(id, source) of the notebook's code cells, or None when it is unreadable."""
+def read_code_cells(path: str) -> tuple[list[tuple[str, str]], dict[str, frozenset[str]]] | None:
+    """(id, source) of the notebook's code cells in page order, and the tags
+    of those that have any; None when the file is unreadable."""
     try:
         with open(path, encoding="utf-8") as handle:
             notebook = json.load(handle)
-        cells = []
+        cells, tags = [], {}
         for cell in notebook.get("cells", []):
             if cell.get("cell_type") != "code":
                 continue
@@ -88,9 +93,22 @@ def read_code_cells(path: str) -> list[tuple[str, str]] | None:
             cell_id = cell.get("id")
             if isinstance(cell_id, str) and isinstance(source, str):
                 cells.append((cell_id, source))
-        return cells
+                found = cell_tags(cell.get("metadata"))
+                if found:
+                    tags[cell_id] = found
+        return cells, tags
     except (OSError, ValueError, AttributeError, TypeError):
         return None
+
+
+def cell_tags(metadata: object) -> frozenset[str]:
+    """A cell's ``metadata.tags``.  Tags not given as a list of strings are
+    no tags at all, never some of them: a tag decides whether the cell is
+    cached (``%reactive cache``), and a half-read list could decide wrong."""
+    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        return frozenset()
+    return frozenset(tags)
 
 
 def find_notebook(session: object, cwd: str) -> str | None:
@@ -160,6 +178,8 @@ class NotebookOrder:
         self.register = False
         #: the live page order a frontend reported, if any
         self.page: list[str] | None = None
+        #: the tags of the cells a frontend reported them for: they win over the file's
+        self.page_tags: dict[str, frozenset[str]] = {}
 
     def source(self) -> str:
         if self.page is not None:
@@ -176,6 +196,19 @@ class NotebookOrder:
         changed = page != self.page
         self.page = page
         return changed
+
+    def set_page_tags(self, tags: dict[str, list[str]] | None) -> None:
+        """Adopt the tags a frontend reports for these cells (an empty list:
+        none, whatever the file says); None: forget every reported tag."""
+        if tags is None:
+            self.page_tags = {}
+        else:
+            self.page_tags.update((cell_id, frozenset(names)) for cell_id, names in tags.items())
+
+    def tags(self, cell_id: str) -> frozenset[str]:
+        """The cell's tags: the page's, else the saved file's."""
+        live = self.page_tags.get(cell_id)
+        return live if live is not None else self.file.tags.get(cell_id, frozenset())
 
     def refresh(self) -> bool:
         """Reread the file if it changed; True when the cells may have moved."""

@@ -130,6 +130,10 @@ class Plan(NamedTuple):
     kept: frozenset[str]
     #: cells that become stale (the plan runs them, or would without autorun)
     stale: frozenset[str]
+    #: cells made stale only because planned readers need a value of theirs
+    #: the namespace lacks: each with those readers (a reader the run skips
+    #: needs nothing)
+    needed: Mapping[str, frozenset[str]] = MappingProxyType({})
 
 
 def plan(
@@ -194,7 +198,7 @@ def plan(
     else:  # cells that would follow only become stale
         planning.added |= (followers | downstream(graph, starts | followers)) - starts
         planned = starts
-    planning.mark_needed_providers(planned)
+    needed = planning.mark_needed_providers(planned)
     later = later_values(graph, planned, planning.skip)
     return Plan(
         steps=planning.steps(planned, ancestors, followers, mode),
@@ -202,6 +206,7 @@ def plan(
         later=frozenset(later),
         kept=frozenset(later | outside_values(graph, planned)),
         stale=frozenset(c for c in planning.added if c not in stale),
+        needed=MappingProxyType({c: frozenset(r) for c, r in needed.items()}),
     )
 
 
@@ -255,15 +260,21 @@ class _Planning:
             starts = starts | extra
             below = downstream(graph, starts, self.skip)
 
-    def mark_needed_providers(self, planned: set[str]) -> None:
+    def mark_needed_providers(self, planned: set[str]) -> dict[str, set[str]]:
         """A planned cell whose value a planned reader needs and the
-        namespace lacks must run, even if nothing it reads changed."""
+        namespace lacks must run, even if nothing it reads changed; returned:
+        such cells made stale for that alone, with their readers."""
         graph = self.graph
-        for reader in planned:
+        needed: dict[str, set[str]] = {}
+        for reader in graph.order(planned):
             for name in graph.names[reader].reads:
                 provider = graph.provider(reader, name)
-                if provider in planned and not self.is_stale(provider) and self.needs_rerun(provider, name):
-                    self.added.add(provider)
+                if provider in needed:
+                    needed[provider].add(reader)
+                elif provider in planned and not self.is_stale(provider) and self.needs_rerun(provider, name):
+                    needed[provider] = {reader}
+        self.added |= set(needed)
+        return needed
 
     def steps(self, planned: set[str], ancestors: set[str], followers: AbstractSet[str],
               mode: str) -> tuple[PlannedStep, ...]:

@@ -13,6 +13,14 @@ class RunEntry:
     cell_id: str
     role: str
     status: str
+    #: its values came from a cache, not from running its code
+    cached: bool = False
+
+    def to_json(self) -> dict:
+        entry = {"cell_id": self.cell_id, "role": self.role, "status": self.status}
+        if self.cached:
+            entry["cached"] = True
+        return entry
 
 
 @dataclass
@@ -43,7 +51,7 @@ class Report:
             "order": self.order,
             "cleared": sorted(set(self.cleared)),
             "restored": sorted(set(self.restored)),
-            "ran": [{"cell_id": e.cell_id, "role": e.role, "status": e.status} for e in self.ran],
+            "ran": [e.to_json() for e in self.ran],
             "stale": list(self.stale),
             "error": self.error,
         }

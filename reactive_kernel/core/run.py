@@ -12,15 +12,19 @@ from __future__ import annotations
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 import itertools
-import types
+import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, MutableMapping, Protocol
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, Iterator, Mapping, MutableMapping, Protocol
 
+from ..analysis.calls import reads_every_name
 from .cell import Cell
+from .digests import Digest, unheld
 from .graph import DataflowGraph
-from .ledger import SCALARS
-from .namespace import MISSING, Snapshot, Stash, Watch
+from .keys import InputKeys
+from .namespace import MISSING, Snapshot, Stash, Watch, weakly
+from .sameness import changed_names, comparable_values, note_overwritten, reproduced
 from .planner import downstream
+from .resources import FILE_PREFIX, Aside, Saved, is_resource
 from .report import Report, RunEntry
 from ..vocabulary import CANCELLED, CLEAN, DESCENDANT, ERROR, INTERRUPTED, OK, TARGET, UPSTREAM
 
@@ -34,6 +38,7 @@ class Engine(Protocol):
     :class:`.engine.Engine`): its state, and what to do around each step."""
 
     namespace: MutableMapping
+    history: tuple[Mapping, ...]
     cells: Mapping[str, Cell]
     graph: DataflowGraph
     stale: set[str]
@@ -49,33 +54,6 @@ class Engine(Protocol):
                interrupted: bool = False) -> None: ...
 
 
-def _comparable(value: Any) -> bool:
-    return issubclass(type(value), types.ModuleType) or type(value) in SCALARS
-
-
-def _same(old: Any, new: Any) -> bool:
-    if old is new:
-        return True
-    return type(old) is type(new) and type(old) in SCALARS and old == new
-
-
-def _reproduced(value: Any) -> bool:
-    """Whether running unchanged code on unchanged inputs again gives a value
-    its readers cannot tell from the one they read: a scalar, a module, or
-    a plain function whose defaults are scalars (no closure, no attributes).
-    A new mutable object is not: a reader may hold the old one (``M = L``),
-    and an instance of a rebuilt class is not an instance of the new one."""
-    if type(value) in SCALARS or issubclass(type(value), types.ModuleType):
-        return True
-    if type(value) is not types.FunctionType:
-        return False
-    try:
-        defaults = (*(value.__defaults__ or ()), *(value.__kwdefaults__ or {}).values())
-        return value.__closure__ is None and not value.__dict__ and all(type(d) in SCALARS for d in defaults)
-    except Exception:
-        return False
-
-
 @dataclass
 class Step:
     cell: Cell
@@ -89,7 +67,8 @@ class Run:
     def __init__(self, engine: Engine, target: str | None, mode: str, plan: list[Step],
                  blocked: Mapping[str, str] | None = None, restore: set[str] = frozenset(),
                  kept: set[str] = frozenset(), cleared: Iterable[str] = (),
-                 rebuilds: Iterable[str] = (), skipped_values: Mapping[str, str] | None = None):
+                 rebuilds: Iterable[str] = (), skipped_values: Mapping[str, str] | None = None,
+                 needed: Mapping[str, AbstractSet[str]] | None = None):
         self.engine = engine
         self.report = Report(cell_id=target, mode=mode, order=engine.order_source())
         #: names removed before the plan (a deleted cell's)
@@ -110,6 +89,22 @@ class Run:
         self._skipped_values = dict(skipped_values or {})
         #: descendants passed because nothing they read changed
         self._skipped: set[str] = set()
+        #: objects a rebuild bound anew in this run that count as its old
+        #: ones (nothing can reach those), by name: the cell that last bound
+        #: or changed the object, and a weak reference to it
+        self._fresh: dict[str, tuple[str, weakref.ref]] = {}
+        #: descendants run only to replay their change of such an object:
+        #: Run All's object has it, and the plan's cells may hold that object
+        self._replays: set[str] = set()
+        #: ``id`` of the value of each name a rebuild writes, before its step
+        self._ids_before: dict[str, int] = {}
+        #: names the finishing step's rebuild took as fresh, not yet confirmed
+        self._taken: set[str] = set()
+        #: cells stale when the plan was made (their code or inputs changed)
+        self._stale_before = frozenset(engine.stale)
+        #: cells stale only because planned readers need a value of theirs the
+        #: namespace lacks, with those readers: they run only if one may
+        self._needed = dict(needed or {})
         #: names whose pre-plan values the plan may need again (``restore``
         #: and values read from providers outside it); only these are held,
         #: so replaced objects are freed as in ipykernel
@@ -117,11 +112,20 @@ class Run:
         self._status: dict[str, str] = {}
         self._before: dict | None = None
         self._hidden: Stash | None = None
+        self.names_moved = False
         self._cancelled: dict[str, str | None] = {}
         self._deferred: set[str] = set()
         #: for each cell run, the names whose values it changed
         self._changed: dict[str, set[str]] = {}
+        #: for each cell run, the names it bound (changed or not)
+        self._rebound: dict[str, set[str]] = {}
+        #: cells that read a name whose provider's run in this plan no longer
+        #: bound it (a branch not taken, a dynamic or star binding gone): a
+        #: change for them, though the graph no longer links them
+        self._lost: set[str] = set()
         self._old: dict[str, Any] = {}
+        #: what the step's cell bound before its run, and who read it from it
+        self._readers_before: dict[str, set[str]] = {}
         self._stopped = False
         #: the step being prepared or run, until it is finished
         self._current: Step | None = None
@@ -129,12 +133,25 @@ class Run:
         #: steps the walk passed without running them (skipped, cancelled, deferred)
         self._passed: set[str] = set()
         self._stash: Stash | None = None
+        self._saved = Saved(())
+        self._aside = Aside(())
         #: cells with requests of their own already waiting (see ``defer``)
         self.queued: Callable[[], set[str]] | None = None
+        #: a cache, set by the caller: ``loader(step, key)`` puts the step's
+        #: values in the namespace instead of its run and returns True, or
+        #: leaves everything as it is and returns False (see ``core.keys``)
+        self.loader: Callable[[Step, str], bool] | None = None
+        #: the input key of each step prepared while a loader is set
+        self.keys: dict[str, str] = {}
 
     @property
     def steps(self) -> list[Step]:
         return list(self._steps)
+
+    @property
+    def rebuilds(self) -> frozenset:
+        """Ancestors that were current, planned only to rebuild a gone input."""
+        return self._rebuilds
 
     def changed_reads(self, cell: Cell) -> set[str]:
         """Names ``cell`` reads whose provider changed them earlier in this run."""
@@ -166,6 +183,7 @@ class Run:
         planned = {step.cell.id for step in self._steps}
         before = Stash(engine.namespace, self._kept, engine.ledger.owner, engine.ledger.binder)
         self._stash = before
+        self._saved = Saved(self._kept)
         try:
             for step in self._steps:
                 cell = step.cell
@@ -179,6 +197,8 @@ class Run:
                     self._passed.add(cell.id)
                     continue
                 self._prepare(step, planned, before)
+                if self.loader is not None and self._load(step):
+                    continue
                 yield step
                 if cell.id not in self._status:
                     raise RuntimeError(f"step {cell.id} was not finished")
@@ -192,6 +212,7 @@ class Run:
             stash, self._stash = self._stash, None
             skipped = {n for n, writer in self._skipped_values.items() if writer in self._skipped}
             self.report.restored.extend(sorted(stash.put_back(set(self._restore) | skipped)))
+            self._saved.put_back(set(self._restore) | skipped)
         self.report.stale = self.engine.stale_cells()
 
     def abort(self, started: bool) -> None:
@@ -210,6 +231,7 @@ class Run:
                 hidden, self._hidden = self._hidden, None
                 if hidden is not None:
                     hidden.put_back()
+                self._aside.put_back()
                 self._before = None
                 self._cancel(step, None)
             done.add(step.cell.id)
@@ -239,29 +261,66 @@ class Run:
         if step.role != DESCENDANT or self._must_run(cell) and not self._fails_again(cell):
             return True
         self._skipped.add(cell.id)
+        if cell.id in self._needed:  # no reader needs it after all: it was current
+            self.engine.stale.discard(cell.id)
         return False
 
     def _prepare(self, step: Step, planned: set[str], before: Stash) -> None:
         """Set the namespace up for the step: the cell's previous writes go
         (clean), outside providers' values come back, later values hide."""
         engine, cell = self.engine, step.cell
-        self._old = self._comparable_values(cell)
+        namespace, owner_of = engine.namespace, engine.ledger.owner_of
+        self._old = comparable_values(cell, namespace, owner_of)
+        self._ids_before = {n: id(namespace[n]) for n in cell.names.writes if n in namespace} \
+            if cell.id in self._rebuilds else {}
+        note_overwritten(cell, namespace, owner_of, engine.cells)
+        self._readers_before = self._readers_of_bindings(cell)
         cleared = engine.clear(cell) if step.mode == CLEAN and cell.id else []
         self.report.cleared.extend(cleared)
         # the request decided the target's effects; decide again only
         # if the namespace changed since in a way they depend on
         if step.role != TARGET or self.report.ran or not cell.names.reads.isdisjoint(cleared):
             engine.refresh(cell, running=True)
-        before.put_back(self._outside_values(cell, planned, before))
-        self._hidden = Stash(engine.namespace, self._later_names(cell))
+        outside = self._outside_values(cell, planned, before)
+        before.put_back(outside)
+        self._saved.put_back(outside)
+        later = self._later_names(cell)
+        #: names left the namespace for this step: IPython reads ``pwd`` as a
+        #: magic only while no variable has the name, so transform again
+        self.names_moved = bool(cleared or later)
+        self._hidden = Stash(engine.namespace, later)
         self._hidden.take()
+        self._aside = Aside(later - cell.names.writes)  # a file it rewrites or deletes is its own
+        self._aside.take()
         self._before = self._watch(cell)
+
+    def _load(self, step: Step) -> bool:
+        """The step's values from the cache, when it has them for its key:
+        recorded as a run of the cell that completed."""
+        cell = step.cell
+        if not cell.id:
+            return False
+        key = InputKeys(self.engine.graph, self.engine.cells, self.engine.transform).key(cell.id)
+        if key is None:
+            return False
+        self.keys[cell.id] = key
+        try:
+            loaded = self.loader(step, key)
+        except Exception:  # a cache must never cost a run: the cell runs
+            loaded = False
+        if not loaded:
+            return False
+        self.finish(step, OK)
+        self.report.ran[-1].cached = True
+        return True
 
     def finish(self, step: Step, status: str) -> None:
         """Record how ``step`` ended: ok, error or interrupted."""
         engine, cell = self.engine, step.cell
         self._status[cell.id] = status
+        held, cell.held = cell.held, {}
         hidden, self._hidden = self._hidden, None
+        self._aside.put_back()
         # what depends on the cell as it was planned (a failed run may leave
         # bindings undone that its readers still wait for)
         waiting = downstream(engine.graph, [cell.id]) if status not in (OK, INTERRUPTED) and \
@@ -269,12 +328,35 @@ class Run:
         engine.record(cell, self._before or Snapshot({}), ok=status == OK, hidden=hidden,
                       interrupted=status == INTERRUPTED)
         self._before = None
-        changed = self._changed_names(cell)
-        if status == OK and cell.id in self._rebuilds and not self.changed_reads(cell):
+        if status == OK:
             namespace = engine.namespace
-            changed = {n for n in changed if n in cell.names.mutations
-                       or not _reproduced(namespace.get(n, MISSING))}
+            cell.held = {n: ref for n in cell.bound if (ref := weakly(namespace.get(n))) is not None}
+        changed = changed_names(cell, self._old, engine.namespace, engine.history)
+        present = engine.present
+        for name, readers in self._readers_before.items():
+            if not present(name):
+                changed.add(name)
+                self._lost |= readers
+        self._readers_before = {}
+        if status == OK and (cell.id in self._rebuilds or cell.id in self._replays) \
+                and not self.changed_reads(cell):
+            changed = {n for n in changed if not self._reproduces(cell, n, held.get(n))}
+        # new objects taken for old ones (fresh, or a digest matched): not
+        # while a new change in place lies ahead (see ``_changes_ahead``)
+        digested = {n for n in cell.names.writes if type(self._old.get(n)) is Digest} - changed
+        taken, self._taken = self._taken, set()
+        if (taken or digested) and self._changes_ahead(cell, changed):
+            changed |= taken | digested
+            for name in taken:
+                self._fresh.pop(name, None)
+            for name in digested:
+                cell.digests.pop(name, None)
         self._changed[cell.id] = changed
+        # (a rebuilt ancestor's are put back for a skipped writer: ``_skipped_values``)
+        self._rebound[cell.id] = (cell.bound - cell.names.mutations) if status == OK \
+            and cell.id not in self._rebuilds else set()
+        if status == OK and changed:
+            self._join(cell, changed)
         if hidden is not None:
             hidden.put_back()
         self.report.ran.append(RunEntry(cell.id, step.role, status if status in (OK, INTERRUPTED) else ERROR))
@@ -283,31 +365,129 @@ class Run:
         for reader in waiting:
             self._cancelled.setdefault(reader, cell.id)
 
-    # -- the namespace around a step --------------------------------------------
-    def _comparable_values(self, cell: Cell) -> dict[str, Any]:
-        """The values of the cell's writes that are safe to hold and compare
-        (modules, numbers, strings, whatever an import binds): if a run gives
-        the same again, readers need not rerun.  Mutable values always count as changed: holding them
-        would keep them alive, and comparing their identity after they were
-        freed could mistake a new object for the old one."""
-        namespace, owner_of = self.engine.namespace, self.engine.ledger.owner_of
-        imports = cell.static.imports  # the module keeps them alive anyway
-        values = {n: namespace[n] for n in cell.names.writes
-                  if owner_of(n) == cell.id and n in namespace and (n in imports or _comparable(namespace[n]))}
-        # a later cell imported the very object again: it is still this cell's value
-        for n, value in cell.imported.items():
-            if namespace.get(n, MISSING) is value:
-                values.setdefault(n, value)
-        return values
+    def _reproduces(self, cell: Cell, name: str, old: weakref.ref | None) -> bool:
+        """Whether a rebuild's (or a replay's) run, with unchanged code and
+        inputs, left ``name`` with a value its other readers cannot tell from
+        the one they read: a scalar, a module or a plain function (see
+        ``_reproduced``); an object bound anew while nothing can reach the
+        one it replaces (``old``, its last run's; a reader holding that one,
+        ``M = df``, could tell them apart); or such an object changed in
+        place again by the cell that changed it before (the same change of
+        the same state).  Determinism is the spec's assumption: no content
+        is compared, so Run All pays nothing for it."""
+        namespace, rebuild = self.engine.namespace, cell.id in self._rebuilds
+        if name in cell.names.mutations:
+            fresh = self._fresh.get(name)
+            if fresh is not None and self._changes_fresh(cell, name):
+                self._fresh[name] = (cell.id, fresh[1])
+                return True
+            # bound anew and changed by the cell itself (``df = load(); df.columns = ...``)
+            return rebuild and self._bound_anew(cell, name, old, own=True)
+        if not rebuild:
+            return False
+        if reproduced(namespace.get(name, MISSING)):
+            return True
+        return self._bound_anew(cell, name, old)
 
-    def _changed_names(self, cell: Cell) -> set[str]:
-        """Names whose values the cell's run changed (mutations always)."""
-        namespace, old = self.engine.namespace, self._old
-        changed = set(cell.names.mutations)
-        for name in cell.names.writes - cell.names.mutations:
-            if name not in old or not _same(old[name], namespace.get(name, MISSING)):
-                changed.add(name)
-        return changed
+    def _bound_anew(self, cell: Cell, name: str, old: weakref.ref | None, own: bool = False) -> bool:
+        """Whether the rebuild bound ``name`` to a new object while its last
+        run's object is gone or held only by the output history; ``own``:
+        also the new object is held by nothing but the cell's names (not
+        another cell's object it then changed).  Such an object is noted as
+        fresh for the cells that change it after."""
+        engine = self.engine
+        namespace, history = engine.namespace, engine.history
+        if old is None or name not in namespace or id(namespace[name]) == self._ids_before.get(name):
+            return False
+        if type(self._old.get(name)) is Digest:
+            return False  # its content was compared, and differs
+        new = weakly(namespace[name])
+        if new is None or not unheld(old, namespace, history):
+            return False
+        if own and not unheld(new, namespace, history, own=cell.names.writes):
+            return False
+        self._fresh[name] = (cell.id, new)
+        self._taken.add(name)
+        return True
+
+    def _changes_ahead(self, cell: Cell, changed: AbstractSet[str]) -> bool:
+        """Whether a step after ``cell`` (which changed ``changed``) that may
+        run with new code or new inputs (the target, a cell stale for its own
+        sake, a reader of a value changed or of such a step, transitively)
+        changes in place an object it may reach from ``cell``'s values
+        (it reads, through names, from ``cell`` or such a step).  A reader
+        skipped because a new object counts as the old one may hold part of
+        the old one (``s = df['a']`` shares its memory, not holding ``df``):
+        a new change of the new object would show in Run All's ``s``, not in
+        this one.  Replayed changes are the same in both."""
+        graph = self.engine.graph
+        known = {**self._changed, cell.id: changed}  # steps that ran: what they changed
+        may: set[str] = set()
+        reach = {cell.id}  # no object passes through a file or a generator
+        after = False
+        for step in self._steps:
+            cell_id = step.cell.id
+            if cell_id == cell.id:
+                after = True
+                continue
+            names = graph.names.get(cell_id)
+            if not after or cell_id in self._passed:
+                continue
+            new = (step.role == TARGET or cell_id in self._lost or names is None
+                   or cell_id in self._stale_before and cell_id not in self._needed and cell_id not in self._rebuilds
+                   or any((p := graph.provider(cell_id, n)) in may or n in known.get(p, ()) for n in names.reads))
+            if names is None or any(not is_resource(n) and graph.provider(cell_id, n) in reach for n in names.reads):
+                reach.add(cell_id)
+            if not new:
+                continue
+            may.add(cell_id)
+            if cell_id in reach and any(not is_resource(n) for n in step.cell.names.mutations):
+                return True
+        return False
+
+    def _changes_fresh(self, cell: Cell, name: str) -> bool:
+        """Whether ``cell`` changes in place, through ``name``, a fresh object
+        it reads from the cell that last bound or changed it in this run."""
+        fresh = self._fresh.get(name)
+        return fresh is not None and fresh[0] == self.engine.graph.provider(cell.id, name) \
+            and fresh[1]() is self.engine.namespace.get(name, MISSING)
+
+    # -- the namespace around a step --------------------------------------------
+    def _join(self, cell: Cell, changed: set[str]) -> None:
+        """Readers of what the cell changed that the plan lacks join it, in
+        notebook order: the run bound a name its last run had not (a branch
+        taken again, a dynamic binding back), so the graph planned without
+        that edge."""
+        engine = self.engine
+        graph = engine.graph
+        if not getattr(engine, "autorun", True) or cell.id not in graph:
+            return
+        planned = {s.cell.id for s in self._steps}
+        joining = [r for r in graph.readers(cell.id) - planned
+                   if not engine.cells[r].unrun and any(
+                       n in changed and graph.provider(r, n) == cell.id for n in graph.names[r].reads)]
+        if not joining:
+            return
+        at = next(i for i, s in enumerate(self._steps) if s.cell.id == cell.id) + 1
+        for reader in graph.order(joining):
+            while at < len(self._steps) and graph.pos.get(self._steps[at].cell.id, float("inf")) < graph.pos[reader]:
+                at += 1
+            self._steps.insert(at, Step(engine.cells[reader], DESCENDANT))
+            self._lost.add(reader)
+
+    def _readers_of_bindings(self, cell: Cell) -> dict[str, set[str]]:
+        """For each name the cell's last run bound, the cells reading it from
+        the cell now: if the new run leaves it unbound, they must learn so."""
+        graph = self.engine.graph
+        if not cell.id or cell.id not in graph or not cell.bound:
+            return {}
+        readers = graph.readers(cell.id)
+        found: dict[str, set[str]] = {}
+        for name in cell.bound:
+            who = {r for r in readers if name in graph.names[r].reads and graph.provider(r, name) == cell.id}
+            if who:
+                found[name] = who
+        return found
 
     def _outside_values(self, cell: Cell, planned: set[str], before: Stash) -> list[str]:
         """Names the cell reads from a provider outside the plan whose value an
@@ -330,9 +510,12 @@ class Run:
         graph, namespace = self.engine.graph, self.engine.namespace
         if not cell.id or cell.id not in graph:
             return set()
+        # a cell that looks at every name (``globals()``, ``%who``) reads them all
+        reads = list(namespace) if reads_every_name(cell.static.calls) else cell.names.reads
         return {
-            n for n in cell.names.reads
-            if n in namespace and graph.provider(cell.id, n) is None and graph.later_writer(cell.id, n)
+            n for n in reads
+            if (n in namespace or n.startswith(FILE_PREFIX)) and graph.provider(cell.id, n) is None
+            and graph.later_writer(cell.id, n)
         }
 
     def _watch(self, cell: Cell) -> Watch | Snapshot | None:
@@ -354,11 +537,53 @@ class Run:
         that ran in this plan changed a value it reads (rebinding an import or
         a constant to the same value changes nothing)."""
         engine = self.engine
-        if cell.id in engine.stale or self.changed_reads(cell):
+        if cell.id in self._lost or self.changed_reads(cell):
             return True
-        # an earlier cell of the plan replaced a value this cell gives
+        stale = cell.id in engine.stale
+        if stale and cell.id not in self._needed:
+            return True
+        # it changes in place an object a rebuild bound anew: Run All's object
+        # has the change, and cells of the plan may hold that object (its
+        # unchanged replay is no change for its readers: ``_reproduces``)
+        if any(self._changes_fresh(cell, n) for n in cell.names.mutations):
+            self._replays.add(cell.id)
+            return True
+        if stale and self._needed_later(cell.id):
+            return True
+        # an earlier cell of the plan replaced a value this cell gives (also
+        # with an equal one: the namespace held this cell's, not that one's)
         writes = cell.names.writes
-        return any(not names.isdisjoint(writes) for names in self._changed.values())
+        return any(not names.isdisjoint(writes) for names in (*self._changed.values(), *self._rebound.values()))
+
+    def _needed_later(self, provider: str) -> bool:
+        """Whether a planned reader that needs ``provider``'s value may run.
+        Over the steps after it, in order, a step may run when it is not a
+        descendant, is stale or lost, reads from a cell that ran or may run,
+        or gives a name such a cell gives (``_must_run``'s reasons, each
+        widened): a reader this finds idle is idle, so the provider's run
+        would change nothing anyone reads."""
+        graph, stale = self.engine.graph, self.engine.stale
+        readers = self._needed[provider]
+        may = set(self._changed)
+        gives = {n for c in may if c in graph.names for n in graph.names[c].writes}
+        after = False
+        for step in self._steps:
+            cell_id = step.cell.id
+            if cell_id == provider:
+                after = True
+                continue
+            if not after or cell_id in self._cancelled or cell_id in self.blocked or cell_id in self._deferred:
+                continue
+            names = graph.names.get(cell_id)
+            runs = (step.role != DESCENDANT or cell_id in stale or cell_id in self._lost or names is None
+                    or any(graph.provider(cell_id, n) in may for n in names.reads)
+                    or not gives.isdisjoint(names.writes))
+            if runs:
+                if cell_id in readers:
+                    return True
+                may.add(cell_id)
+                gives |= names.writes if names is not None else set()
+        return False
 
     def _fails_again(self, cell: Cell) -> bool:
         """A failed descendant whose code and inputs are what they were when

@@ -20,7 +20,7 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 import logging
 import re
 from functools import lru_cache
-from typing import Iterable
+from typing import Any, Iterable
 
 MASK = "***"
 
@@ -129,7 +129,8 @@ class MaskingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
-            record.msg, record.args = mask(record.getMessage()), None
+            if not isinstance(record.msg, _MaskedMessage):
+                record.msg, record.args = _MaskedMessage(record.msg, record.args), None
             if record.exc_info and not record.exc_text:
                 record.exc_text = logging.Formatter().formatException(record.exc_info)
             if record.exc_text:
@@ -139,6 +140,23 @@ class MaskingFilter(logging.Filter):
         except Exception:  # a log line must never fail over its masking
             pass
         return True
+
+
+class _MaskedMessage:
+    """A record's message, masked only when a handler formats it: the
+    kernel's logger passes every debug line (one per message it handles) to
+    handlers that mostly drop them, and masking each cost a millisecond."""
+
+    __slots__ = ("msg", "args")
+
+    def __init__(self, msg: Any, args: Any):
+        self.msg, self.args = msg, args
+
+    def __str__(self) -> str:
+        text = str(self.msg)
+        if self.args:
+            text = text % self.args
+        return mask(text)
 
 
 def mask_log(logger: logging.Logger) -> None:

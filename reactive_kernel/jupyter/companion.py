@@ -25,7 +25,7 @@ from logging import Logger
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..present.summary import summarize
-from ..vocabulary import DELTAS, OUTPUTS
+from ..vocabulary import DELTAS, OUTPUTS, REPLIES
 from .cellstates import CellStates
 
 if TYPE_CHECKING:
@@ -65,6 +65,12 @@ class Companion:
         self.states = CellStates(engine, view)
         #: per comm id, the version of the cells' entries it last received
         self.bases: dict[str, int] = {}
+        #: per comm id, the client session that opened it: a request from that
+        #: session is answered on its connection, where the reply can carry the state
+        self.sessions: dict[str, str] = {}
+        #: the state for the requesting client's companion, for the request's
+        #: reply (``REPLIES``): ``{"comm_id", "message"}``, taken by :meth:`take_reply_state`
+        self.reply_state: dict | None = None
         #: per comm id, when the kernel last heard from it (``clock``), and
         #: when it was asked whether it is still there, if it has not answered
         self.heard: dict[str, float] = {}
@@ -74,7 +80,8 @@ class Companion:
         #: what arrived while a cell was running (a cell with a top-level
         #: ``await`` lets comm messages through), applied between requests in
         #: arrival order: ``(kind, payload)`` with kind ``order`` (None gives
-        #: the order back to the file), ``sources`` or ``deleted``
+        #: the order back to the file), ``sources``, ``deleted`` or ``tags``
+        #: (None gives the tags back to the file)
         self.pending: list[tuple[str, Any]] = []
         self.executing = False
         #: a request is under way (:meth:`request`): page changes wait for its end
@@ -110,14 +117,26 @@ class Companion:
                 except Exception:
                     self.log.exception("reactive companion: could not apply a page change")
 
-    def finished(self, run: "Run", count: int | None, deleted: bool = False) -> None:
+    def finished(self, run: "Run", count: int | None, deleted: bool = False, session: str | None = None) -> None:
         """Request ``[count]`` finished (the view recorded it): apply what
         waited for it and tell the companions what changed.  ``deleted``: the
-        request named deleted cells.  A bug here is logged, never shown in the user's cell."""
+        request named deleted cells; ``session``: the client session that sent
+        it.  A bug here is logged, never shown in the user's cell."""
         with self.lock:
-            self._finished(run, count, deleted)
+            self._finished(run, count, deleted, session)
 
-    def _finished(self, run: "Run", count: int | None, deleted: bool) -> None:
+    def take_reply_state(self) -> dict | None:
+        """The state the request's reply carries to its client's companion (once)."""
+        state, self.reply_state = self.reply_state, None
+        return state
+
+    def send_reply_state(self, state: dict) -> None:
+        """The reply could not carry ``state``: it goes as a comm message after all."""
+        comm = self.comms.get(state["comm_id"])
+        if comm is not None:
+            comm.send(state["message"])
+
+    def _finished(self, run: "Run", count: int | None, deleted: bool, session: str | None = None) -> None:
         try:
             self.summary = summarize(run.report, self.engine, self.view.names, deleted=deleted) \
                 if self.comms else None
@@ -131,7 +150,7 @@ class Companion:
                 if deleted:
                     self.states.restructure()
                 self.states.update()
-                self._send_states(count, run.report.cell_id)
+                self._send_states(count, run.report.cell_id, session)
                 self._check_alive()
         except Exception:
             self.log.exception("reactive companion: could not report the request")
@@ -143,12 +162,15 @@ class Companion:
         self.states.update(everything=True)
         return self._message(count, target, {"cells": self.states.full()})
 
-    def _message(self, count: int | None, target: str | None, body: dict, delta: bool = False) -> dict:
+    def _message(self, count: int | None, target: str | None, body: dict, base: int | None = None) -> dict:
         """A ``state`` message around ``body`` (``cells``, and for a delta
-        ``removed`` and perhaps ``sequence``)."""
-        message: dict[str, Any] = {"type": "state"}
-        if delta:
-            message["delta"] = True
+        ``removed`` and perhaps ``sequence``).  ``version`` names the state it
+        gives, a delta's ``base`` the state it applies to: a reply and a comm
+        message travel on different channels and may arrive out of order,
+        and a companion that sees a gap asks for everything."""
+        message: dict[str, Any] = {"type": "state", "version": self.states.version}
+        if base is not None:
+            message.update(delta=True, base=base)
         message.update({"request": {"count": count, "cell_id": target},
                         "order": self.engine.order_source(), **body, "summary": self.summary})
         return message
@@ -164,17 +186,26 @@ class Companion:
         base = self.bases.get(comm_id) if DELTAS in self.capabilities.get(comm_id, ()) else None
         if base not in shared:
             delta = None if base is None else states.delta(base)
-            shared[base] = self._message(count, target, delta, delta=True) if delta is not None else \
+            shared[base] = self._message(count, target, delta, base=base) if delta is not None else \
                 self._message(count, target, {"cells": states.full()})
         self.bases[comm_id] = states.version
         return shared[base]
 
-    def _send_states(self, count: int | None, target: str | None) -> None:
+    def _send_states(self, count: int | None, target: str | None, session: str | None = None) -> None:
         """After a request: each comm what changed since what it last
-        received, one message built per version the comms are at."""
+        received, one message built per version the comms are at.  The
+        requesting client's companion, if it reads replies, gets it in the
+        request's reply instead: the one message a companion needs per
+        request is then none (the per-request cost issue 19 measures)."""
         shared: dict = {}
+        self.reply_state = None
         for comm_id, comm in list(self.comms.items()):
-            comm.send(self._state_for(comm_id, count, target, shared))
+            message = self._state_for(comm_id, count, target, shared)
+            if self.reply_state is None and session and self.sessions.get(comm_id) == session \
+                    and REPLIES in self.capabilities.get(comm_id, ()):
+                self.reply_state = {"comm_id": comm_id, "message": message}
+            else:
+                comm.send(message)
         self.states.forget_before(self.states.version)
 
     def related(self, cell_id: str) -> dict:
@@ -222,11 +253,15 @@ class Companion:
                         "request": {"count": count, "cell_id": target}})
 
     def send_outputs(self, cell_id: str, role: str, execution_count: int | None,
-                     outputs: list[dict]) -> None:
+                     outputs: list[dict], display_ids: list[str | None] | None = None) -> None:
         """A cell that ran for another request, its nbformat v4 outputs, to
-        the companions that write them into the cell (only those)."""
+        the companions that write them into the cell (only those).
+        ``display_ids``: per output, the user display id it was shown under
+        (None: none), sent when there is one, so a later update reaches it."""
         data = {"type": "outputs", "cell_id": cell_id, "role": role,
                 "execution_count": execution_count, "outputs": outputs}
+        if display_ids and any(display_ids):
+            data["display_ids"] = list(display_ids)
         for comm_id, comm in list(self.comms.items()):
             if OUTPUTS in self.capabilities.get(comm_id, ()):
                 comm.send(data)
@@ -270,6 +305,9 @@ class Companion:
 
     def _opened(self, comm, message: dict) -> None:
         self.comms[comm.comm_id] = comm
+        session = message.get("header", {}).get("session")
+        if isinstance(session, str) and session:
+            self.sessions[comm.comm_id] = session
         self.heard[comm.comm_id] = self.clock()
         self.view.reasons = True
         comm.on_msg(lambda msg, comm=comm: self._receive(comm, msg))
@@ -294,11 +332,12 @@ class Companion:
             self._forget_comm(comm)
 
     def _forget_comm(self, comm) -> None:
-        for table in (self.comms, self.capabilities, self.bases, self.heard, self.pinged):
+        for table in (self.comms, self.capabilities, self.bases, self.sessions, self.heard, self.pinged):
             table.pop(comm.comm_id, None)
         self.view.reasons = bool(self.comms)
         if not self.comms:  # nobody reports the page any more: the file decides again
             self._apply_or_defer("order", None)
+            self._apply_or_defer("tags", None)
 
     def _receive(self, comm, message: dict) -> None:
         with self.lock:
@@ -324,8 +363,8 @@ class Companion:
             raise ProtocolError("a reactive comm message is an object with a string 'type'")
         kind = data["type"]
         if kind in _CHANGES:
-            if not self._apply_or_defer(kind, _CHANGES[kind](data.get("cells"))):
-                return None
+            if not self._apply_or_defer(kind, _CHANGES[kind](data.get("cells"))) or kind == "tags":
+                return None  # tags change what the cache does, not a cell's state
             self.states.update()
             return self._state_for(comm.comm_id)
         if kind == "related":
@@ -342,7 +381,7 @@ class Companion:
         if kind == "pong":  # the answer to ``ping``: hearing it was the point
             return None
         raise ProtocolError(f"unknown message type {kind!r} "
-                            "(known: order, sources, deleted, related, graph, state, pong)")
+                            "(known: order, sources, deleted, tags, related, graph, state, pong)")
 
     def _apply_or_defer(self, kind: str, payload: Any) -> bool:
         """Apply a change of the page now, or, while a cell runs, when its
@@ -360,6 +399,8 @@ class Companion:
         elif kind == "sources":
             self.engine.know_sources(payload)
             self.states.touch(cell_id for cell_id, _ in payload)
+        elif kind == "tags":  # they opt cells into the cache (``%reactive cache``)
+            self.engine.set_page_tags(payload)
         else:  # deleted: the names go now, the readers go stale
             self.engine.forget(payload)
             self.states.touch(payload)
@@ -401,6 +442,15 @@ def _sources(cells: Any) -> list[tuple[str, str]]:
     return [(c["id"], c["source"]) for c in cells]
 
 
+def _tags(cells: Any) -> dict[str, list[str]]:
+    """{id: tags} (an empty list: the cell has none), all checked before any applies."""
+    if not isinstance(cells, dict) or not all(
+            isinstance(cell_id, str) and cell_id and isinstance(tags, list) and all(isinstance(t, str) for t in tags)
+            for cell_id, tags in cells.items()):
+        raise ProtocolError("'tags' needs 'cells', an object {cell id: list of tags (strings)}")
+    return {cell_id: list(tags) for cell_id, tags in cells.items()}
+
+
 #: the messages that change what the kernel knows of the page: each reads its 'cells'
 _CHANGES: dict[str, Callable[[Any], Any]] = {"order": partial(_cell_ids, "order"), "sources": _sources,
-                                             "deleted": partial(_cell_ids, "deleted")}
+                                             "deleted": partial(_cell_ids, "deleted"), "tags": _tags}

@@ -20,6 +20,7 @@ from traitlets import Bool, Enum, Int, Type
 
 from .. import __version__
 from ..analysis.directives import is_query, parse as parse_directives
+from .cache import CellCache, run_body
 from .companion import Companion
 from ..core.engine import Engine
 from ..core.order import find_notebook
@@ -83,6 +84,7 @@ class ReactiveKernel(IPythonKernel):
             magics={"sql": self.sql.analyze},
             resources=self.sql,
             autorun=self.autorun,
+            history=(shell.user_ns_hidden,),  # IPython's display hook keeps _5, _ there too
         )
         #: interrupts reach the user's code, never the kernel's bookkeeping
         self.interrupts = Interrupts(self)
@@ -102,6 +104,9 @@ class ReactiveKernel(IPythonKernel):
         #: the last request's report but for `%reactive` queries: what `%reactive` shows
         self.last_report: Report | None = None
         shell.register_magic_function(self._reactive_magic, "line", "reactive")
+        #: the persistent cell cache: ``%%cache`` cells, ``%reactive cache``
+        self.cache = CellCache(self.engine, self.log)
+        shell.register_magic_function(lambda line, cell: run_body(shell, cell), "cell", "cache")
         #: the cells as a person reads them: label, prompt, one state
         self.view = CellView(self.engine, self.prompts, self.cell_names)
         #: the ``reactive`` comm: live page order and cell states for a frontend companion
@@ -121,7 +126,7 @@ class ReactiveKernel(IPythonKernel):
         Its module (and what it draws with) loads at first use, not at kernel start."""
         from .magic import ReactiveMagics
 
-        magics = ReactiveMagics(self.shell, self.view, lambda: self.last_report, self.log)
+        magics = ReactiveMagics(self.shell, self.view, lambda: self.last_report, self.log, self.cache)
         self.shell.register_magics(magics)  # replaces this stand-in
         return magics.reactive(line)
 
@@ -137,6 +142,17 @@ class ReactiveKernel(IPythonKernel):
         if channel == "shell":
             self.waiting.dispatched(parent)
 
+    # -- one reply per request ------------------------------------------------
+    async def execute_request(self, stream, ident, parent):
+        """Interrupts are held for the whole request, ipykernel's own steps
+        around ``do_execute`` included: one landing while the reply is made
+        (the report of a long cascade takes a while) would otherwise end the
+        handler without any reply.  The user's code still gets them
+        (:meth:`Interrupts.allowed`); one that arrives after the last cell has
+        nothing left to stop, as when it lands on an idle kernel."""
+        with self.interrupts.held():
+            await super().execute_request(stream, ident, parent)
+
     # -- the reply's metadata --------------------------------------------------
     def finish_metadata(self, parent, metadata, reply_content):
         """Every execute_reply says what happened, an aborted one included."""
@@ -146,11 +162,17 @@ class ReactiveKernel(IPythonKernel):
             self.last_report = report
         if report is None and parent.get("header", {}).get("msg_type") == "execute_request":
             report = self._unplanned_report(parent, reply_content)
+        state = self.companion.take_reply_state()
         if report is not None:
             try:
                 metadata["reactive"] = report.to_json()
+                if state is not None:
+                    metadata["reactive"]["state"] = state
+                    state = None
             except Exception:  # the reply goes out without it
                 self.log.exception("reactive kernel: could not report request")
+        if state is not None:
+            self.companion.send_reply_state(state)  # it never goes unsent
         return metadata
 
     def _unplanned_report(self, parent, reply_content) -> Report:
@@ -176,8 +198,9 @@ class ReactiveKernel(IPythonKernel):
         self.shell.forget_transform()
         self.shell.explain_missing = None
         if silent:
-            return await ipython(code)
-        with self.interrupts.held(), self.companion.request():
+            with self.interrupts.allowed():
+                return await ipython(code)
+        with self.companion.request():  # interrupts are held by execute_request
             return await self._execute(code, cell_meta, ipython)
 
     async def _execute(self, code: str, cell_meta, ipython) -> dict:
@@ -208,7 +231,8 @@ class ReactiveKernel(IPythonKernel):
         try:
             count = reply.get("execution_count")
             self.view.record(run, count)
-            self.companion.finished(run, count, deleted=request.deleted)
+            self.companion.finished(run, count, deleted=request.deleted,
+                                    session=self.get_parent("shell").get("header", {}).get("session"))
         except (Exception, KeyboardInterrupt, asyncio.CancelledError):
             self.log.exception("reactive kernel: could not record request [%s]", reply.get("execution_count"))
         return reply

@@ -111,6 +111,8 @@ class Recording:
         if msg_type in ("display_data", "execute_result"):
             own_id = content.get("transient", {}).get("display_id")
             count = content.get("execution_count") if msg_type == "execute_result" else None
+            if own_id:  # a display id shown again also updates where it showed (as frontends do)
+                self.add("update_display_data", content)
             self._parts.append(("data", content.get("data", {}), content.get("metadata", {}), own_id, count))
         elif msg_type == "error":
             self._parts.append(("error", content.get("ename", ""), list(content.get("traceback", [])),
@@ -236,6 +238,13 @@ def nbformat_outputs(parts: list[tuple], count: int | None = None) -> list[dict]
         else:
             outputs.append({"output_type": "display_data", "data": dict(part[1]), "metadata": dict(part[2])})
     return outputs
+
+
+def user_display_ids(parts: list[tuple]) -> list[str | None]:
+    """Per output of :func:`nbformat_outputs`, the display id it was shown
+    under (None for none): a frontend that writes the outputs keeps them, so
+    a later update of the display reaches it."""
+    return [part[3] if part[0] == "data" else None for part in parts]
 
 
 def compose(parts: list[tuple]) -> tuple[dict, dict]:

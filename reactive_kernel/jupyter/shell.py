@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
+import contextlib
 import sys
 
 from IPython.core.inputtransformer2 import TransformerManager
@@ -89,12 +90,28 @@ class ReactiveShell(ZMQInteractiveShell):
         """Run a cell that was not requested, without history.  ``prompt``:
         the execution count its result and tracebacks show (a new one the
         caller took, or the one it showed when it last ran; None: the shell's)."""
-        with prompt_shown(self, self.execution_count if prompt is None else prompt):
+        with prompt_shown(self, self.execution_count if prompt is None else prompt), self._quiet_for(code):
             if self.awaits(code):
                 return await self.run_cell_async(
                     code, store_history=False, transformed_cell=self.transform_cell(code),
                     preprocessing_exc_tuple=None)
             return self.run_cell(code, store_history=False)
+
+    @contextlib.contextmanager
+    def _quiet_for(self, code: str):
+        """A trailing ``;`` hides the result of the cell that runs: IPython
+        asks its history's last cell, which is the requested one while a
+        cell runs for it without history."""
+        hook = self.displayhook
+        try:
+            transformed = self.transform_cell(code)
+        except Exception:
+            transformed = code
+        hook.quiet = lambda: hook.semicolon_at_end_of_expression(transformed)
+        try:
+            yield
+        finally:
+            hook.__dict__.pop("quiet", None)
 
     def showtraceback(self, exc_tuple=None, *args, **kwargs):
         """A NameError for a name only a later cell binds says so."""

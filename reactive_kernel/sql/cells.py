@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
-import glob
 import itertools
-import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -104,7 +102,8 @@ class SqlCells:
 
     def _analyze(self, line: str, body: str | None) -> Names:
         from .parameters import placeholders, standin_text
-        from .tables import FILE_PREFIX, graph_name, split_statements, statement_events
+        from ..core.resources import file_name
+        from .tables import graph_name, split_statements, statement_events
 
         options = parse_options(line, body)
         reads: set[str] = set()
@@ -126,7 +125,7 @@ class SqlCells:
             for event in statement_events(standin_text(statement, found), dialect):
                 name = graph_name(source, event.table)
                 if event.kind == "file":
-                    reads.add(FILE_PREFIX + event.table)
+                    reads.add(file_name(event.table))
                 elif event.table.lower() in snippets:
                     continue
                 elif event.kind == "read":
@@ -163,13 +162,8 @@ class SqlCells:
 
     # -- resources -------------------------------------------------------------
     def exists(self, name: str) -> bool:
-        from .tables import FILE_PREFIX
-
         if name.startswith(SNIPPET_PREFIX):
             return name[len(SNIPPET_PREFIX):] in self._snippets
-        if name.startswith(FILE_PREFIX):
-            path = name[len(FILE_PREFIX):]
-            return os.path.exists(path) or bool(glob.glob(path))
         parsed = self._parse_name(name)
         if parsed is None:
             return False

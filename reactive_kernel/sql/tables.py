@@ -6,7 +6,7 @@ as the dialect resolves it: identifiers normalized as the dialect does
 (``Users`` is ``users`` on PostgreSQL, ``"Users"`` is not), and the schema (or
 catalog) a bare name resolves to left out, so ``public.t`` and ``t`` are one
 name on PostgreSQL.  DuckDB's ``FROM 'data.csv'`` and ``read_csv('data.csv')``
-are graph reads ``file:data.csv``.
+are graph reads of the file (``core.resources.file_name``).
 """
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ from ..core.secrets import mask
 from .dialects import FILE_TABLES, SEARCH_PATH
 
 TABLE_PREFIX = "table:"
-FILE_PREFIX = "file:"
 _FILE_FUNCTIONS = (exp.ReadCSV, exp.ReadParquet)
 
 

@@ -3,8 +3,9 @@ announcing ``"outputs"`` (docs/companion.md), over a real kernel.
 
 Each request's IOPub messages go to the requesting cell through nbclient's
 ``process_message``, as :class:`FrontendNotebook` applies them; each
-``outputs`` comm message replaces its cell's outputs and execution count, as
-the JupyterLab companion does.  Then the notebook can be saved and compared
+``outputs`` comm message replaces its cell's outputs and execution count, and
+an update of a display id one of them was shown under replaces it, as the
+JupyterLab companion does.  Then the notebook can be saved and compared
 with what plain ipykernel saves after Restart & Run All.
 """
 from __future__ import annotations
@@ -70,12 +71,18 @@ class CompanionNotebook(FrontendNotebook):
         super().apply(msg, cell, index)
 
     def write(self, data: dict) -> None:
-        """What the companion does with an ``outputs`` message."""
+        """What the companion does with an ``outputs`` message: the outputs
+        replace the cell's, and those shown under a display id are where a
+        later update of that id goes (nbclient's display-id bookkeeping, as
+        for the outputs of a request's own messages)."""
         i = self.index(data["cell_id"])
         cell = self.nb.cells[i]
         cell.outputs = [nbformat.from_dict(o) for o in data["outputs"]]
         cell.execution_count = data["execution_count"]
         self.applier.clear_display_id_mapping(i)
+        for j, display in enumerate(data.get("display_ids") or []):
+            if display:
+                self.applier._display_id_map.setdefault(display, {}).setdefault(i, []).append(j)
         self.written.append(data)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "reactive_kernel"
 
 #: layers from the bottom up; a module may import its own layer and lower ones
-LAYERS = ("root", "pristine", "vocabulary", "analysis", "core", "present", "sql", "jupyter", "main")
+LAYERS = ("root", "pristine", "vocabulary", "analysis", "core", "cache", "present", "sql", "jupyter", "main")
 #: third-party packages that make code Jupyter code
 JUPYTER = frozenset({"IPython", "ipykernel", "jupyter_client", "jupyter_core", "zmq", "traitlets",
                      "comm", "ipywidgets", "nbformat"})

@@ -6,12 +6,15 @@ import json
 import os
 
 
-def write_notebook(path, cells: list[tuple[str, str]]) -> None:
-    """Save code ``cells`` (id, source) in page order, and make sure the file's
-    modification time moves forward so the kernel rereads it."""
+def write_notebook(path, cells: list[tuple[str, str]], tags: dict[str, object] | None = None) -> None:
+    """Save code ``cells`` (id, source) in page order, with ``metadata.tags``
+    as ``tags`` gives them per id (any JSON, malformed included), and make
+    sure the file's modification time moves forward so the kernel rereads it."""
+    tags = tags or {}
     notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-                "cells": [{"cell_type": "code", "id": cell_id, "metadata": {}, "execution_count": None,
-                           "outputs": [], "source": code} for cell_id, code in cells]}
+                "cells": [{"cell_type": "code", "id": cell_id, "execution_count": None, "outputs": [],
+                           "metadata": {"tags": tags[cell_id]} if cell_id in tags else {}, "source": code}
+                          for cell_id, code in cells]}
     path = str(path)
     previous = os.stat(path).st_mtime_ns if os.path.exists(path) else 0
     with open(path, "w", encoding="utf-8") as handle:

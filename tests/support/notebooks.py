@@ -19,6 +19,8 @@ EXAMPLES = ROOT / "examples"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 _PROMPT = re.compile(r"\b(In|Out|Cell In)\s?\[\d+\]")
+#: the kernel's folder of cell files (a warning's location) holds its process id
+_KERNEL_FILES = re.compile(r"\bipykernel_\d+")
 
 
 def example_notebooks() -> list[Path]:
@@ -50,6 +52,7 @@ def output_text(output: dict) -> str:
 def normalize(text: str) -> str:
     text = _ANSI.sub("", text)
     text = _ADDRESS.sub("0x?", text)
+    text = _KERNEL_FILES.sub("ipykernel_?", text)
     return _PROMPT.sub(lambda m: f"{m.group(1)}[?]", text)
 
 
@@ -62,11 +65,12 @@ def cell_texts(nb) -> list[tuple[str, str]]:
     ]
 
 
-def execute(nb, kernel_name: str, **kwargs):
-    """Run a copy of ``nb`` top to bottom with nbclient; return the copy."""
+def execute(nb, kernel_name: str, *, path: Path = EXAMPLES, env: dict | None = None, **kwargs):
+    """Run a copy of ``nb`` top to bottom with nbclient, in ``path`` (with
+    ``env``, the kernel's environment, when given); return the copy."""
     nb = copy.deepcopy(nb)
     NotebookClient(nb, kernel_name=kernel_name, timeout=180,
-                   resources={"metadata": {"path": str(EXAMPLES)}}, **kwargs).execute()
+                   resources={"metadata": {"path": str(path)}}, **kwargs).execute(**({"env": env} if env else {}))
     return nb
 
 
@@ -78,6 +82,9 @@ class FrontendNotebook:
     ``process_message`` (its display-id bookkeeping: outputs carrying a
     transient display_id are recorded, ``update_display_data`` replaces them
     wherever they are)."""
+
+    #: seconds to wait for a request's reply (a cascade on a real notebook can take long)
+    timeout: float = 60
 
     def __init__(self, nb, session: KernelSession, *, cell_id=lambda cell: cell.id,
                  stop_on_error: bool = True):
@@ -101,7 +108,7 @@ class FrontendNotebook:
         if source is not None:
             cell.source = source
         execution = self.session.execute(cell.source, self.cell_id(cell), deleted=deleted,
-                                         stop_on_error=self.stop_on_error)
+                                         stop_on_error=self.stop_on_error, timeout=self.timeout)
         cell.outputs = []
         self.applier.clear_before_next_output = False
         self.applier.clear_display_id_mapping(i)

@@ -1,0 +1,61 @@
+"""Issue 21 through the real kernel: random state, files, and bindings a new
+run no longer makes (the in-process cases are in tests/test_resources.py and
+tests/test_gone_bindings.py)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.client import KernelSession
+
+
+def ran(execution) -> list[str]:
+    return [entry["cell_id"] for entry in execution.reactive["ran"]]
+
+
+@pytest.fixture
+def kernel(tmp_path):
+    with KernelSession("reactive", cwd=str(tmp_path)) as session:
+        yield session
+
+
+def test_a_draw_edited_reruns_the_seed_and_earlier_draws(kernel):
+    kernel.execute("import numpy as np\nnp.random.seed(0)", "seed")
+    kernel.execute("a = float(np.random.rand())", "a")
+    kernel.execute("b = float(np.random.rand())", "b")
+    want = kernel.value("b")
+    edit = kernel.execute("b = float(np.random.rand()) + 0", "b")
+    assert ran(edit) == ["seed", "a", "b"]
+    assert kernel.value("b") == want  # what Run All gives, not a third draw
+
+
+def test_an_appending_cell_rerun_appends_once_and_its_reader_follows(kernel):
+    kernel.execute("open('log.txt', 'w').write('start\\n')", "w")
+    kernel.execute("with open('log.txt', 'a') as f:\n    f.write('more\\n')", "a")
+    kernel.execute("lines = open('log.txt').read().splitlines()\nlines", "r")
+    rerun = kernel.execute("with open('log.txt', 'a') as f:\n    f.write('more\\n')", "a")
+    assert ran(rerun) == ["w", "a", "r"]
+    assert kernel.value("lines") == "['start', 'more']"
+
+
+def test_a_conditional_binding_gone_reruns_its_reader(kernel):
+    kernel.execute("cond = True", "c0")
+    kernel.execute("if cond:\n    pp = 1\nelse:\n    qq = 2", "c1")
+    kernel.execute("t2 = pp\nt2", "c2")
+    edit = kernel.execute("cond = False", "c0")
+    assert ran(edit) == ["c0", "c1", "c2"]
+    assert edit.reactive["stale"] == ["c2"]
+    assert kernel.value("'t2' in globals()") == "False"
+
+
+def test_an_equal_array_rebuilt_for_a_reader_leaves_its_shown_readers_alone(kernel):
+    """Arrays and frames shown by the cells that make and read them (IPython
+    keeps them in ``Out``, ``_2`` and its hidden namespace) and reused by a
+    later cell: a reader's rerun rebuilds the ancestor, and its other readers
+    do not rerun for an equal array (handson-ml3 tools_numpy, pydata-book ch11)."""
+    for code, cell_id in [("import numpy as np\nimport pandas as pd", "imp"),
+                          ("c = np.arange(12).reshape(3, 4)\nc", "mk"), ("c.sum()", "r1"),
+                          ("s = pd.Series(c[0])\ns", "frame"), ("t = c * 2", "t"), ("c = np.ones(3)\nc", "later")]:
+        kernel.execute(code, cell_id)
+    assert ran(kernel.execute("t = c * 2", "t")) == ["mk", "t"]
+    assert kernel.value("int(t.sum())") == str(2 * sum(range(12)))
+    assert kernel.value("c.shape") == "(3,)"  # the later cell's array, put back

@@ -1,0 +1,293 @@
+"""Issue 21: hidden random state and files are graph resources (spec 2.1).
+
+The global generators of ``random`` and ``numpy.random`` and the files a cell
+writes or reads are state no name holds.  Each test runs the smallest cell
+sequence in its own directory, edits or reruns a cell, checks which cells
+ran, and compares with a fresh Run All of the same cells in a fresh directory
+(file contents included).
+"""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import pytest
+
+from reactive_kernel.core.engine import Engine
+from reactive_kernel.core.resources import file_name
+from tests.test_needless_reruns import ran, run_cells
+
+
+def _user(namespace) -> dict:
+    return {k: v for k, v in namespace.items()
+            if not k.startswith("_") and type(v).__name__ not in ("module", "function", "type")}
+
+
+def _files() -> dict:
+    return {p: open(p, "rb").read() for p in sorted(os.listdir(".")) if os.path.isfile(p)}
+
+
+def assert_like_run_all(engine: Engine, cells, tmp_path) -> None:
+    """Values (numpy arrays by content) and files equal a fresh Run All's."""
+    here = os.getcwd()
+    got_values, got_files = _user(engine.namespace), _files()
+    fresh_dir = tmp_path / "fresh"
+    fresh_dir.mkdir()
+    os.chdir(fresh_dir)
+    try:
+        fresh = Engine()
+        run_cells(fresh, cells)
+        want_values, want_files = _user(fresh.namespace), _files()
+    finally:
+        os.chdir(here)
+    assert engine.stale_cells() == []
+    assert got_values.keys() == want_values.keys()
+    for name, want in want_values.items():
+        got = got_values[name]
+        if isinstance(want, np.ndarray):
+            assert np.array_equal(got, want), name
+        elif isinstance(want, (int, float, str, bool, list, tuple, dict)):
+            assert got == want, name
+    assert got_files == want_files
+
+
+@pytest.fixture(autouse=True)
+def directory(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    state = random.getstate(), np.random.get_state()
+    yield work
+    random.setstate(state[0])
+    np.random.set_state(state[1])
+
+
+def edit(cells, cell_id, code):
+    return [(c, code if c == cell_id else src) for c, src in cells]
+
+
+# -- random state -----------------------------------------------------------------------
+RANDOM = [("seed", "import random\nrandom.seed(1)"), ("a", "a = random.random()"),
+          ("b", "b = random.random()"), ("c", "c = a + b")]
+
+
+def test_editing_a_draw_reruns_the_seed_and_earlier_draws_first(tmp_path):
+    e = Engine()
+    run_cells(e, RANDOM)
+    cells = edit(RANDOM, "b", "b = random.random() * 10")
+    assert ran(e.run("b", cells[2][1])) == ["seed", "a", "b", "c"]
+    assert_like_run_all(e, cells, tmp_path)
+
+
+def test_rerunning_a_draw_unchanged_gives_the_run_all_value(tmp_path):
+    e = Engine()
+    run_cells(e, RANDOM)
+    before = e.namespace["b"]
+    e.run("b", RANDOM[2][1])
+    assert e.namespace["b"] == before
+    assert_like_run_all(e, RANDOM, tmp_path)
+
+
+def test_editing_the_seed_reruns_every_draw(tmp_path):
+    e = Engine()
+    run_cells(e, RANDOM)
+    cells = edit(RANDOM, "seed", "import random\nrandom.seed(2)")
+    assert ran(e.run("seed", cells[0][1])) == ["seed", "a", "b", "c"]
+    assert_like_run_all(e, cells, tmp_path)
+
+
+def test_a_draw_before_a_seed_is_not_its_input(tmp_path):
+    """Editing the early draw reruns the seed below (it is the next writer
+    of the state) and the draws after it: the generator ends where Run All
+    leaves it."""
+    cells = [("s0", "import random\nrandom.seed(9)"), ("early", "x = random.random()"),
+             ("seed", "random.seed(3)"), ("a", "a = random.random()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert "random:random" not in e.graph.names["seed"].reads
+    assert ran(e.run("early", "x = random.random() + 1")) == ["s0", "early", "seed", "a"]
+    assert_like_run_all(e, edit(cells, "early", "x = random.random() + 1"), tmp_path)
+
+
+def test_from_import_shuffle_draws(tmp_path):
+    cells = [("seed", "import random\nfrom random import shuffle\nrandom.seed(0)"),
+             ("s1", "L = list(range(8))\nshuffle(L)"), ("s2", "M = list(range(8))\nshuffle(M)")]
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("s2", cells[2][1])) == ["seed", "s1", "s2"]
+    assert_like_run_all(e, cells, tmp_path)
+
+
+NUMPY = [("np", "import numpy as np\nnp.random.seed(0)"), ("x", "x = np.random.rand(3)"),
+         ("y", "y = np.random.normal(size=2)")]
+
+
+def test_numpy_global_generator(tmp_path):
+    e = Engine()
+    run_cells(e, NUMPY)
+    assert ran(e.run("y", NUMPY[2][1])) == ["np", "x", "y"]
+    assert_like_run_all(e, NUMPY, tmp_path)
+
+
+def test_a_generator_object_is_a_value_not_the_global_state(tmp_path):
+    cells = [("np", "import numpy as np\nnp.random.seed(0)"), ("g", "rng = np.random.default_rng(5)"),
+             ("x", "x = np.random.rand(2)"), ("r", "r = rng.random()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("r", cells[3][1])) == ["g", "r"]  # rng rebuilt, the global state untouched
+    assert_like_run_all(e, cells, tmp_path)
+
+
+def test_sklearn_draws_from_the_global_generator_unless_given_a_random_state(tmp_path):
+    setup = ("import numpy as np\nfrom sklearn.model_selection import train_test_split\n"
+             "from sklearn.tree import DecisionTreeClassifier\n"
+             "X = np.arange(40).reshape(20, 2)\ny = np.arange(20) % 2")
+    cells = [("setup", setup), ("seed", "np.random.seed(0)"), ("split", "Xa, Xb, ya, yb = train_test_split(X, y)"),
+             ("fixed", "Fa, Fb, fa, fb = train_test_split(X, y, random_state=1)"),
+             ("tree", "t = DecisionTreeClassifier(max_features=1).fit(Xa, ya)\nd = t.tree_.threshold.tolist()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert "random:numpy" in e.graph.names["split"].mutations
+    assert "random:numpy" not in e.graph.names["fixed"].reads
+    assert "random:numpy" in e.graph.names["tree"].mutations
+    e.run("model", "clf = DecisionTreeClassifier()\nclf.fit(Xa, ya)\nkept = DecisionTreeClassifier(random_state=0)\n"
+                   "kept.fit(Xa, ya)")
+    assert "random:numpy" in e.graph.names["model"].mutations  # clf's random_state is None
+    e.run("model", "kept = DecisionTreeClassifier(random_state=0)\nkept.fit(Xa, ya)")
+    assert "random:numpy" not in e.graph.names["model"].reads
+    e.run("model", "")
+    assert ran(e.run("tree", cells[4][1])) == ["seed", "split", "tree"]
+    assert_like_run_all(e, cells, tmp_path)
+
+
+def test_reseeding_in_the_same_cell_reads_nothing_before_it(tmp_path):
+    cells = [("d", "import random\nrandom.seed(8)\nz = random.random()"),
+             ("s", "random.seed(4)\nw = random.random()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert "random:random" not in e.graph.names["s"].reads
+    assert ran(e.run("s", cells[1][1])) == ["s"]
+    assert_like_run_all(e, cells, tmp_path)
+
+
+# -- files -----------------------------------------------------------------------------
+def test_editing_a_writer_reruns_the_reader(tmp_path):
+    cells = [("w", "open('f.txt', 'w').write('a')"), ("r", "t = open('f.txt').read()")]
+    e = Engine()
+    run_cells(e, cells)
+    cells = edit(cells, "w", "open('f.txt', 'w').write('b')")
+    assert ran(e.run("w", cells[0][1])) == ["w", "r"]
+    assert e.namespace["t"] == "b"
+    assert_like_run_all(e, cells, tmp_path)
+
+
+def test_writing_the_same_bytes_again_is_no_change(tmp_path):
+    cells = [("w", "open('f.txt', 'w').write('a')"), ("r", "t = open('f.txt').read()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("w", cells[0][1])) == ["w"]
+
+
+def test_an_appending_cell_never_appends_twice(tmp_path):
+    cells = [("w", "with open('log.txt', 'w') as f:\n    f.write('start\\n')"),
+             ("a", "with open('log.txt', 'a') as f:\n    f.write('more\\n')"),
+             ("r", "lines = open('log.txt').read().splitlines()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("a", cells[1][1])) == ["w", "a", "r"]
+    assert e.namespace["lines"] == ["start", "more"]
+    cells = edit(cells, "a", "with open('log.txt', 'a') as f:\n    f.write('other\\n')")
+    e.run("a", cells[1][1])
+    assert e.namespace["lines"] == ["start", "other"]
+    assert_like_run_all(e, cells, tmp_path)
+
+
+def test_deleting_a_file_reruns_its_readers(tmp_path):
+    cells = [("w", "from pathlib import Path\nPath('g.txt').write_text('x')"),
+             ("rm", "import os\nos.remove('g.txt')"),
+             ("r", "there = os.path.exists('g.txt')")]
+    e = Engine()
+    run_cells(e, cells)
+    assert e.namespace["there"] is False
+    cells = edit(cells, "rm", "import os")
+    assert ran(e.run("rm", cells[1][1])) == ["w", "rm", "r"]  # the file comes back first
+    assert e.namespace["there"] is True
+    assert_like_run_all(e, cells, tmp_path)
+
+
+def test_pandas_and_numpy_files_through_names_of_paths(tmp_path):
+    cells = [("p", "import numpy as np\nimport pandas as pd\nPATH = 'data.csv'\nARR = 'a.npy'"),
+             ("w", "pd.DataFrame({'n': [1, 2]}).to_csv(PATH, index=False)\nnp.save(ARR, np.arange(3))"),
+             ("r", "total = int(pd.read_csv(PATH).n.sum())"), ("q", "s = int(np.load(ARR).sum())")]
+    e = Engine()
+    run_cells(e, cells)
+    assert e.graph.provider("r", file_name("data.csv")) == "w"
+    assert e.graph.provider("q", file_name("a.npy")) == "w"
+    cells = edit(cells, "w", "pd.DataFrame({'n': [1, 5]}).to_csv(PATH, index=False)\nnp.save(ARR, np.arange(4))")
+    assert ran(e.run("w", cells[1][1])) == ["w", "r", "q"]
+    assert (e.namespace["total"], e.namespace["s"]) == (6, 6)
+    assert_like_run_all(e, cells, tmp_path)
+
+
+def test_a_computed_path_is_not_seen(tmp_path):
+    """Documented: an f-string path is no graph name (its reader does not rerun)."""
+    cells = [("w", "n = 1\nopen(f'out{n}.txt', 'w').write('a')"), ("r", "t = open('out1.txt').read()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert e.graph.provider("r", file_name("out1.txt")) is None
+
+
+def test_a_clean_rerun_never_removes_a_file(tmp_path):
+    cells = [("w", "open('keep.txt', 'w').write('a')")]
+    e = Engine()
+    run_cells(e, cells)
+    e.run("w", "x = 1")
+    assert os.path.exists("keep.txt")
+
+
+# -- through notebook functions ----------------------------------------------------------
+def test_a_file_read_inside_a_notebook_function_is_the_callers(tmp_path):
+    cells = [("w", "open('in.txt', 'w').write('1')"),
+             ("d", "def load():\n    with open('in.txt') as f:\n        return f.read()"),
+             ("r", "v = load()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert e.graph.provider("r", file_name("in.txt")) == "w"
+    cells = edit(cells, "w", "open('in.txt', 'w').write('2')")
+    assert ran(e.run("w", cells[0][1])) == ["w", "r"]
+    assert e.namespace["v"] == "2"
+    assert_like_run_all(e, cells, tmp_path)
+
+
+def test_a_draw_inside_a_function_calling_a_function_is_the_callers(tmp_path):
+    cells = [("s", "import random\nrandom.seed(5)"),
+             ("d", "def noise():\n    return random.random()\ndef twice():\n    return noise() + noise()"),
+             ("a", "a = twice()"), ("b", "b = twice()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert "random:random" in e.graph.names["a"].mutations
+    assert ran(e.run("b", cells[3][1])) == ["s", "a", "b"]
+    assert_like_run_all(e, cells, tmp_path)
+
+
+def test_an_unseeded_draw_is_no_edge(tmp_path):
+    """No cell seeds the generator: every run draws anew (Run All's too), so
+    rerunning a draw does not rebuild the draws above it."""
+    cells = [("a", "import numpy as np\nx = np.random.rand(3)"), ("b", "y = np.random.rand(2)"),
+             ("c", "z = y.sum()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert "random:numpy" not in e.graph.names["b"].reads
+    assert ran(e.run("b", cells[1][1])) == ["b", "c"]
+    e.run("s", "np.random.seed(1)")  # a seeding cell, below: still nothing above b
+    assert ran(e.run("b", cells[1][1])) == ["b", "c"]
+
+
+def test_a_seed_removed_leaves_the_draws_unseeded(tmp_path):
+    cells = [("s", "import random\nrandom.seed(1)"), ("a", "a = random.random()"), ("b", "b = random.random()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert "random:random" in e.graph.names["b"].reads
+    e.run("s", "import random")
+    assert ran(e.run("b", cells[2][1])) == ["b"]
