@@ -174,6 +174,7 @@ def test_a_tag_added_and_removed_in_jupyterlab_counts_before_saving(browser, tmp
         nb = CompanionPage(page, "lab-cache-tag")
         expect(nb.cells()).to_have_count(2, timeout=TIMEOUT)
         nb.wait_idle()
+        nb.wait_connected()
         inspector = page.locator(".jp-SideBar.jp-mod-right .lm-TabBar-tab[data-id='jp-property-inspector']")
         applied = page.locator(".jp-CellTags-Applied", has_text="cache")
         nb.select(0)

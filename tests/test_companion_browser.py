@@ -81,6 +81,13 @@ class CompanionPage(NotebookPage):
     def toolbar_button(self, command: str):
         return self.page.locator(f".jp-NotebookPanel:visible .jp-Toolbar [data-command='{command}']").first
 
+    def wait_connected(self):
+        """Until the companion's comm is open and the kernel said hello: a cell
+        run before then runs as the kernel knew it (the saved file's tags)."""
+        from playwright.sync_api import expect
+        expect(self.page.locator(".jp-NotebookPanel:visible .jp-Notebook.rk-connected")).to_have_count(
+            1, timeout=TIMEOUT)
+
     def expect_output(self, i: int, text: str):
         from playwright.sync_api import expect
         expect(self.output(i)).to_contain_text(text, timeout=TIMEOUT)

@@ -48,6 +48,9 @@ interface IDisplayContent {
  * comm (it took this page for gone) it opens a new one at once.  With any
  * other kernel it stays silent.
  */
+/** On the notebook while a reactive kernel's comm is open and has said hello. */
+export const CONNECTED = 'rk-connected';
+
 export class ReactiveConnection implements IDisposable {
   constructor(
     readonly notebook: Notebook,
@@ -155,6 +158,7 @@ export class ReactiveConnection implements IDisposable {
       return;
     }
     const comm = kernel.createComm(TARGET);
+    onMainShell(comm);
     comm.onMsg = msg => this._receive(comm, msg);
     comm.onClose = () => {
       // closed by the kernel (a close from here forgets the comm first)
@@ -180,6 +184,7 @@ export class ReactiveConnection implements IDisposable {
 
   /** No comm any more; what waited for an answer gets none. */
   private _forgetComm(): void {
+    this.notebook.removeClass(CONNECTED);
     this._kernel?.iopubMessage.disconnect(this._onIOPub, this);
     this._comm = null;
     this._kernel = null;
@@ -209,6 +214,12 @@ export class ReactiveConnection implements IDisposable {
       return;
     }
     const data = msg.content.data as unknown as KernelMessage;
+    if (data.type === 'hello') {
+      // the kernel has the page's order, code and tags: what runs from now on
+      // runs as on screen (a cell run before this point ran as the kernel
+      // knew it); styles and tests can tell by this class
+      this.notebook.addClass(CONNECTED);
+    }
     if (data.type === 'state') {
       this._setRunning(null);
       if (!data.delta) {
@@ -616,6 +627,21 @@ export class ReactiveConnection implements IDisposable {
   private _stateChanged = new Signal<this, IStateMessage | null>(this);
   private _waiting = new Map<number, (data: KernelMessage | null) => void>();
   private _watched: unknown = null;
+}
+
+/**
+ * Page changes go on the main shell, as the execute requests do: JupyterLab
+ * 4.4+ sends a comm's messages on a kernel subshell (its own thread in
+ * ipykernel 7), where the order or tags sent right before a cell's request
+ * could be handled after that request was planned.  On the main shell they
+ * arrive in the order sent.
+ */
+function onMainShell(comm: Kernel.IComm): void {
+  // the property and its enum exist from @jupyterlab/services 7.4 on
+  const handler = comm as unknown as { commsOverSubshells?: string };
+  if (handler.commsOverSubshells !== undefined) {
+    handler.commsOverSubshells = 'disabled';
+  }
 }
 
 /** `metadata.tags` as the kernel reads it: a list of strings, else none. */
