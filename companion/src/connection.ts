@@ -13,6 +13,7 @@ import {
   IGraphMessage,
   IOutputsMessage,
   IRelatedMessage,
+  IReplyState,
   IRunningMessage,
   IStateMessage,
   KernelMessage,
@@ -170,6 +171,7 @@ export class ReactiveConnection implements IDisposable {
     this._comm = comm;
     this._kernel = kernel;
     kernel.iopubMessage.connect(this._onIOPub, this);
+    kernel.anyMessage.connect(this._onAnyMessage, this);
     this._sentOrder = this.pageOrder();
     comm.open({ order: this._sentOrder, capabilities: CAPABILITIES });
     if (!reopen) {
@@ -186,6 +188,8 @@ export class ReactiveConnection implements IDisposable {
   private _forgetComm(): void {
     this.notebook.removeClass(CONNECTED);
     this._kernel?.iopubMessage.disconnect(this._onIOPub, this);
+    this._kernel?.anyMessage.disconnect(this._onAnyMessage, this);
+    this._version = null;
     this._comm = null;
     this._kernel = null;
     for (const resolve of this._waiting.values()) {
@@ -221,18 +225,21 @@ export class ReactiveConnection implements IDisposable {
       this.notebook.addClass(CONNECTED);
     }
     if (data.type === 'state') {
-      this._setRunning(null);
-      if (!data.delta) {
-        this._setState(data);
-      } else if (this._state) {
-        this._setState(mergeState(this._state, data));
-      } else {
-        this._send({ type: 'state' }); // nothing to merge into: ask for all
-      }
+      this._receiveState(data);
     } else if (data.type === 'ping') {
       this._send({ type: 'pong' });
     } else if (data.type === 'running') {
-      this._setRunning(data);
+      // late: the state after its request came first (in the reply)
+      const last = this._state?.request.count;
+      const count = data.request.count;
+      if (
+        last === undefined ||
+        last === null ||
+        count === null ||
+        count > last
+      ) {
+        this._setRunning(data);
+      }
     } else if (data.type === 'outputs') {
       this._writeOutputs(data);
     } else if (data.type === 'error') {
@@ -243,6 +250,56 @@ export class ReactiveConnection implements IDisposable {
       const resolve = this._waiting.get(id)!;
       this._waiting.delete(id);
       resolve(data.type === 'error' ? null : data);
+    }
+  }
+
+  /**
+   * A state, from a comm message or a reply.  One older than the state held
+   * is late and dropped; a delta that does not apply to the state held
+   * follows one that has not arrived: ask for everything instead.
+   */
+  private _receiveState(data: IStateMessage): void {
+    const version = typeof data.version === 'number' ? data.version : null;
+    const held = this._version;
+    if (
+      version !== null &&
+      held !== null &&
+      (version < held || (version === held && data.delta))
+    ) {
+      return;
+    }
+    this._setRunning(null);
+    if (!data.delta) {
+      this._setState(data);
+    } else if (
+      this._state &&
+      (data.base === undefined || held === null || data.base === held)
+    ) {
+      this._setState(mergeState(this._state, data));
+    } else {
+      this._send({ type: 'state' }); // nothing to merge into: ask for all
+      return;
+    }
+    if (version !== null) {
+      this._version = version;
+    }
+  }
+
+  /** The state after a request of this client rides in its reply. */
+  private _onAnyMessage(
+    _: Kernel.IKernelConnection,
+    args: Kernel.IAnyMessageArgs
+  ): void {
+    const msg = args.msg;
+    if (args.direction !== 'recv' || msg.header.msg_type !== 'execute_reply') {
+      return;
+    }
+    const reactive = (msg.metadata as { reactive?: { state?: IReplyState } })
+      .reactive;
+    const state = reactive?.state;
+    const comm = this._comm;
+    if (state && comm && state.comm_id === comm.commId && state.message) {
+      this._receiveState(state.message);
     }
   }
 
@@ -624,6 +681,8 @@ export class ReactiveConnection implements IDisposable {
   private _running: IRunningMessage | null = null;
   private _runningChanged = new Signal<this, IRunningMessage | null>(this);
   private _state: IStateMessage | null = null;
+  /** The `version` of the state held (null: none, or a kernel without versions). */
+  private _version: number | null = null;
   private _stateChanged = new Signal<this, IStateMessage | null>(this);
   private _waiting = new Map<number, (data: KernelMessage | null) => void>();
   private _watched: unknown = null;

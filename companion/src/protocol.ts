@@ -47,11 +47,8 @@ export type ErrorKind =
  */
 export type Capability = 'outputs' | 'deltas' | 'replies';
 
-/**
- * The capabilities this companion announces: not `replies` yet (with it,
- * two browser tests failed now and then; see docs/companion.md).
- */
-export const CAPABILITIES: Capability[] = ['outputs', 'deltas'];
+/** The capabilities this companion announces. */
+export const CAPABILITIES: Capability[] = ['outputs', 'deltas', 'replies'];
 
 /** A request: its execution count and the cell it was for. */
 export interface IRequest {
@@ -84,6 +81,13 @@ export interface IStateMessage {
    * companions that announced `deltas`): merge it with `mergeState`.
    */
   delta?: boolean;
+  /**
+   * The state this message gives; a reply and a comm message travel on
+   * different channels, so an older one than the state held is late.
+   */
+  version?: number;
+  /** In a delta: the version it applies to (another: a message is missing). */
+  base?: number;
   request: IRequest;
   order: OrderSource;
   /** Known cells in notebook order; in a delta, the cells that changed or are new, each whole. */
@@ -131,6 +135,16 @@ export function mergeState(
 }
 
 /** A cell that was not requested is about to run for `request`. */
+/**
+ * What an `execute_reply` of this client's request carries for a companion
+ * that announced `replies`, in `metadata.reactive.state`: the state after
+ * the request, for one comm.
+ */
+export interface IReplyState {
+  comm_id: string;
+  message: IStateMessage;
+}
+
 export interface IRunningMessage {
   type: 'running';
   cell_id: string;
