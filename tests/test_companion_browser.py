@@ -81,6 +81,18 @@ class CompanionPage(NotebookPage):
     def toolbar_button(self, command: str):
         return self.page.locator(f".jp-NotebookPanel:visible .jp-Toolbar [data-command='{command}']").first
 
+    def save(self, file: Path, first_source: str):
+        """Save with Ctrl+S and read the file back, once its first cell holds
+        ``first_source`` (the save is written asynchronously)."""
+        self.cell(0).locator(".cm-content").click()
+        self.page.keyboard.press("Control+s")
+        waited = 0
+        while nbformat.read(file, as_version=4).cells[0].source != first_source:
+            waited += 1
+            assert waited < 300, "the notebook was not saved"
+            self.page.wait_for_timeout(100)
+        return nbformat.read(file, as_version=4)
+
     def wait_connected(self):
         """Until the companion's comm is open and the kernel said hello: a cell
         run before then runs as the kernel knew it (the saved file's tags)."""
@@ -248,14 +260,7 @@ def test_rerun_cells_save_what_a_plain_run_saves(app, browser, tmp_path):  # noq
         nb.shot("2-reran")
 
         # saved: what a plain run of these cells, top to bottom, saves
-        nb.cell(0).locator(".cm-content").click()
-        page.keyboard.press("Control+s")
-        deadline = 0
-        while nbformat.read(file, as_version=4).cells[0].source != "x = 5":
-            deadline += 1
-            assert deadline < 300, "the notebook was not saved"
-            page.wait_for_timeout(100)
-        saved = nbformat.read(file, as_version=4).cells
+        saved = nb.save(file, "x = 5").cells
         assert [c.execution_count for c in saved] == counts, [c.execution_count for c in saved]
         assert saved[0].outputs == []
         [result] = saved[1].outputs
@@ -307,14 +312,7 @@ def test_a_display_made_in_a_rerun_cell_follows_its_updates(app, browser, tmp_pa
         nb.shot("2-updated-later")
 
         # saved: what Restart & Run All saves, a display_data and nothing transient
-        nb.cell(0).locator(".cm-content").click()
-        page.keyboard.press("Control+s")
-        waited = 0
-        while nbformat.read(file, as_version=4).cells[0].source != "x = 2":
-            waited += 1
-            assert waited < 300, "the notebook was not saved"
-            page.wait_for_timeout(100)
-        saved = nbformat.read(file, as_version=4)
+        saved = nb.save(file, "x = 2")
         nbformat.validate(saved)
         assert [o.output_type for o in saved.cells[1].outputs] == ["display_data"], saved.cells[1].outputs
         assert saved.cells[1].outputs[0].data == {"text/plain": "'third 2'"}

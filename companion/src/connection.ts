@@ -34,6 +34,9 @@ interface IDisplayContent {
   transient?: { display_id?: string };
 }
 
+/** On the notebook while a reactive kernel's comm is open and has said hello. */
+export const CONNECTED = 'rk-connected';
+
 /**
  * One notebook's comm to its reactive kernel.
  *
@@ -41,7 +44,8 @@ interface IDisplayContent {
  * cells are added, moved or deleted, the code cells' tags whenever they
  * change (the tag `cache` opts a cell into the kernel's cache), and the code
  * edited since the last report right before a cell's execution is scheduled;
- * all synchronously, so they go out before the execute_request that follows.  It writes the
+ * all synchronously and on the main shell (`onMainShell`), so the kernel
+ * has them before the execute_request that follows.  It writes the
  * outputs of cells the kernel ran for another cell into those cells (and
  * later updates of the display ids they were shown under, as JupyterLab
  * updates those of the cells it ran), and keeps the latest cell states
@@ -49,9 +53,6 @@ interface IDisplayContent {
  * comm (it took this page for gone) it opens a new one at once.  With any
  * other kernel it stays silent.
  */
-/** On the notebook while a reactive kernel's comm is open and has said hello. */
-export const CONNECTED = 'rk-connected';
-
 export class ReactiveConnection implements IDisposable {
   constructor(
     readonly notebook: Notebook,

@@ -134,7 +134,6 @@ export function mergeState(
   };
 }
 
-/** A cell that was not requested is about to run for `request`. */
 /**
  * What an `execute_reply` of this client's request carries for a companion
  * that announced `replies`, in `metadata.reactive.state`: the state after
@@ -145,6 +144,7 @@ export interface IReplyState {
   message: IStateMessage;
 }
 
+/** A cell that was not requested is about to run for `request`. */
 export interface IRunningMessage {
   type: 'running';
   cell_id: string;
