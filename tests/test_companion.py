@@ -404,6 +404,25 @@ def test_the_requesting_clients_companion_gets_the_state_in_the_reply(session):
         other_client.stop_channels()
 
 
+def test_the_state_asked_for_names_the_last_request(session):
+    """A companion that saw a delta before the one it follows (the reply came
+    before the IOPub message) asks for the full state: it names the request
+    the missed state was for, so the page shows that request's lines."""
+    session.execute("k = 1", "a")
+    session.execute("m = k + 1; m", "b")
+    page = Companion(session, order=["a", "b", "c"], capabilities=["deltas", "replies"])
+    assert page.opened[1]["request"] == {"count": None, "cell_id": None}
+    execution = session.execute("k = 10", "a")
+    missed = execution.reactive["state"]["message"]
+    assert missed["summary"].startswith("↻ reran: ")
+    [state] = page.ask({"type": "state"})
+    assert "delta" not in state and state["version"] == missed["version"]
+    assert state["request"] == missed["request"] == {
+        "count": execution.reply["content"]["execution_count"], "cell_id": "a"}
+    assert state["summary"] == missed["summary"]
+    assert state["cells"]["b"]["state"] == "reran"
+
+
 def test_an_expired_comm_is_closed_and_sent_nothing_more(session):
     """Asked whether it is there (``ping``), one companion answers, the
     other (a reloaded tab's) does not: it is closed, and sent nothing after."""

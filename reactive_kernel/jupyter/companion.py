@@ -92,6 +92,9 @@ class Companion:
         self.lock = threading.RLock()
         #: the plain-text line about what else the last request ran, or None
         self.summary: str | None = None
+        #: the last request, ``(count, cell id)``: the full state asked for
+        #: after a gap names it, as the state it replaces would have
+        self.last_request: tuple[int | None, str | None] = (None, None)
         comm_manager.register_target(TARGET_NAME, self._open)
         events.register("pre_run_cell", self._cell_starts)
         events.register("post_run_cell", self._cell_ends)
@@ -140,6 +143,7 @@ class Companion:
         try:
             self.summary = summarize(run.report, self.engine, self.view.names, deleted=deleted) \
                 if self.comms else None
+            self.last_request = (count, run.report.cell_id)
             pending, self.pending = self.pending, []
             for kind, payload in pending:
                 self._apply(kind, payload)
@@ -375,7 +379,9 @@ class Companion:
         if kind == "graph":
             return self.graph()
         if kind == "state":
-            state = self.state()
+            # asked after a gap: in place of the request's own state, which
+            # would have named the request (its lines on the page)
+            state = self.state(*self.last_request)
             self.bases[comm.comm_id] = self.states.version
             return state
         if kind == "pong":  # the answer to ``ping``: hearing it was the point
