@@ -285,3 +285,50 @@ def test_through_the_kernel(kernel, cells, cell_id, code, expected_ran, checks):
     assert edit.reactive["stale"] == []
     for name, value in checks.items():
         assert kernel.value(name) == value
+
+
+# -- augmented assignment: ``x += y`` changes the object when its type says so ------------
+
+def test_augmented_assignment_through_a_second_name_changes_the_original():
+    cells = [("a", "L = [1]"), ("b", "M = L"), ("c", "M += [2]"), ("d", "n = len(L)")]
+    check_edit(cells, "c", "M += [3, 4]", ["a", "b", "c", "d"])
+
+
+@pytest.mark.parametrize("made, changed, reader", [
+    ("rows = [[1], [2]]", "for r in rows:\n    r += [0]", "seen = repr(rows)"),
+    ("d = {'a': [1]}", "x = d['a']\nx += [2]", "seen = repr(d)"),
+    ("T = {1}\nU = T", "U |= {2, 3}", "seen = sorted(T)"),
+])
+def test_augmented_assignment_on_another_cells_object(made, changed, reader):
+    cells = [("a", made), ("b", changed), ("c", reader)]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("b", changed))[0] == "a"  # the object is rebuilt, never changed twice
+    assert_run_all(engine, cells)
+
+
+def test_augmented_assignment_on_numbers_and_strings_is_a_rebind():
+    cells = [("a", "k = 1\ns = 'x'"), ("b", "j = k\nt = s"), ("c", "j += 1\nt += 'y'"), ("d", "m = k")]
+    # ``j`` and ``t`` were replaced by c's own run: b rebuilds them (spec: an input gone)
+    check_edit(cells, "c", "j += 2\nt += 'z'", ["b", "c"])
+
+
+def test_augmented_assignment_on_a_class_without_iadd_is_a_rebind():
+    cells = [("a", "class V:\n    def __init__(self, n): self.n = n\n    def __add__(self, o): return V(self.n + o)\nv = V(1)"),
+             ("b", "w = v"), ("c", "w += 1\nn = w.n"), ("d", "m = v.n")]
+    check_edit(cells, "c", "w += 2\nn = w.n", ["b", "c"])  # not a, not d: v is unchanged
+
+
+def test_augmented_assignment_on_numpy_and_pandas_objects():
+    import numpy as np
+    cells = [("a", "import numpy as np\nimport pandas as pd\nX = np.ones((3, 2))\ndf = pd.DataFrame({'v': [1, 2]})"),
+             ("b", "def scale(arr):\n    arr *= 2"),
+             ("c", "col = X[:, 0]\ncol *= 10\nscale(X)\nd2 = df\nd2 += 1"),
+             ("d", "total = float(X.sum()) + float(df['v'].sum())")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("c", cells[2][1])) == ["a", "c", "d"]
+    fresh = run_all(cells)
+    assert np.array_equal(engine.namespace["X"], fresh["X"]) and engine.namespace["X"][0, 0] == 20
+    assert engine.namespace["df"]["v"].tolist() == fresh["df"]["v"].tolist() == [2, 3]
+    assert engine.namespace["total"] == fresh["total"]

@@ -21,7 +21,7 @@ from .bindings import BindingForms, bound_names, target_parts
 from .calls import calls_of, function_calls
 from .names import STORE, Effect, Names, Summary, is_graph_name
 from .scopes import (
-    Scope, call_effects, class_header, class_scope, comprehension_scope, function_header,
+    Scope, augmented_effects, call_effects, class_header, class_scope, comprehension_scope, function_header,
     iteration_effects, loop_effects, result_stores, root_of, summarize_class, summarize_function,
 )
 
@@ -293,6 +293,8 @@ class _TopLevel(BindingForms):
         self.visit(node.value)
         if isinstance(node.target, ast.Name):
             self._load(node.target.id)
+            for effect in augmented_effects(node):
+                self._effect(effect)
             self._bind(node.target.id)
         else:
             self._target(node.target)

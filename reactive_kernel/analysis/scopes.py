@@ -68,6 +68,25 @@ def call_effects(node: ast.Call) -> list[Effect]:
     return effects
 
 
+#: the method ``x op= y`` calls on the object ``x`` holds, where its type
+#: defines it (``list``, ``set``, ``ndarray``, ``DataFrame``): a change of
+#: that object, seen by every alias; without it Python rebinds ``x`` to ``x op y``
+INPLACE_METHODS = {
+    ast.Add: "__iadd__", ast.Sub: "__isub__", ast.Mult: "__imul__", ast.MatMult: "__imatmul__",
+    ast.Div: "__itruediv__", ast.FloorDiv: "__ifloordiv__", ast.Mod: "__imod__",
+    ast.Pow: "__ipow__", ast.LShift: "__ilshift__", ast.RShift: "__irshift__",
+    ast.BitAnd: "__iand__", ast.BitOr: "__ior__", ast.BitXor: "__ixor__",
+}
+
+
+def augmented_effects(node: ast.AugAssign) -> list[Effect]:
+    """``x += y`` on a name: a call of ``x.__iadd__`` (a store into
+    ``x.a`` or ``x[k]`` is a store, as for ``=``)."""
+    if isinstance(node.target, ast.Name):
+        return [Effect(METHOD, node.target.id, INPLACE_METHODS[type(node.op)])]
+    return []
+
+
 def _through_result(receiver: ast.AST, method: str | None = None) -> list[Effect]:
     """``first(rows).append(1)``, ``d.get(k).append(1)``, ``first(rows)[0] = 1``
     (``method`` None: a store): the object changed is what a call returned,
@@ -230,6 +249,7 @@ class Scope(BindingForms):
         if isinstance(node.target, ast.Name):
             self.loads.add(node.target.id)
         self.generic_visit(node)
+        self.effects.extend(augmented_effects(node))
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:

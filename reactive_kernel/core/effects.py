@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Mapping
 from . import effects_table as table
 from .namespace import MISSING
 from ..analysis.names import DISPLAY, ITER, METHOD, REBIND, STORE, Effect, Names, Summary
+from ..analysis.scopes import INPLACE_METHODS
 
 #: how many elements of a container a look at its contents takes
 _CONTAINER_ELEMENTS = 64
@@ -151,6 +152,15 @@ def _library_method_mutates(value: Any, method: str) -> bool | None:
                 return method not in entry[table.NON_MUTATING]
             return method in entry[table.MUTATING]
     return None
+
+
+def _defines(value: Any, method: str) -> bool:
+    """Whether ``value``'s type has ``method`` (looked up on the type, as
+    Python does for operators; a type that cannot be asked may)."""
+    try:
+        return any(method in vars(klass) for klass in type(value).__mro__)
+    except Exception:
+        return True
 
 
 def _changes_self(method: Summary | None) -> bool:
@@ -394,6 +404,8 @@ class _Judge:
             return effect.method in table.CHAINED_MUTATORS
         if effect.chained:
             return effect.method in table.CHAINED_MUTATORS and not is_immutable(value)
+        if effect.method in INPLACE_METHODS.values() and not _defines(value, effect.method):
+            return False  # ``x += y`` without ``__iadd__`` rebinds ``x`` to a new object
         return method_mutates(value, effect.method, self.lookup.summary, self.lookup.namespace)
 
     def _argument_mutated(self, effect: Effect, value: Any) -> bool:
