@@ -203,6 +203,31 @@ def test_an_appending_cell_never_appends_twice(tmp_path):
     assert_like_run_all(e, cells, tmp_path)
 
 
+def test_a_frame_appended_to_a_csv_is_never_appended_twice(tmp_path):
+    cells = [("w", "import pandas as pd\ndf = pd.DataFrame({'a': [1]})\ndf.to_csv('o.csv', index=False)"),
+             ("a", "df.to_csv('o.csv', mode='a', header=False, index=False)"),
+             ("r", "n = len(pd.read_csv('o.csv'))")]
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("a", cells[1][1])) == ["w", "a", "r"]  # rebuilt, then appended to
+    assert open("o.csv").read() == "a\n1\n1\n" and e.namespace["n"] == 2
+    assert_like_run_all(e, cells, tmp_path)
+
+
+@pytest.mark.parametrize("move", ["import os\nos.rename('x1.txt', 'x2.txt')",
+                                  "import shutil\nshutil.move('x1.txt', 'x2.txt')",
+                                  "from pathlib import Path\nPath('x1.txt').replace('x2.txt')",
+                                  "import os\nos.remove('x1.txt')"])
+def test_rerunning_a_cell_that_moves_or_removes_a_file_makes_it_first(tmp_path, move):
+    cells = [("w", "open('x1.txt', 'w').write('a')"), ("m", move),
+             ("r", "import os\nthere = sorted(os.listdir('.'))")]
+    e = Engine()
+    run_cells(e, cells)
+    report = e.run("m", move)
+    assert ran(report)[:2] == ["w", "m"] and {x["status"] for x in report.to_json()["ran"]} == {"ok"}
+    assert_like_run_all(e, cells, tmp_path)
+
+
 def test_deleting_a_file_reruns_its_readers(tmp_path):
     cells = [("w", "from pathlib import Path\nPath('g.txt').write_text('x')"),
              ("rm", "import os\nos.remove('g.txt')"),

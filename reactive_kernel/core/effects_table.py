@@ -217,17 +217,19 @@ RANDOM_METHODS: dict[str, tuple[frozenset, str, str]] = {
 
 #: what a file access says: (kind, position, keyword) of its path argument;
 #: position "self" is the receiver (a ``Path``); a kind None is the mode
-#: argument's to decide (``open``: position 1 or keyword ``mode``)
+#: argument's to decide (``open``: position 1 or keyword ``mode``, default
+#: "r"), or, with a fourth element (position, keyword, default), that one's
 FILE_FUNCTIONS: dict[str, tuple[tuple[str | None, int, str], ...]] = {
     "builtins.open": ((None, 0, "file"),),
     "io.open": ((None, 0, "file"),),
-    "os.remove": ((DELETE, 0, "path"),),
-    "os.unlink": ((DELETE, 0, "path"),),
+    # a file moved or removed must be there: its maker runs first on a rerun
+    "os.remove": ((READ, 0, "path"), (DELETE, 0, "path")),
+    "os.unlink": ((READ, 0, "path"), (DELETE, 0, "path")),
     "os.rmdir": ((DELETE, 0, "path"),),
     "os.mkdir": ((WRITE, 0, "path"),),
     "os.makedirs": ((WRITE, 0, "name"),),
-    "os.rename": ((DELETE, 0, "src"), (WRITE, 1, "dst")),
-    "os.replace": ((DELETE, 0, "src"), (WRITE, 1, "dst")),
+    "os.rename": ((READ, 0, "src"), (DELETE, 0, "src"), (WRITE, 1, "dst")),
+    "os.replace": ((READ, 0, "src"), (DELETE, 0, "src"), (WRITE, 1, "dst")),
     "os.listdir": ((READ, 0, "path"),),
     "os.scandir": ((READ, 0, "path"),),
     "os.path.exists": ((READ, 0, "path"),),
@@ -238,7 +240,7 @@ FILE_FUNCTIONS: dict[str, tuple[tuple[str | None, int, str], ...]] = {
     "shutil.copy2": ((READ, 0, "src"), (WRITE, 1, "dst")),
     "shutil.copyfile": ((READ, 0, "src"), (WRITE, 1, "dst")),
     "shutil.copytree": ((READ, 0, "src"), (WRITE, 1, "dst")),
-    "shutil.move": ((DELETE, 0, "src"), (WRITE, 1, "dst")),
+    "shutil.move": ((READ, 0, "src"), (DELETE, 0, "src"), (WRITE, 1, "dst")),
     "shutil.rmtree": ((DELETE, 0, "path"),),
     "glob.glob": ((READ, 0, "pathname"),),
     "numpy.load": ((READ, 0, "file"),),
@@ -274,11 +276,12 @@ FILE_METHODS: dict[str, dict[str, tuple[tuple[str | None, int | str, str], ...]]
         "is_file": ((READ, "self", ""),), "is_dir": ((READ, "self", ""),),
         "iterdir": ((READ, "self", ""),), "glob": ((READ, "self", ""),),
         "rglob": ((READ, "self", ""),), "stat": ((READ, "self", ""),),
-        "rename": ((DELETE, "self", ""), (WRITE, 0, "target")),
-        "replace": ((DELETE, "self", ""), (WRITE, 0, "target")),
+        "rename": ((READ, "self", ""), (DELETE, "self", ""), (WRITE, 0, "target")),
+        "replace": ((READ, "self", ""), (DELETE, "self", ""), (WRITE, 0, "target")),
     },
     "pandas.core.generic.NDFrame": {
-        "to_csv": ((WRITE, 0, "path_or_buf"),), "to_json": ((WRITE, 0, "path_or_buf"),),
+        "to_csv": ((None, 0, "path_or_buf", (-1, "mode", "w")),),
+        "to_json": ((None, 0, "path_or_buf", (-1, "mode", "w")),),
         "to_excel": ((WRITE, 0, "excel_writer"),), "to_pickle": ((WRITE, 0, "path"),),
         "to_hdf": ((WRITE, 0, "path_or_buf"),),
     },

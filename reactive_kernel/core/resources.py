@@ -382,18 +382,17 @@ def _given(call, keyword: str, namespace: Mapping) -> bool:
 
 def _files(accesses, call, namespace: Mapping, receiver: Any) -> list[tuple[str, str]]:
     found = []
-    for kind, position, keyword in accesses:
+    for kind, position, keyword, *mode_at in accesses:
         if position == "self":
             path = _as_path(receiver)
         else:
             path = _as_path(_argument(call, position, keyword, namespace))
         if path is None:
             continue
-        if kind is None:  # open(): its mode says
-            mode = _argument(call, 1, "mode", namespace)
-            if position == "self":
-                mode = _argument(call, 0, "mode", namespace)
-            kind = _mode_kind(mode if isinstance(mode, str) else "r")
+        if kind is None:  # its mode says (``open``'s unless the table names another)
+            at, name, default = mode_at[0] if mode_at else (0 if position == "self" else 1, "mode", "r")
+            mode = _argument(call, at, name, namespace)
+            kind = _mode_kind(mode if isinstance(mode, str) else default)
         found.append((kind, file_name(path)))
     return found
 
