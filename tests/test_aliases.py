@@ -332,3 +332,24 @@ def test_augmented_assignment_on_numpy_and_pandas_objects():
     assert np.array_equal(engine.namespace["X"], fresh["X"]) and engine.namespace["X"][0, 0] == 20
     assert engine.namespace["df"]["v"].tolist() == fresh["df"]["v"].tolist() == [2, 3]
     assert engine.namespace["total"] == fresh["total"]
+
+
+# -- a notebook class's own state, changed inside a method or a function -----------------
+
+def test_a_registry_filled_in_init_is_rebuilt_before_an_edited_instance():
+    cells = [("a", "class M:\n    registry = []\n    def __init__(self, name):\n        M.registry.append(name)"),
+             ("b", "first = M('a')"), ("c", "second = M('b')"), ("d", "names = list(M.registry)")]
+    engine = check_edit(cells, "c", "second = M('bb')", ["a", "b", "c", "d"])
+    assert engine.namespace["names"] == ["a", "bb"]
+
+
+def test_a_function_setting_a_class_attribute():
+    cells = [("a", "class Cfg:\n    debug = False"), ("b", "def enable():\n    Cfg.debug = True"),
+             ("c", "enable()"), ("d", "d = Cfg.debug")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert engine.namespace["d"] is True
+    engine.forget(["c"])  # deleting the call makes the class fresh again for its readers
+    engine.run("d", "d = Cfg.debug")
+    assert engine.namespace["d"] is False
+    assert_run_all(engine, [cell for cell in cells if cell[0] != "c"])

@@ -366,9 +366,17 @@ def decide_effects(effects: Iterable[Effect], local: frozenset, lookup: Lookup) 
         value = lookup.value(root)
         if is_module(value):
             continue
-        if judge.mutates(effect, value) and (value is MISSING or not is_immutable(value)):
+        if judge.mutates(effect, value) and (value is MISSING or not is_immutable(value)
+                                             or holds_class_state(value, lookup.namespace)):
             mutated.add(root)
     return mutated
+
+
+def holds_class_state(value: Any, namespace: Mapping) -> bool:
+    """A notebook class: immutable as a value (its name is what a cell
+    binds), yet ``Cfg.debug = True`` or ``Registry.items.append(x)`` in a
+    function or method changes what every cell reading it sees."""
+    return kind_of(value, type) and defined_here(value, namespace)
 
 
 class _Judge:
@@ -403,7 +411,8 @@ class _Judge:
         if value is MISSING:
             return effect.method in table.CHAINED_MUTATORS
         if effect.chained:
-            return effect.method in table.CHAINED_MUTATORS and not is_immutable(value)
+            return effect.method in table.CHAINED_MUTATORS and (
+                not is_immutable(value) or holds_class_state(value, self.lookup.namespace))
         if effect.method in INPLACE_METHODS.values() and not _defines(value, effect.method):
             return False  # ``x += y`` without ``__iadd__`` rebinds ``x`` to a new object
         return method_mutates(value, effect.method, self.lookup.summary, self.lookup.namespace)

@@ -337,7 +337,11 @@ class Engine:
         return restore
 
     def _summary(self, cell_id: str, name: str) -> Summary | None:
+        """The summary from the cell that binds ``name`` above ``cell_id``,
+        past the cells that only changed it (``Registry.items.append(x)``)."""
         provider = self.graph.provider(cell_id, name)
+        while provider is not None and name in self.cells[provider].names.mutations:
+            provider = self.graph.provider(provider, name)
         return self.cells[provider].static.functions.get(name) if provider else None
 
     def refresh(self, cell: Cell, running: bool = False) -> None:
