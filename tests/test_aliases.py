@@ -353,3 +353,24 @@ def test_a_function_setting_a_class_attribute():
     engine.run("d", "d = Cfg.debug")
     assert engine.namespace["d"] is False
     assert_run_all(engine, [cell for cell in cells if cell[0] != "c"])
+
+
+# -- an instance of a notebook class holding another cell's object ------------------------
+
+def test_a_method_changing_a_frame_held_on_the_instance_rebuilds_the_frame():
+    cells = [("a", "import pandas as pd\ndf = pd.DataFrame({'x': [1, 2], 'y': [3, 4]})"),
+             ("b", "class Prep:\n    def __init__(self, d):\n        self.d = d\n"
+                   "    def clean(self):\n        self.d.drop(columns=['x'], inplace=True)"),
+             ("c", "p = Prep(df)"), ("d", "p.clean()"), ("e", "cols = list(df.columns)")]
+    engine = Engine()
+    run_cells(engine, cells)
+    report = engine.run("d", "p.clean()")  # failed with KeyError 'x': df was dropped from twice
+    assert ran(report) == ["a", "c", "d", "e"]
+    assert {entry["status"] for entry in report.to_json()["ran"]} == {"ok"}
+    assert engine.namespace["cols"] == ["y"]
+
+
+def test_a_list_stored_on_an_instance_then_changed_through_it():
+    cells = [("a", "L = [1]"), ("b", "class O:\n    pass\no = O()\no.data = L"),
+             ("c", "o.data.append(2)"), ("d", "n = len(L)")]
+    check_edit(cells, "c", "o.data.append(3)", ["a", "b", "c", "d"])

@@ -717,9 +717,11 @@ def through_closures(reads: Iterable[str], lookup: Lookup, aliases: Callable[[An
     return changed
 
 
-def contained(value: Any) -> list[Any]:
+def contained(value: Any, namespace: Mapping | None = None) -> list[Any]:
     """``value`` and the objects it directly holds (a bounded look); for a
-    numpy view, the array whose memory it shares."""
+    numpy view, the array whose memory it shares; with ``namespace``, for an
+    instance of a notebook class, its attributes (``self.d = df`` then
+    ``self.d.drop(..., inplace=True)`` in a method changes ``df``)."""
     found = [value]
     try:
         if is_ndarray(value):
@@ -729,6 +731,9 @@ def contained(value: Any) -> list[Any]:
             items = value
         elif kind_of(value, dict):
             items = value.values()
+        elif namespace is not None and notebook_class(value, namespace) is not None:
+            attributes = object.__getattribute__(value, "__dict__")
+            items = attributes.values() if kind_of(attributes, dict) else ()
         else:
             return found
         for count, item in enumerate(items):

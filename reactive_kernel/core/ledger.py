@@ -90,13 +90,13 @@ class Ledger:
 
     def still_holds(self, name: str, item: Any) -> bool:
         value = self.namespace.get(name, MISSING)
-        return value is item or any(x is item for x in contained(value))
+        return value is item or any(x is item for x in contained(value, self.namespace))
 
     def aliases(self, value: Any) -> list[str]:
         """Names bound (by the cell that made it) to ``value`` or to what it
         holds, and names of containers that hold ``value``."""
         names = []
-        for item in contained(value):
+        for item in contained(value, self.namespace):
             entry = self.objects.get(id(item))
             if entry is not None and self.still_holds(entry[1], item):
                 names.append(entry[1])
@@ -109,7 +109,7 @@ class Ledger:
         """The names under which cells made ``value`` (a numpy view: its
         base; with ``contents``, also what it directly holds), while they
         still hold it: whose object a cell changes through a name of its own."""
-        items = contained(value)
+        items = contained(value, self.namespace)
         if not contents and not is_ndarray(value):
             items = items[:1]
         names = []
@@ -132,7 +132,7 @@ class Ledger:
                 continue  # holds nothing, and nothing can mutate it
             for item in reachable(value):
                 holders.setdefault(id(item), set()).add(name)
-            for item in contained(value):
+            for item in contained(value, self.namespace):
                 if is_immutable(item):
                     continue
                 entry = objects.get(id(item))
@@ -148,4 +148,4 @@ class Ledger:
             self.holders.clear()
 
     def _holds_id(self, name: str, key: int) -> bool:
-        return any(id(x) == key for x in contained(self.namespace.get(name, None)))
+        return any(id(x) == key for x in contained(self.namespace.get(name, None), self.namespace))
