@@ -241,6 +241,20 @@ def test_a_cell_reading_a_skipped_overwriter_reads_its_value_not_the_rebuilt_one
     assert_run_all(e, [cells[0], ("c2", "u = s * 3"), *cells[2:]])
 
 
+def test_a_later_writer_whose_inputs_did_not_change_is_skipped_and_its_value_kept():
+    """Edit c1: c2 reruns and rebinds ``a``; c3 also binds ``a`` (last) and
+    reads only the unchanged ``np``: it is not rerun, its ``a`` comes back."""
+    cells = [("c1", "import numpy as np\nn = 3"), ("c2", "a = np.zeros(n)"), ("c3", "a = np.ones(5)"),
+             ("c4", "s = float(a.sum())"), ("c5", "m = n * 2\nt = a.size + m")]
+    engine = Engine()
+    run_cells(engine, cells)
+    cells[0] = ("c1", "import numpy as np\nn = 4")
+    # c5 reads n (changed) and a: it runs, and reads c3's a, not c2's
+    assert ran(engine.run("c1", cells[0][1])) == ["c1", "c2", "c5"]
+    assert engine.namespace["a"].tolist() == [1.0] * 5 and engine.namespace["t"] == 13
+    assert_run_all(engine, cells)
+
+
 def test_a_failed_cell_whose_inputs_did_not_change_is_not_rerun_as_a_descendant():
     cells = [("c1", "a = 1"), ("c2", "b = a + nope"), ("c3", "c = b"), ("c4", "d = a + 1")]
     e = Engine()

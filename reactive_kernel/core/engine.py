@@ -27,7 +27,7 @@ from .resources import Seeds
 from . import planner
 from .planner import downstream, upstream
 from .run import Run, Step
-from ..vocabulary import ANCESTOR, CLEAN, ERROR, INTERRUPTED, KEEP, OK, SYNTAX, TARGET
+from ..vocabulary import ANCESTOR, CLEAN, DESCENDANT, ERROR, INTERRUPTED, KEEP, OK, SYNTAX, TARGET
 
 _ANALYSES_KEPT = 512
 
@@ -468,10 +468,33 @@ class Engine:
         graph = self.graph
         rebound = {n for c in rebuilds for n in graph.names[c].writes}
         skipped_values = {n: graph.last_writer(n) for n in rebound}
+        # likewise the values of a planned descendant that an earlier planned
+        # cell rebinds: when nothing it reads changed, it is skipped and its
+        # value comes back instead of it running again
+        rebound_later = self._rebound_later(plan.steps)
+        rebound |= rebound_later.keys()
+        skipped_values.update(rebound_later)
         self.stale |= plan.stale
         steps = [Step(cells[s.cell], s.role, s.mode) for s in plan.steps] + ([unkept] if unkept else [])
         return Run(self, target, mode, steps, plan.blocked, plan.later, plan.kept | rebound,
                    cleared=cleared, rebuilds=rebuilds, skipped_values=skipped_values, needed=plan.needed)
+
+    def _rebound_later(self, steps) -> dict[str, str]:
+        """Names a planned descendant binds last in the notebook, whose value
+        the namespace holds now, that an earlier planned cell binds too: by
+        name, that descendant."""
+        graph, owner = self.graph, self.ledger.owner
+        earlier: set[str] = set()
+        found: dict[str, str] = {}
+        for step in steps:
+            names = graph.names[step.cell]
+            binds = names.writes - names.mutations
+            if step.role == DESCENDANT:
+                for name in binds & earlier:
+                    if graph.last_writer(name) == step.cell and owner.get(name) == step.cell:
+                        found[name] = step.cell
+            earlier |= binds
+        return found
 
     def _current(self, provider: str, name: str) -> bool:
         """Whether the namespace holds ``provider``'s value of ``name`` (or its deletion)."""

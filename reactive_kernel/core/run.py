@@ -84,8 +84,9 @@ class Run:
         #: unchanged code reproduces their values (see ``_reproduced``),
         #: which is no change for their other readers
         self._rebuilds = frozenset(rebuilds)
-        #: names a rebuild rebinds, each with the planned descendant whose
-        #: value Run All leaves: put back when that cell is skipped
+        #: names a rebuild (or an earlier planned cell) rebinds, each with the
+        #: planned descendant whose value Run All leaves: put back when that
+        #: cell is skipped
         self._skipped_values = dict(skipped_values or {})
         #: descendants passed because nothing they read changed
         self._skipped: set[str] = set()
@@ -551,9 +552,13 @@ class Run:
         if stale and self._needed_later(cell.id):
             return True
         # an earlier cell of the plan replaced a value this cell gives (also
-        # with an equal one: the namespace held this cell's, not that one's)
+        # with an equal one: the namespace held this cell's, not that one's),
+        # unless that value was kept to come back in its place
         writes = cell.names.writes
-        return any(not names.isdisjoint(writes) for names in (*self._changed.values(), *self._rebound.values()))
+        replaced = set().union(*(names & writes for names in (*self._changed.values(), *self._rebound.values())))
+        stash = self._stash
+        return not all(self._skipped_values.get(name) == cell.id and stash is not None
+                       and stash.owner_of(name) == cell.id for name in replaced)
 
     def _needed_later(self, provider: str) -> bool:
         """Whether a planned reader that needs ``provider``'s value may run.
