@@ -255,6 +255,22 @@ def test_a_later_writer_whose_inputs_did_not_change_is_skipped_and_its_value_kep
     assert_run_all(engine, cells)
 
 
+def test_a_failed_cell_that_would_fail_again_needs_no_rebuilt_ancestors():
+    """pydata-book ch12, smallest: an edit leaves c3 failed; rerunning a draw
+    reruns the seeding import cell, whose readers see the same modules.  c3
+    would fail again, so nothing needs ``data`` rebuilt for it: c1 and c2
+    (stale only for it) do not run, nor does c3 (it ran 42 cells there)."""
+    cells = [("c0", "import numpy as np\nimport pandas as pd\nnp.random.seed(0)"),
+             ("c1", "data = pd.DataFrame({'a': [1, 2]})"), ("c2", "data['b'] = pd.Series([3, 4])"),
+             ("c3", "data['c'] = pd.to_numeric(['x'])"), ("c4", "x = np.random.rand(2)")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("c3", "data['c'] = pd.to_numeric(['y'])")) == ["c1", "c2", "c3"]
+    assert ran(engine.run("c4", cells[4][1])) == ["c0", "c4"]
+    cells[3] = ("c3", "data['c'] = pd.to_numeric(['y'])")
+    assert_run_all(engine, cells)
+
+
 def test_a_failed_cell_whose_inputs_did_not_change_is_not_rerun_as_a_descendant():
     cells = [("c1", "a = 1"), ("c2", "b = a + nope"), ("c3", "c = b"), ("c4", "d = a + 1")]
     e = Engine()

@@ -560,7 +560,7 @@ class Run:
         return not all(self._skipped_values.get(name) == cell.id and stash is not None
                        and stash.owner_of(name) == cell.id for name in replaced)
 
-    def _needed_later(self, provider: str) -> bool:
+    def _needed_later(self, provider: str, known: dict[str, bool] | None = None) -> bool:
         """Whether a planned reader that needs ``provider``'s value may run.
         Over the steps after it, in order, a step may run when it is not a
         descendant, is stale or lost, reads from a cell that ran or may run,
@@ -568,9 +568,15 @@ class Run:
         widened): a reader this finds idle is idle, so the provider's run
         would change nothing anyone reads."""
         graph, stale = self.engine.graph, self.engine.stale
+        known = {} if known is None else known
+        if provider in known:
+            return known[provider]
+        known[provider] = False  # a cycle of needs runs nothing
         readers = self._needed[provider]
-        may = set(self._changed)
-        gives = {n for c in may if c in graph.names for n in graph.names[c].writes}
+        # a cell that ran changed what it changed; one that may run, anything
+        ran = {c: names | self._rebound.get(c, set()) for c, names in self._changed.items()}
+        may: set[str] = set()
+        gives = set().union(*ran.values())
         after = False
         for step in self._steps:
             cell_id = step.cell.id
@@ -580,11 +586,15 @@ class Run:
             if not after or cell_id in self._cancelled or cell_id in self.blocked or cell_id in self._deferred:
                 continue
             names = graph.names.get(cell_id)
-            runs = (step.role != DESCENDANT or cell_id in stale or cell_id in self._lost or names is None
-                    or any(graph.provider(cell_id, n) in may for n in names.reads)
+            runs = (step.role != DESCENDANT or names is None or cell_id in self._lost
+                    or cell_id in stale and not self._would_fail_again(step.cell)
+                    and (cell_id not in self._needed or self._needed_later(cell_id, known))
+                    or any(p in may or n in ran.get(p, ()) for n in names.reads
+                           for p in (graph.provider(cell_id, n),))
                     or not gives.isdisjoint(names.writes))
             if runs:
                 if cell_id in readers:
+                    known[provider] = True
                     return True
                 may.add(cell_id)
                 gives |= names.writes if names is not None else set()
@@ -595,6 +605,13 @@ class Run:
         it failed (its providers ran in this plan, if at all, without
         changing what it reads) would fail again: it is not rerun, and its
         readers are cancelled naming it, as when it is a needed ancestor."""
+        if not self._would_fail_again(cell):
+            return False
+        for reader in downstream(self.engine.graph, [cell.id]):
+            self._cancelled.setdefault(reader, cell.id)
+        return True
+
+    def _would_fail_again(self, cell: Cell) -> bool:
         failed = cell.failed
         if failed is None or self.changed_reads(cell):
             return False
@@ -602,11 +619,7 @@ class Run:
         providers = {engine.graph.provider(cell.id, n) for n in cell.names.reads} - {None}
         if providers != failed.keys():
             return False
-        if not all(engine.cells[p].runs == runs or p in self._changed for p, runs in failed.items()):
-            return False
-        for reader in downstream(engine.graph, [cell.id]):
-            self._cancelled.setdefault(reader, cell.id)
-        return True
+        return all(engine.cells[p].runs == runs or p in self._changed for p, runs in failed.items())
 
     def _cancel(self, step: Step, cause: str | None) -> None:
         engine, cell = self.engine, step.cell
