@@ -159,7 +159,7 @@ def opened(server: JupyterServer, browser, name: str, cells: list[str]):  # noqa
         page.goto(url, timeout=TIMEOUT)
         expect(nb.cells()).to_have_count(len(cells), timeout=TIMEOUT)
         expect(page.get_by_text("Python 3 (reactive)").first).to_be_visible(timeout=TIMEOUT)
-        nb.wait_idle()
+        nb.wait_ready()
         yield nb
         nb.publish()
     except BaseException:
@@ -369,7 +369,7 @@ def test_after_a_restart_the_last_cell_of_a_saved_chain_runs_the_chain(server, b
                 nb.menu("Kernel", "Restart Kernel and Clear Outputs")
                 nb.page.locator(".jp-Dialog-button.jp-mod-accept").click()
                 expect(nb.prompt(4)).to_have_text("[ ]:", timeout=TIMEOUT)
-                nb.wait_idle()
+                nb.wait_ready()
             nb.run(4)
             expect(nb.result(4)).to_contain_text(re.compile(r"^\s*38\b"), timeout=TIMEOUT)
             expect_text(nb.status(4), "ran first: a ✓, b ✓, c ✓, d ✓")

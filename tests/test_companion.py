@@ -319,6 +319,26 @@ def test_outputs_go_only_to_the_companion_that_writes_them(session):
     assert types == [("stream", "10\n"), ("execute_result", "5")]
 
 
+def test_a_cell_run_for_another_while_its_own_request_waits_gets_no_outputs_message(session):
+    """Run C, then B before C's request ends: C's request runs B first (its
+    input is gone), but B's own request is queued and the frontend cleared B
+    for it, so the outputs of that run are not written into B (they would
+    stand beside B's own outputs and be saved with them)."""
+    page = Companion(session, order=["a", "b", "c"], capabilities=["outputs", "deltas"])
+    for code, cell in [("x = 1", "a"), ("import time\ntime.sleep(0.3)\ny = x + 1\nprint('b ran')", "b"),
+                       ("y = y * 10\ny", "c")]:
+        session.execute(code, cell)
+    c_request, b_request = session.collect([session.send("y = y * 10\ny", "c"),
+                                            session.send("import time\ntime.sleep(0.3)\ny = x + 1\nprint('b ran')", "b")])
+    assert [e["cell_id"] for e in c_request.reactive["ran"]] == ["b", "c"]
+    assert [d for d in comm_data(c_request, page) if d["type"] == "outputs"] == []
+    assert [m["content"]["text"] for m in b_request.of_type("stream")] == ["b ran\n"]
+    # alone, an ancestor's outputs go to its cell as before
+    run = session.execute("y = y * 10\ny", "c")
+    [outputs] = [d for d in comm_data(run, page) if d["type"] == "outputs"]
+    assert outputs["cell_id"] == "b"
+
+
 # -- deltas; comms whose frontend is gone (issue 20) -----------------------------------------
 
 def test_deltas_rebuild_exactly_the_full_state_through_the_real_kernel(session):

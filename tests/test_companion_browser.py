@@ -93,13 +93,6 @@ class CompanionPage(NotebookPage):
             self.page.wait_for_timeout(100)
         return nbformat.read(file, as_version=4)
 
-    def wait_connected(self):
-        """Until the companion's comm is open and the kernel said hello: a cell
-        run before then runs as the kernel knew it (the saved file's tags)."""
-        from playwright.sync_api import expect
-        expect(self.page.locator(".jp-NotebookPanel:visible .jp-Notebook.rk-connected")).to_have_count(
-            1, timeout=TIMEOUT)
-
     def expect_output(self, i: int, text: str):
         from playwright.sync_api import expect
         expect(self.output(i)).to_contain_text(text, timeout=TIMEOUT)
@@ -122,7 +115,7 @@ def test_companion_page_order_badges_highlight_run_stale_and_graph(app, browser,
         nb = CompanionPage(page, f"{app}-companion")
         expect(nb.cells()).to_have_count(3, timeout=TIMEOUT)
         expect(page.get_by_text("Python 3 (reactive)").first).to_be_visible(timeout=TIMEOUT)
-        nb.wait_idle()
+        nb.wait_ready()
         expect(nb.toolbar_button("reactive-kernel:run-stale")).to_be_visible(timeout=TIMEOUT)
 
         nb.type_into(0, "x = 1")
@@ -224,7 +217,7 @@ def test_rerun_cells_save_what_a_plain_run_saves(app, browser, tmp_path):  # noq
         nb = CompanionPage(page, f"{app}-saved")
         expect(nb.cells()).to_have_count(3, timeout=TIMEOUT)
         expect(page.get_by_text("Python 3 (reactive)").first).to_be_visible(timeout=TIMEOUT)
-        nb.wait_idle()
+        nb.wait_ready()
         for i in range(3):
             nb.run(i)
         nb.expect_output(2, "z 2")
@@ -292,7 +285,7 @@ def test_a_display_made_in_a_rerun_cell_follows_its_updates(app, browser, tmp_pa
         nb = CompanionPage(page, f"{app}-display-ids")
         expect(nb.cells()).to_have_count(4, timeout=TIMEOUT)
         expect(page.get_by_text("Python 3 (reactive)").first).to_be_visible(timeout=TIMEOUT)
-        nb.wait_idle()
+        nb.wait_ready()
         for i in range(3):  # the last cell waits for later
             nb.run(i)
         expect(nb.result(1)).to_have_text("'second 1'", timeout=TIMEOUT)
@@ -335,7 +328,7 @@ def test_the_companion_answers_ping_and_reopens_a_comm_the_kernel_closed(browser
         page.goto(server.page_url("alive.ipynb"), timeout=TIMEOUT)
         nb = CompanionPage(page, "lab-liveness")
         expect(nb.cells()).to_have_count(5, timeout=TIMEOUT)
-        nb.wait_idle()
+        nb.wait_ready()
         for i in range(4):  # from here on every request asks, and closes a comm silent since
             nb.run(i)
         nb.expect_output(3, "['")

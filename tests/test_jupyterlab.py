@@ -82,6 +82,19 @@ class NotebookPage:
         indicator = self.page.locator(".jp-Notebook-ExecutionIndicator:visible").first
         expect(indicator).to_have_attribute("data-status", "idle", timeout=TIMEOUT)
 
+    def wait_connected(self):
+        """Until the companion's comm is open and the kernel said hello: a cell
+        run before then runs as the kernel knew it (the saved file's tags), and
+        the cells it reruns get no outputs or counts of their own."""
+        from playwright.sync_api import expect
+        expect(self.page.locator(".jp-NotebookPanel:visible .jp-Notebook.rk-connected")).to_have_count(
+            1, timeout=TIMEOUT)
+
+    def wait_ready(self):
+        """The kernel idle and the companion connected (after opening or a restart)."""
+        self.wait_idle()
+        self.wait_connected()
+
     def type_into(self, i: int, code: str):
         editor = self.cell(i).locator(".cm-content")
         editor.click()
@@ -153,7 +166,7 @@ def test_edit_updates_dependent_output_then_delete_shows_name_error(app, browser
         nb = NotebookPage(page, app)
         expect(nb.cells()).to_have_count(3, timeout=TIMEOUT)
         expect(page.get_by_text("Python 3 (reactive)").first).to_be_visible(timeout=TIMEOUT)
-        nb.wait_idle()
+        nb.wait_ready()
 
         nb.type_into(0, "x = 5")
         nb.run(0)
@@ -231,7 +244,7 @@ def test_run_all_after_an_edit_runs_each_cell_once(browser, tmp_path):
         nb = NotebookPage(page, "lab")
         expect(nb.cells()).to_have_count(4, timeout=TIMEOUT)
         expect(page.get_by_text("Python 3 (reactive)").first).to_be_visible(timeout=TIMEOUT)
-        nb.wait_idle()
+        nb.wait_ready()
 
         run_all_cells(page)
         expect(nb.output(3)).to_contain_text("runs: 2 z: 3", timeout=TIMEOUT)

@@ -265,17 +265,25 @@ export class ReactiveConnection implements IDisposable {
     if (
       version !== null &&
       held !== null &&
-      (version < held || (version === held && data.delta))
+      (version < held || (version === held && data.delta && data.base !== held))
     ) {
       return;
     }
-    this._setRunning(null);
+    // a cell of a later request may run already (its reply overtook this state)
+    const running = this._running?.request.count;
+    const count = data.request?.count;
+    if (
+      running === undefined ||
+      running === null ||
+      count === undefined ||
+      count === null ||
+      running <= count
+    ) {
+      this._setRunning(null);
+    }
     if (!data.delta) {
       this._setState(data);
-    } else if (
-      this._state &&
-      (data.base === undefined || held === null || data.base === held)
-    ) {
+    } else if (this._state && (data.base === undefined || data.base === held)) {
       this._setState(mergeState(this._state, data));
     } else {
       this._send({ type: 'state' }); // nothing to merge into: ask for all
@@ -334,14 +342,18 @@ export class ReactiveConnection implements IDisposable {
       return;
     }
     this._running = running;
-    // the prompt says `[*]` while the cell runs, as for a requested cell
-    const before = previous ? this._codeModel(previous.cell_id) : null;
+    // the prompt says `[*]` while the cell runs, as for a requested cell;
+    // only a mark made here is taken back (not JupyterLab's, for a cell the
+    // user ran meanwhile)
+    const before = this._marked;
+    this._marked = null;
     if (before && before.executionState === 'running') {
       before.executionState = 'idle';
     }
     const now = running ? this._codeModel(running.cell_id) : null;
-    if (now) {
+    if (now && now.executionState !== 'running') {
       now.executionState = 'running';
+      this._marked = now;
     }
     this._runningChanged.emit(running);
   }
@@ -376,8 +388,9 @@ export class ReactiveConnection implements IDisposable {
       this._displays.delete(data.cell_id);
     }
     model.executionCount = data.execution_count;
-    if (model.executionState === 'running') {
+    if (model === this._marked) {
       model.executionState = 'idle';
+      this._marked = null;
     }
   }
 
@@ -579,6 +592,9 @@ export class ReactiveConnection implements IDisposable {
     _: unknown,
     args: { notebook: Notebook; cell: Cell }
   ): void {
+    if (this._marked && this._marked === args.cell.model) {
+      this._marked = null; // JupyterLab's own `[*]` now, until its reply
+    }
     if (args.notebook !== this.notebook || !this._comm) {
       return;
     }
@@ -621,8 +637,12 @@ export class ReactiveConnection implements IDisposable {
     if (
       status === 'restarting' ||
       status === 'autorestarting' ||
-      status === 'dead'
+      status === 'dead' ||
+      (status === 'starting' && this.notebook.hasClass(CONNECTED))
     ) {
+      // `starting` after the kernel said hello (both on IOPub, in order):
+      // another tab restarted the kernel and this one was not told
+      // `restarting`; the new kernel has no comm
       this._closeComm(false);
     } else if (status === 'idle' && !this._comm) {
       void this._connect();
@@ -680,6 +700,8 @@ export class ReactiveConnection implements IDisposable {
    */
   private _displays = new Map<string, Map<string, OutputItem[]>>();
   private _running: IRunningMessage | null = null;
+  /** The cell whose `[*]` the companion set for `_running`, if it still holds it. */
+  private _marked: ICodeCellModel | null = null;
   private _runningChanged = new Signal<this, IRunningMessage | null>(this);
   private _state: IStateMessage | null = null;
   /** The `version` of the state held (null: none, or a kernel without versions). */

@@ -275,6 +275,8 @@ class Walk:
         output area (a frontend without cell ids: the requesting cell's)."""
         cell, role = step.cell, step.role
         if self.companion_writes and cell.id:
+            if self.run.queued is not None and cell.id in self.run.queued():
+                return  # the user ran it too: the frontend cleared it for its own request's outputs
             parts = recording.parts
             self.kernel.companion.send_outputs(cell.id, role, count, nbformat_outputs(parts, count),
                                                user_display_ids(parts))
