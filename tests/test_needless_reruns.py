@@ -490,6 +490,24 @@ def test_a_rebuilt_result_object_does_not_rerun_its_other_readers():
     assert_run_all(e, edited)
 
 
+def test_a_rebuilt_result_without_weak_references_does_not_rerun_its_other_readers():
+    """The notebook's own object: statsmodels' ``RankCompareResult`` takes no
+    weak reference (``__slots__``); its methods only read (the effects
+    table), and no cell changes it, so a rebuilt one is the old one to its
+    readers (rerunning one reader ran 13 cells)."""
+    cells = [("data", "import numpy as np\nfrom statsmodels.stats.nonparametric import rank_compare_2indep\n"
+                      "x1 = np.repeat([-1, 0, 1], [3, 5, 2])\nx2 = np.repeat([-1, 0, 1], [2, 4, 6])"),
+             ("mk", "res = rank_compare_2indep(x1, x2)"), ("r1", "ci = res.conf_int()"),
+             ("r2", "t = res.test_prob_superior()"), ("later", "res = rank_compare_2indep(x2, x1)")]
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("r1", "ci = res.conf_int()")) == ["mk", "r1"]
+    # edited, its readers run again
+    edited = [cells[0], ("mk", "res = rank_compare_2indep(x1, x2, use_t=False)"), *cells[2:]]
+    assert ran(e.run("mk", edited[1][1])) == ["mk", "r1", "r2"]
+    assert_run_all(e, edited)
+
+
 def test_a_target_holding_the_rebuilt_frame_sees_the_replayed_changes():
     """The plan's own cells may hold the new object (the target, edited to
     ``x = popcon``): the cells that changed the old one in place run again

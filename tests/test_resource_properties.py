@@ -70,8 +70,9 @@ RESOURCE_FAMILIES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "to_csv": ((), "pd.DataFrame({{'x': [{k}, 1]}}).to_csv('d.csv')", ()),
     "read_csv": ((), "df = pd.read_csv('d.csv') if os.path.exists('d.csv') else None", ("df",)),
 }
-#: how the families write a file
-WRITES = ("open('f.txt', 'w')", "Path('g.txt').write_text", ".to_csv('d.csv')")
+#: how the families write a file (an append too: one no cell creates the file
+#: for leaves it behind once edited away)
+WRITES = ("open('f.txt', 'w')", "open('f.txt', 'a')", "Path('g.txt').write_text", ".to_csv('d.csv')")
 #: how the families draw from each global generator
 DRAWS = {"@random": ("random.random()", "random.shuffle("), "@np_random": ("np.random.rand(",)}
 

@@ -163,6 +163,16 @@ def _defines(value: Any, method: str) -> bool:
         return True
 
 
+def read_only(value: Any) -> bool:
+    """Whether the table says no method of ``value``'s type changes it (a
+    result object: statsmodels' ``RankCompareResult``, a ``GroupBy``)."""
+    for name in mro_names(value):
+        entry = table.METHODS.get(name)
+        if entry is not None:
+            return table.MUTATING in entry and not entry[table.MUTATING]
+    return False
+
+
 def _changes_self(method: Summary | None) -> bool:
     """Whether a notebook class's method stores into or calls a method of its
     first parameter; a method the class lacks (inherited, dynamic) may."""

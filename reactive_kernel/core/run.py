@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, Iterator
 from ..analysis.calls import reads_every_name
 from .cell import Cell
 from .digests import Digest, unheld
+from .effects import read_only
 from .graph import DataflowGraph
 from .keys import InputKeys
 from .namespace import MISSING, Snapshot, Stash, Watch, weakly
@@ -386,9 +387,16 @@ class Run:
             return rebuild and self._bound_anew(cell, name, old, own=True)
         if not rebuild:
             return False
-        if reproduced(namespace.get(name, MISSING)):
+        value = namespace.get(name, MISSING)
+        if reproduced(value):
             return True
+        if read_only(value) and not self._changed_in_place(name):
+            return True  # nothing changes it: a reader cannot tell a new one from the old (no weakref needed)
         return self._bound_anew(cell, name, old)
+
+    def _changed_in_place(self, name: str) -> bool:
+        graph = self.engine.graph
+        return any(name in graph.names[w].mutations for w in graph.writers_backwards(name) if w in graph.names)
 
     def _bound_anew(self, cell: Cell, name: str, old: weakref.ref | None, own: bool = False) -> bool:
         """Whether the rebuild bound ``name`` to a new object while its last
