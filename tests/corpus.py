@@ -1096,13 +1096,25 @@ def explain_plan(ran: list[dict], links: dict, before: dict, after: dict, index:
 
 
 def unexplained_descendants(front: Frontend, ran: list[dict]) -> list[str] | None:
-    """Descendants in a plan that read nothing written by another cell of the plan."""
+    """Descendants in a plan that read nothing written by another cell of the
+    plan, and that no other cell of the plan reads from (a cell after the
+    target may run to rebuild an input of a later one that is gone: spec,
+    "A cell's input is gone")."""
     ids = [e.get("cell_id") for e in ran]
     readers = {c: front.readers(c) for c in ids}
     if any(r is None for r in readers.values()):
         return None
-    return [e.get("cell_id") for e in ran if e.get("role") == "descendant" and e.get("status") != "cancelled"
-            and not any(e.get("cell_id") in readers[c] for c in ids if c != e.get("cell_id"))]
+    unexplained = []
+    for e in ran:
+        cell = e.get("cell_id")
+        if e.get("role") != "descendant" or e.get("status") == "cancelled":
+            continue
+        others = set(ids) - {cell}
+        reads_from_plan = any(cell in readers[other] for other in others)
+        read_by_plan = bool(readers[cell] & others)
+        if not (reads_from_plan or read_by_plan):
+            unexplained.append(cell)
+    return unexplained
 
 
 def _track_cancelled(cancelled: set[str], reactive: dict | None) -> None:
