@@ -271,6 +271,25 @@ def test_a_failed_cell_that_would_fail_again_needs_no_rebuilt_ancestors():
     assert_run_all(engine, cells)
 
 
+def test_a_draw_rebuilt_from_the_same_generator_state_reproduces_its_value():
+    """pydata-book ch11, smallest: rerunning a later draw reruns the seed and
+    the draws before it; each of those starts from the state its last run
+    started from, so what it bound is reproduced and its other readers (c2)
+    do not rerun (a run's own set-aside values do not count as holding the
+    old object)."""
+    cells = [("c0", "import numpy as np\nimport pandas as pd\nnp.random.seed(0)"),
+             ("c1", "a = pd.Series(np.random.rand(3))"), ("c2", "s = float(a.sum())"),
+             ("c3", "b = np.random.rand(2)"), ("c4", "t = float(b.sum())")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("c3", cells[3][1])) == ["c0", "c1", "c3", "c4"]
+    assert_run_all(engine, cells)
+    # a new seed is a new state: every draw and reader follows
+    cells[0] = ("c0", "import numpy as np\nimport pandas as pd\nnp.random.seed(1)")
+    assert ran(engine.run("c0", cells[0][1])) == ["c0", "c1", "c2", "c3", "c4"]
+    assert_run_all(engine, cells)
+
+
 def test_a_failed_cell_whose_inputs_did_not_change_is_not_rerun_as_a_descendant():
     cells = [("c1", "a = 1"), ("c2", "b = a + nope"), ("c3", "c = b"), ("c4", "d = a + 1")]
     e = Engine()

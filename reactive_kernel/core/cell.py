@@ -54,6 +54,10 @@ class Cell:
     #: rebuilt, it reproduces them for readers that cannot reach the old ones
     #: (see ``Run._reproduces``); lists and dicts have none
     held: dict = field(default_factory=dict)
+    #: the fingerprints of the global generators' states its last completed
+    #: run started from: a provider run again that leaves the same state (the
+    #: seed and the same draws again) is no change for it
+    seen: dict = field(default_factory=dict)
     #: global generators it draws from that no cell above it seeds: a new
     #: draw each run, so no edge, and no cache key (see ``core.keys``)
     unseeded: frozenset = frozenset()

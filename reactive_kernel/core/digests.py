@@ -93,11 +93,12 @@ _HISTORY = re.compile(r"_+|_\d+")
 
 
 def unheld(held: weakref.ref, namespace: Mapping | None, history: Iterable[Mapping] = (),
-            own: AbstractSet[str] = frozenset()) -> bool:
+            own: AbstractSet[str] = frozenset(), kept: Iterable[Any] = ()) -> bool:
     """Whether the object behind ``held`` is gone, or held only by the output
-    history (and the namespace's names in ``own``): every reference is
-    counted, so a view's base, a list holding it or another name (``M = c``)
-    makes it held.  The caller must hold no strong reference to it."""
+    history (and the namespace's names in ``own``, and ``kept``, the values
+    the run itself set aside to put back): every reference is counted, so a
+    view's base, a list holding it or another name (``M = c``) makes it
+    held.  The caller must hold no strong reference to it."""
     value = held()
     if value is None:
         return True
@@ -109,5 +110,6 @@ def unheld(held: weakref.ref, namespace: Mapping | None, history: Iterable[Mappi
     out = namespace.get("Out")
     found = len(names) + (sum(1 for kept in out.values() if kept is value) if type(out) is dict else 0)
     found += sum(1 for mapping in history for name in names if mapping.get(name) is value)
+    found += sum(1 for aside in kept if aside is value)
     # the references found, ``value`` here, and getrefcount's own argument
     return sys.getrefcount(value) - 2 <= found

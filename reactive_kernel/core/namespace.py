@@ -45,6 +45,11 @@ class Stash:
         self._owners = {n: owner.get(n, MISSING) for n in self.names} if owner is not None else {}
         self._binders = {n: binder.get(n, MISSING) for n in self.names} if binder is not None else {}
 
+    def values(self):
+        """The values set aside (references of the run's, not the user's): a
+        view, which adds no reference of its own."""
+        return self._values.values()
+
     def take(self) -> None:
         for name in self.names:
             self.namespace.pop(name, None)

@@ -25,7 +25,7 @@ from .keys import InputKeys
 from .namespace import MISSING, Snapshot, Stash, Watch, weakly
 from .sameness import changed_names, comparable_values, note_overwritten, reproduced
 from .planner import downstream
-from .resources import FILE_PREFIX, Aside, Saved, is_resource
+from .resources import FILE_PREFIX, RANDOM_PREFIX, Aside, Saved, fingerprint, is_resource
 from .report import Report, RunEntry
 from ..vocabulary import CANCELLED, CLEAN, DESCENDANT, ERROR, INTERRUPTED, OK, TARGET, UPSTREAM
 
@@ -115,6 +115,8 @@ class Run:
         self._before: dict | None = None
         self._hidden: Stash | None = None
         self.names_moved = False
+        #: the generator states the step about to run starts from (``Cell.seen``)
+        self._seen: dict[str, Any] = {}
         self._cancelled: dict[str, str | None] = {}
         self._deferred: set[str] = set()
         #: for each cell run, the names whose values it changed
@@ -160,6 +162,18 @@ class Run:
         graph, changed = self.engine.graph, self._changed
         return {name for name in cell.names.reads
                 if name in changed.get(graph.provider(cell.id, name), ())}
+
+    @staticmethod
+    def _states(cell: Cell) -> dict[str, Any]:
+        """Fingerprints of the generator states ``cell`` reads, now."""
+        return {name: fingerprint(name) for name in cell.names.reads if name.startswith(RANDOM_PREFIX)}
+
+    def _started_alike(self, cell: Cell) -> set[str]:
+        """The generator states the step just run started from as its last
+        run did (``Cell.seen``): for a rebuild, no changed input.  (A
+        descendant is not skipped on this: the draws after it would need the
+        state its run leaves.)"""
+        return {name for name, seen in self._seen.items() if cell.seen.get(name) == seen}
 
     def defer(self, cells) -> set[str]:
         """Leave descendants that have a request of their own already queued
@@ -294,6 +308,7 @@ class Run:
         self._hidden.take()
         self._aside = Aside(later - cell.names.writes)  # a file it rewrites or deletes is its own
         self._aside.take()
+        self._seen = self._states(cell)
         self._before = self._watch(cell)
 
     def _load(self, step: Step) -> bool:
@@ -341,8 +356,9 @@ class Run:
                 self._lost |= readers
         self._readers_before = {}
         if status == OK and (cell.id in self._rebuilds or cell.id in self._replays) \
-                and not self.changed_reads(cell):
+                and not self.changed_reads(cell) - self._started_alike(cell):
             changed = {n for n in changed if not self._reproduces(cell, n, held.get(n))}
+        cell.seen = self._seen if status == OK else {}
         # new objects taken for old ones (fresh, or a digest matched): not
         # while a new change in place lies ahead (see ``_changes_ahead``)
         digested = {n for n in cell.names.writes if type(self._old.get(n)) is Digest} - changed
@@ -411,7 +427,8 @@ class Run:
         if type(self._old.get(name)) is Digest:
             return False  # its content was compared, and differs
         new = weakly(namespace[name])
-        if new is None or not unheld(old, namespace, history):
+        aside = itertools.chain(*(stash.values() for stash in (self._stash, self._hidden) if stash is not None))
+        if new is None or not unheld(old, namespace, history, kept=aside):
             return False
         if own and not unheld(new, namespace, history, own=cell.names.writes):
             return False
