@@ -23,7 +23,6 @@ from typing import Any, Callable, Iterable, Mapping
 from . import effects_table as table
 from .namespace import MISSING
 from ..analysis.names import DISPLAY, ITER, METHOD, REBIND, STORE, Effect, Names, Summary
-from ..analysis.scopes import INPLACE_METHODS
 
 #: how many elements of a container a look at its contents takes
 _CONTAINER_ELEMENTS = 64
@@ -143,15 +142,23 @@ def method_mutates(value: Any, method: str, summary_of: Callable[[str], Summary 
     return True
 
 
-def _library_method_mutates(value: Any, method: str) -> bool | None:
-    """What the table says of the nearest type along ``value``'s MRO it knows, if any."""
+def _table_entry(value: Any) -> dict | None:
+    """The table's entry for the nearest type along ``value``'s MRO it knows, if any."""
     for name in mro_names(value):
         entry = table.METHODS.get(name)
         if entry is not None:
-            if table.NON_MUTATING in entry:
-                return method not in entry[table.NON_MUTATING]
-            return method in entry[table.MUTATING]
+            return entry
     return None
+
+
+def _library_method_mutates(value: Any, method: str) -> bool | None:
+    """What the table says of ``method`` on ``value``, if it knows the type."""
+    entry = _table_entry(value)
+    if entry is None:
+        return None
+    if table.NON_MUTATING in entry:
+        return method not in entry[table.NON_MUTATING]
+    return method in entry[table.MUTATING]
 
 
 def _defines(value: Any, method: str) -> bool:
@@ -166,11 +173,8 @@ def _defines(value: Any, method: str) -> bool:
 def read_only(value: Any) -> bool:
     """Whether the table says no method of ``value``'s type changes it (a
     result object: statsmodels' ``RankCompareResult``, a ``GroupBy``)."""
-    for name in mro_names(value):
-        entry = table.METHODS.get(name)
-        if entry is not None:
-            return table.MUTATING in entry and not entry[table.MUTATING]
-    return False
+    entry = _table_entry(value)
+    return entry is not None and table.MUTATING in entry and not entry[table.MUTATING]
 
 
 def _changes_self(method: Summary | None) -> bool:
@@ -423,7 +427,7 @@ class _Judge:
         if effect.chained:
             return effect.method in table.CHAINED_MUTATORS and (
                 not is_immutable(value) or holds_class_state(value, self.lookup.namespace))
-        if effect.method in INPLACE_METHODS.values() and not _defines(value, effect.method):
+        if effect.method in table.INPLACE_OPERATORS and not _defines(value, effect.method):
             return False  # ``x += y`` without ``__iadd__`` rebinds ``x`` to a new object
         return method_mutates(value, effect.method, self.lookup.summary, self.lookup.namespace)
 
@@ -727,10 +731,10 @@ def through_closures(reads: Iterable[str], lookup: Lookup, aliases: Callable[[An
     return changed
 
 
-def contained(value: Any, namespace: Mapping | None = None) -> list[Any]:
+def contained(value: Any, namespace: Mapping) -> list[Any]:
     """``value`` and the objects it directly holds (a bounded look); for a
-    numpy view, the array whose memory it shares; with ``namespace``, for an
-    instance of a notebook class, its attributes (``self.d = df`` then
+    numpy view, the array whose memory it shares; for an instance of a class
+    ``namespace``'s cells define, its attributes (``self.d = df`` then
     ``self.d.drop(..., inplace=True)`` in a method changes ``df``)."""
     found = [value]
     try:
@@ -741,7 +745,7 @@ def contained(value: Any, namespace: Mapping | None = None) -> list[Any]:
             items = value
         elif kind_of(value, dict):
             items = value.values()
-        elif namespace is not None and notebook_class(value, namespace) is not None:
+        elif notebook_class(value, namespace) is not None:
             attributes = object.__getattribute__(value, "__dict__")
             items = attributes.values() if kind_of(attributes, dict) else ()
         else:

@@ -12,10 +12,11 @@ return new objects by design (numpy, pandas, scikit-learn), which methods do
 """
 from __future__ import annotations
 
-#: ``x += y`` and its kin: numpy and pandas change the object in place
-_INPLACE_OPERATORS = frozenset({
-    "__iadd__", "__isub__", "__imul__", "__imatmul__", "__itruediv__", "__ifloordiv__",
-    "__imod__", "__ipow__", "__ilshift__", "__irshift__", "__iand__", "__ior__", "__ixor__"})
+from ..analysis.scopes import INPLACE_METHODS
+
+#: what ``x += y`` and its kin call (the language's list, kept with the
+#: analysis that finds them): numpy and pandas change the object in place
+INPLACE_OPERATORS = frozenset(INPLACE_METHODS.values())
 
 #: Values that never change in place: method calls on them are never mutations.
 IMMUTABLE_TYPES = frozenset({
@@ -78,9 +79,9 @@ METHODS: dict[str, dict[str, frozenset]] = {
     "collections.defaultdict": {NON_MUTATING: frozenset(_DICT_READS - {"__getitem__"})},
     "numpy.ndarray": {MUTATING: frozenset({
         "fill", "sort", "resize", "put", "itemset", "partition", "setfield", "setflags",
-        "__setitem__", *_INPLACE_OPERATORS})},
+        "__setitem__", *INPLACE_OPERATORS})},
     "pandas.core.generic.NDFrame": {MUTATING: frozenset({
-        "insert", "pop", "update", "__setitem__", "__delitem__", "set_flags", *_INPLACE_OPERATORS})},
+        "insert", "pop", "update", "__setitem__", "__delitem__", "set_flags", *INPLACE_OPERATORS})},
     "pandas.core.indexes.base.Index": {MUTATING: frozenset()},
     "pandas.core.groupby.groupby.GroupBy": {MUTATING: frozenset()},
     "pandas.core.window.rolling.BaseWindow": {MUTATING: frozenset()},
