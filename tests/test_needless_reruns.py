@@ -602,3 +602,16 @@ def test_a_new_change_in_place_reached_only_through_the_generator_keeps_the_skip
     run_cells(e, cells)
     assert ran(e.run("t", "u = c * 2")) == ["imp", "mk", "t", "arr", "m"]  # not r1
     assert_frames_as_run_all(e, cells)
+
+
+def test_a_reimport_does_not_make_its_readers_need_a_rebuilt_input():
+    """Corpus: scikit-learn plot_polynomial_interpolation, rerun of the import
+    cell ran 6 cells.  Its readers are planned; one of them needs ``y``,
+    which a later cell rebinds.  The imports rebound the same objects, so no
+    reader runs and ``y``'s provider need not be rebuilt for them."""
+    cells = [("c0", "import numpy as np"), ("c1", "x = np.arange(3)\ny = 1"),
+             ("c2", "s = int(x.sum()) + y + int(np.pi)"), ("c3", "y = 2")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("c0", cells[0][1])) == ["c0"]
+    assert_run_all(engine, cells)

@@ -16,7 +16,7 @@ import pytest
 
 from reactive_kernel.core.engine import Engine
 from reactive_kernel.core.resources import file_name
-from tests.test_needless_reruns import ran, run_cells
+from tests.test_needless_reruns import assert_run_all, ran, run_cells
 
 
 def _user(namespace) -> dict:
@@ -309,10 +309,23 @@ def test_an_unseeded_draw_is_no_edge(tmp_path):
     assert ran(e.run("b", cells[1][1])) == ["b", "c"]
 
 
+def test_a_seed_added_above_unseeded_draws_reruns_them():
+    """The draws below were no edges (unseeded); once a cell above seeds
+    the generator they read it: Run All's values are the seeded ones."""
+    cells = [("s", "import random"), ("a", "a = random.random()"), ("b", "b = random.random()"),
+             ("c", "z = b * 2")]
+    e = Engine()
+    run_cells(e, cells)
+    seeded = "import random\nrandom.seed(1)"
+    assert ran(e.run("s", seeded)) == ["s", "a", "b", "c"]
+    assert_run_all(e, [("s", seeded), *cells[1:]])
+
+
 def test_a_seed_removed_leaves_the_draws_unseeded(tmp_path):
     cells = [("s", "import random\nrandom.seed(1)"), ("a", "a = random.random()"), ("b", "b = random.random()")]
     e = Engine()
     run_cells(e, cells)
     assert "random:random" in e.graph.names["b"].reads
-    e.run("s", "import random")
+    assert ran(e.run("s", "import random")) == ["s"]
+    assert e.stale_cells() == []  # their seeded values are as good as any unseeded draw
     assert ran(e.run("b", cells[2][1])) == ["b"]

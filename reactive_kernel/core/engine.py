@@ -212,6 +212,7 @@ class Engine:
         graph = self.graph
         before = {c: graph.providers(c) for c in graph.sequence() if c in graph.names}
         graph.reorder(wanted)
+        self.seeds.mark_moved()  # which draws a seed reaches may differ
         for cell, providers in before.items():
             if graph.providers(cell) != providers:
                 self.stale.add(cell)
@@ -306,9 +307,11 @@ class Engine:
         # a cell known only from the file never wrote anything
         previous_writes = set(previous.bound | previous.names.writes) if previous and not previous.unrun else set()
         cell = self._register(cell_id, code, static)
+        unseeded = self._judge_draws_again()
         self.stale.add(cell_id)
-        # readers that gained or lost this cell as provider read another value now
-        self.stale |= followers ^ self.graph.readers(cell_id)
+        # readers that gained or lost this cell as provider read another value
+        # now (draws its seed no longer reaches read nothing reproducible)
+        self.stale |= (followers ^ self.graph.readers(cell_id)) - unseeded
         restore = self._writers_to_restore(cell, previous_writes) if previous is not None and mode == CLEAN else set()
         return self._plan(cell_id, mode, restore=restore, followers=followers)
 
@@ -335,6 +338,26 @@ class Engine:
                                        or not self.present(name)):
                 restore.add(writer)
         return restore
+
+    def _judge_draws_again(self) -> set[str]:
+        """After a seeding cell came, went or moved: the draws from its
+        generator judged again.  A draw a seed now reaches reads from it (and
+        is stale); one no seed reaches is no edge.  Returns the draws left
+        unseeded, whose old values are as good as any Run All draws."""
+        moved = self.seeds.moved()
+        if not moved:
+            return set()
+        graph, left = self.graph, set()
+        for cell in [c for c in self.cells.values() if not c.unrun and c.id in graph.names
+                     and (moved & c.unseeded or any(n in moved for n in graph.names[c.id].reads))]:
+            providers, unseeded = graph.providers(cell.id), cell.unseeded
+            self.refresh(cell)
+            if cell.unseeded - unseeded:
+                left.add(cell.id)
+            elif graph.providers(cell.id) != providers:
+                self.stale.add(cell.id)
+        self.seeds.moved()  # the draws' own judgements moved nothing
+        return left
 
     def _summary(self, cell_id: str, name: str) -> Summary | None:
         """The summary from the cell that binds ``name`` above ``cell_id``,
@@ -427,6 +450,7 @@ class Engine:
             self._pending_descendants |= readers
         earlier = {} if cell.unrun else {name: graph.provider(cell.id, name) for name in cell.bound | cell.names.writes}
         graph.remove(cell.id)
+        self.seeds.forget(cell.id)
         self.stale.discard(cell.id)
         for name, writer in earlier.items():
             if ledger.holds(cell, name):

@@ -216,6 +216,8 @@ class Seeds:
 
     def __init__(self) -> None:
         self._cells: dict[str, set[str]] = {}
+        #: generators whose seeding cells changed since :meth:`moved` was asked
+        self._moved: set[str] = set()
 
     def judge(self, cell_id: str, touches: Touches, above: Callable[[str], bool]) -> tuple[Touches, frozenset]:
         """``touches`` of the cell without unseeded draws, and the generators
@@ -223,14 +225,33 @@ class Seeds:
         there, above this one."""
         bound = touches.writes - touches.mutations
         for name in (RANDOM_PREFIX + g for g in table.GLOBAL_GENERATORS):
-            (self._cells.setdefault(name, set()).add if name in bound else
-             self._cells.get(name, set()).discard)(cell_id)
+            seeders = self._cells.setdefault(name, set())
+            if (name in bound) != (cell_id in seeders):
+                self._moved.add(name)
+                (seeders.add if name in bound else seeders.discard)(cell_id)
         unseeded = {n for n in touches.reads if n.startswith(RANDOM_PREFIX)
                     and not any(above(c) for c in self._cells.get(n, ()))}
         if not unseeded:
             return touches, frozenset()
         return Touches(touches.reads - unseeded, touches.writes - unseeded,
                        touches.mutations - unseeded, touches.deletes), frozenset(unseeded)
+
+    def forget(self, cell_id: str) -> None:
+        for name, seeders in self._cells.items():
+            if cell_id in seeders:
+                seeders.discard(cell_id)
+                self._moved.add(name)
+
+    def mark_moved(self) -> None:
+        """Cells moved: which draws a seed is above may differ."""
+        self._moved |= {name for name, seeders in self._cells.items() if seeders}
+
+    def moved(self) -> set[str]:
+        """Generators gaining or losing a seeding cell since last asked: the
+        draws from them are judged again (a seed added above draws makes
+        them edges, one removed leaves them unseeded)."""
+        moved, self._moved = self._moved, set()
+        return moved
 
 
 def _generator_path(name: str) -> str:

@@ -598,10 +598,12 @@ class Run:
             return known[provider]
         known[provider] = False  # a cycle of needs runs nothing
         readers = self._needed[provider]
-        # a cell that ran changed what it changed; one that may run, anything
-        ran = {c: names | self._rebound.get(c, set()) for c, names in self._changed.items()}
+        # a cell that ran changed what it changed (what it rebound to the
+        # same value is no change for its readers, but is for a later writer
+        # of the name); one that may run, anything
+        ran = self._changed
         may: set[str] = set()
-        gives = set().union(*ran.values())
+        gives = set().union(*ran.values(), *(self._rebound.get(c, ()) for c in ran))
         after = False
         for step in self._steps:
             cell_id = step.cell.id
