@@ -615,3 +615,19 @@ def test_a_reimport_does_not_make_its_readers_need_a_rebuilt_input():
     run_cells(engine, cells)
     assert ran(engine.run("c0", cells[0][1])) == ["c0"]
     assert_run_all(engine, cells)
+
+
+def test_a_rebuilt_series_looked_up_by_date_is_no_change():
+    """Corpus: pydata-book ch11.  A lookup by label caches an attribute on
+    the datetime dtype, so the old and the rebuilt series pickled
+    differently and every reader of the rebuilt one reran; the digest is of
+    what a reader sees (labels, dtypes, values, name), not a pickle."""
+    pd = __import__("pandas")
+    cells = [("c0", "import pandas as pd"),
+             ("c1", "ts = pd.Series([1.0, 2.0, 3.0], index=pd.to_datetime(['2011-01-02', '2011-01-05', '2011-01-07']))"),
+             ("c2", "v = ts[ts.index[1]]"), ("c3", "ts = ts.cumsum()")]
+    engine = Engine()
+    engine.namespace["pd"] = pd
+    run_cells(engine, cells)
+    assert ran(engine.run("c3", cells[3][1])) == ["c1", "c3"]
+    assert_run_all(engine, cells)

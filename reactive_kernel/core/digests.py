@@ -49,14 +49,46 @@ def digest(value: Any) -> bytes | None:
             if value.size > DIGESTED_FRAME_CELLS or int(getattr(usage, "sum", lambda: usage)()) > DIGESTED_BYTES:
                 return None
             h = hashlib.blake2b(digest_size=16)
-            buffers: list = []
-            h.update(pickle.dumps(value, protocol=5, buffer_callback=buffers.append))
-            for buffer in buffers:
-                h.update(buffer.raw())
+            for part in _pandas_parts(value, kind is pandas.DataFrame, numpy):
+                h.update(part)
             return h.digest()
     except Exception:  # an odd subclass or a broken object: not digested
         return None
     return None
+
+
+def _pandas_parts(value: Any, frame: bool, numpy: Any) -> Iterable[bytes]:
+    """What a reader of a frame or a series can see: labels, dtypes, values,
+    name and attrs.  Not a pickle of the object: pandas caches attributes
+    lazily on it (a datetime dtype's resolution, after the first lookup by
+    label), so equal objects used differently pickle differently."""
+    yield f"{type(value).__name__}{value.shape}{value.attrs!r}".encode()
+    yield from _labels(value.index, numpy)
+    if frame:
+        yield from _labels(value.columns, numpy)
+        dtypes = set(value.dtypes)
+        if len(dtypes) == 1 and all(type(d) is numpy.dtype and d.kind in "biufcmM" for d in dtypes):
+            yield repr(dtypes).encode()
+            yield _array_bytes(value.to_numpy(), numpy)
+            return
+        columns = [column for _, column in value.items()]
+    else:
+        yield repr(value.name).encode()
+        columns = [value]
+    for column in columns:
+        yield repr(column.dtype).encode()
+        yield _array_bytes(numpy.asarray(column), numpy)
+
+
+def _labels(index: Any, numpy: Any) -> Iterable[bytes]:
+    yield f"{type(index).__name__}{index.dtype!r}{list(index.names)!r}{getattr(index, 'freqstr', None)!r}".encode()
+    yield _array_bytes(numpy.asarray(index), numpy)
+
+
+def _array_bytes(array: Any, numpy: Any) -> bytes:
+    if array.dtype.hasobject:
+        return pickle.dumps(array, protocol=5)
+    return f"{array.dtype.str}{array.shape}".encode() + numpy.ascontiguousarray(array).tobytes()
 
 
 @dataclass
