@@ -370,6 +370,18 @@ def test_a_method_changing_a_frame_held_on_the_instance_rebuilds_the_frame():
     assert engine.namespace["cols"] == ["y"]
 
 
+def test_a_method_changing_its_instance_through_a_helper_rebuilds_it():
+    """``a.go()`` passes ``self`` to a notebook function that changes it:
+    the method changes its instance, judged as any parameter is."""
+    cells = [("c1", "def helper(o):\n    o.items.append(1)"),
+             ("c2", "class A:\n    def __init__(self):\n        self.items = []\n    def go(self):\n        helper(self)"),
+             ("c3", "a = A()"), ("c4", "a.go()"), ("c5", "n = len(a.items)")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("c4", "a.go()")) == ["c3", "c4", "c5"]  # was [1, 1]: changed twice
+    assert engine.namespace["a"].items == [1] and engine.namespace["n"] == 1
+
+
 def test_a_list_stored_on_an_instance_then_changed_through_it():
     cells = [("a", "L = [1]"), ("b", "class O:\n    pass\no = O()\no.data = L"),
              ("c", "o.data.append(2)"), ("d", "n = len(L)")]

@@ -125,9 +125,9 @@ def notebook_class(value: Any, namespace: Mapping) -> str | None:
     return None
 
 
-def method_mutates(value: Any, method: str, summary_of: Callable[[str], Summary | None],
-                   namespace: Mapping = {}) -> bool:
-    """Whether calling ``value.method(...)`` may change ``value``."""
+def method_mutates(value: Any, method: str, notebook_method: Callable[[Any, str], bool | None]) -> bool:
+    """Whether calling ``value.method(...)`` may change ``value``;
+    ``notebook_method`` judges a notebook class's method (None: not one)."""
     if is_immutable(value):
         return False
     if is_iterator(value):
@@ -135,11 +135,8 @@ def method_mutates(value: Any, method: str, summary_of: Callable[[str], Summary 
     known = _library_method_mutates(value, method)
     if known is not None:
         return known
-    klass = notebook_class(value, namespace)
-    summary = summary_of(klass) if klass is not None else None
-    if summary is not None:
-        return _changes_self(summary.methods.get(method))
-    return True
+    known = notebook_method(value, method)
+    return True if known is None else known
 
 
 def _table_entry(value: Any) -> dict | None:
@@ -175,15 +172,6 @@ def read_only(value: Any) -> bool:
     result object: statsmodels' ``RankCompareResult``, a ``GroupBy``)."""
     entry = _table_entry(value)
     return entry is not None and table.MUTATING in entry and not entry[table.MUTATING]
-
-
-def _changes_self(method: Summary | None) -> bool:
-    """Whether a notebook class's method stores into or calls a method of its
-    first parameter; a method the class lacks (inherited, dynamic) may."""
-    if method is None or not method.params:
-        return True
-    self_name = method.params[0]
-    return any(e.root == self_name and e.kind in (STORE, METHOD) for e in method.effects)
 
 
 def callee_path(callee: tuple[str, ...], namespace: Mapping) -> str | None:
@@ -429,7 +417,20 @@ class _Judge:
                 not is_immutable(value) or holds_class_state(value, self.lookup.namespace))
         if effect.method in table.INPLACE_OPERATORS and not _defines(value, effect.method):
             return False  # ``x += y`` without ``__iadd__`` rebinds ``x`` to a new object
-        return method_mutates(value, effect.method, self.lookup.summary, self.lookup.namespace)
+        return method_mutates(value, effect.method, self._changes_self)
+
+    def _changes_self(self, value: Any, method: str) -> bool | None:
+        """Whether a notebook class's method changes its first parameter,
+        judged as any function's effects on a parameter (so also through a
+        helper it passes ``self`` to); a method the class lacks (inherited,
+        dynamic) may.  None: ``value`` is no notebook class's instance."""
+        klass = self.lookup.class_summary(value)
+        if klass is None:
+            return None
+        found = klass.methods.get(method)
+        if found is None or not found.params:
+            return True
+        return self._parameter_mutated(found, found.params[0], value)
 
     def _argument_mutated(self, effect: Effect, value: Any) -> bool:
         """An argument is consumed if it is an iterator, changed if the callee
