@@ -128,6 +128,15 @@ def test_method_called_on_what_a_notebook_function_returned():
     assert e.namespace["rows"] == [[1, 2], [2]]
 
 
+def test_method_called_on_a_global_a_notebook_function_returns():
+    cells = [("c1", "L = [1]"), ("c2", "def get():\n    return L"), ("c3", "get().append(2)"), ("c4", "n = len(L)")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("c3", "get().append(2)")) == ["c1", "c3", "c4"]  # was [1, 2, 2]
+    assert_run_all(engine, cells)
+    check_edit(cells, "c3", "get().append(3)", ["c1", "c3", "c4"])
+
+
 def test_method_called_on_what_a_dict_lookup_returned():
     cells = [("c0", "d = {'a': []}"), ("c1", "d.get('a').append(1)"), ("c2", "n = len(d['a'])")]
     e = check_edit(cells, "c1", "d.get('a').append(2)", ["c0", "c1", "c2"])

@@ -7,6 +7,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from reactive_kernel.analysis.cells import CellSyntaxError, Effect, analyze, is_graph_name
 from reactive_kernel.analysis.cells import python_body_magics
+from reactive_kernel.analysis.names import RETURNED
 
 
 def S(*names):
@@ -128,8 +129,10 @@ def test_names(code, reads, writes, mutations):
                                  Effect("arg", "a", callee=("np", "add"), position="out")]),
         ("for v in it:\n    pass", [Effect("iter", "it")]),
         ("y = [v for v in it]", [Effect("iter", "it")]),
-        # the receiver is what f returned: maybe x itself (decided with f's value)
+        # the receiver is what f returned: maybe x itself, or a global f
+        # returns (decided with f's value and summary)
         ("f(x).append(1)", [Effect("method", "x", "append", callee=("f",), chained=True),
+                            Effect("method", "f", "append", callee=("f",), position=RETURNED, chained=True),
                             Effect("arg", "x", callee=("f",), position=0)]),
         # a name the cell bound may hold another cell's object (decided with its value)
         ("lst = []\nlst.append(1)", [Effect("method", "lst", "append")]),

@@ -24,6 +24,9 @@ METHOD, ARG, ITER, STORE = "method", "arg", "iter", "store"
 #: when that value is a new object, later effects on the parameter are not
 #: effects on the caller's argument
 REBIND, DISPLAY = "rebind", "<display>"
+#: the ``position`` of a candidate on what calling ``root`` returned
+#: (``get().append(1)``): an effect on the globals that function returns
+RETURNED = "<returned>"
 
 
 class Effect(NamedTuple):
@@ -54,7 +57,7 @@ class Summary:
     rebinds (``global n``); ``effects`` its effect candidates on parameters
     and globals; ``methods`` a class's methods, by name; ``nested`` the
     functions a function's body defines, by name (a ``__qualname__`` leads
-    through both).
+    through both); ``returns`` the globals it may return.
     """
 
     reads: frozenset = frozenset()
@@ -63,6 +66,8 @@ class Summary:
     effects: tuple = ()
     methods: Mapping[str, "Summary"] = field(default_factory=dict)
     nested: Mapping[str, "Summary"] = field(default_factory=dict)
+    #: the free names at the root of what a function returns (``return L``)
+    returns: frozenset = frozenset()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 import ast
 
 from .bindings import BindingForms, bound_names, target_parts
-from .names import ARG, DISPLAY, ITER, METHOD, REBIND, STORE, Effect, Summary, is_graph_name
+from .names import ARG, DISPLAY, ITER, METHOD, REBIND, RETURNED, STORE, Effect, Summary, is_graph_name
 
 # -- small pieces ----------------------------------------------------------------
 def root_of(node: ast.AST) -> tuple[str | None, bool]:
@@ -110,6 +110,8 @@ def _through_result(receiver: ast.AST, method: str | None = None) -> list[Effect
         root, _ = root_of(arg)
         if root is not None:
             effects.append(Effect(kind, root, method, callee=callee or ("?",), chained=True))
+    if isinstance(node.func, ast.Name):  # a notebook function may return a global: ``get().append(1)``
+        effects.append(Effect(kind, node.func.id, method, callee=(node.func.id,), position=RETURNED, chained=True))
     return effects
 
 
@@ -207,6 +209,8 @@ class Scope(BindingForms):
         self.beyond: set[str] = set()
         self.beyond_later: set[str] = set()
         self.effects: list[Effect] = []
+        #: names at the root of what the body returns (``return L``, ``return cfg['a']``)
+        self.returned: set[str] = set()
         self.methods: dict[str, Summary] = {}
         #: summaries of functions a function body defines, by name
         self.nested: dict[str, Summary] = {}
@@ -263,6 +267,13 @@ class Scope(BindingForms):
 
     def visit_Call(self, node: ast.Call) -> None:
         self.effects.extend(call_effects(node))
+        self.generic_visit(node)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None:
+            root, _ = root_of(node.value)
+            if root is not None:
+                self.returned.add(root)
         self.generic_visit(node)
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
@@ -405,6 +416,7 @@ def summarize_function(node, scope: Scope | None = None) -> Summary:
         params=params,
         effects=tuple(scope.outer_effects(keep=frozenset(params))),
         nested={name: _outside(inner, local) for name, inner in scope.nested.items()},
+        returns=frozenset(n for n in scope.returned if n not in local or n in scope.globals),
     )
 
 
@@ -417,6 +429,7 @@ def _outside(nested: Summary, local: set[str]) -> Summary:
         reads=frozenset(n for n in nested.reads if n not in local),
         binds=nested.binds, params=nested.params, effects=nested.effects,
         methods=nested.methods, nested=nested.nested,
+        returns=frozenset(n for n in nested.returns if n not in local),
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from . import effects_table as table
 from .namespace import MISSING
-from ..analysis.names import DISPLAY, ITER, METHOD, REBIND, STORE, Effect, Names, Summary
+from ..analysis.names import DISPLAY, ITER, METHOD, REBIND, RETURNED, STORE, Effect, Names, Summary
 
 #: how many elements of a container a look at its contents takes
 _CONTAINER_ELEMENTS = 64
@@ -222,7 +222,7 @@ def resolve(
 def _assume_the_worst(names: Names, namespace: Mapping) -> Resolved:
     """Every effect candidate changes its root (a module's state is not
     followed, as in :func:`decide_effects`): at worst an extra rerun."""
-    changed = {e.root for e in names.effects} | set(names.mutations)
+    changed = {e.root for e in names.effects if e.position != RETURNED} | set(names.mutations)
     changed = {n for n in changed - names.bindings if not is_module(namespace.get(n))}
     return Resolved(
         reads=frozenset(names.reads | changed),
@@ -237,6 +237,7 @@ def _resolve(names: Names, namespace: Mapping, summary_of: Callable[[str], Summa
         return Resolved(reads=frozenset(), writes=frozenset(names.writes), mutations=frozenset())
     lookup = Lookup(namespace, summary_of, names.functions)
     followed = follow_calls(names, lookup)
+    followed.effects = through_returns(followed.effects, lookup)
     local = names.bindings
     mutated = _objects_changed(names.mutations, namespace) | decide_effects(followed.effects, local, lookup)
     mutated |= widen_to_aliases(mutated, local, namespace, aliases)
@@ -336,8 +337,26 @@ def _run_by_calling(name: str, lookup: Lookup) -> Summary | None:
         if found is not None:  # its effects on its closure are decided by ``through_closures``
             free = set(closure_of(value, lookup.namespace))
             found = Summary(found.reads, found.binds, found.params,
-                            tuple(e for e in found.effects if e.root not in free))
+                            tuple(e for e in found.effects if e.root not in free), returns=found.returns - free)
     return found if found is not None else lookup.class_summary(value)
+
+
+def through_returns(effects: list[Effect], lookup: Lookup) -> list[Effect]:
+    """A candidate on what calling ``f`` returned (``get().append(1)``) is
+    one on each global that notebook function returns (as if chained from
+    it); a library's callee gives a new object or one of its own (its
+    arguments carry their own candidates)."""
+    if not any(e.position == RETURNED for e in effects):
+        return effects
+    out = []
+    for effect in effects:
+        if effect.position != RETURNED:
+            out.append(effect)
+            continue
+        found = _run_by_calling(effect.root, lookup)
+        for name in sorted(found.returns) if found is not None else ():
+            out.append(Effect(effect.kind, name, effect.method, chained=True))
+    return out
 
 
 # -- phase 2: decide effects ----------------------------------------------------------------
