@@ -329,3 +329,29 @@ def test_a_seed_removed_leaves_the_draws_unseeded(tmp_path):
     assert ran(e.run("s", "import random")) == ["s"]
     assert e.stale_cells() == []  # their seeded values are as good as any unseeded draw
     assert ran(e.run("b", cells[2][1])) == ["b"]
+
+
+def test_an_append_inside_a_helper_given_the_path_is_an_append():
+    """The helper's ``open(path, 'a')`` opens what its caller passes: the
+    call ``log('a.txt', 'x')`` appends to ``a.txt``, so a rerun rebuilds the
+    file first instead of appending twice."""
+    cells = [("c0", "open('a.txt', 'w').write('')"),
+             ("c1", "def log(path, s):\n    with open(path, 'a') as f:\n        f.write(s)"),
+             ("c2", "log('a.txt', 'x')"), ("c3", "t = open('a.txt').read()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("c2", cells[2][1])) == ["c0", "c2", "c3"]
+    assert open("a.txt").read() == "x" and e.namespace["t"] == "x"
+
+
+def test_a_draw_inside_a_helper_on_its_parameter_reads_the_global_generator():
+    """``d.sample(2)`` in ``pick(df)`` samples ``df``: a draw from numpy's
+    global generator, so rerunning the second pick replays the first."""
+    cells = [("c1", "import numpy as np\nimport pandas as pd\nnp.random.seed(0)\ndf = pd.DataFrame({'a': range(10)})"),
+             ("c2", "def pick(d):\n    return d.sample(2).a.tolist()"), ("c3", "p1 = pick(df)"), ("c4", "p2 = pick(df)")]
+    fresh = Engine()
+    run_cells(fresh, cells)
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("c4", cells[3][1])) == ["c1", "c3", "c4"]
+    assert e.namespace["p1"] == fresh.namespace["p1"] and e.namespace["p2"] == fresh.namespace["p2"]

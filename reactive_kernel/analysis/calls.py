@@ -115,6 +115,31 @@ def function_calls(tree: ast.Module) -> dict[str, tuple[Call, ...]]:
     return found
 
 
+def bind_arguments(calls: tuple[Call, ...], params: tuple[str, ...], positional: int,
+                   given: tuple[tuple[int | str, Argument], ...]) -> tuple[Call, ...]:
+    """A function's calls as one call of it makes them: each parameter the
+    caller gives as a literal or a name (``given``, that call's ``args``)
+    stands for that argument (``open(path, 'a')`` in ``log('a.txt', s)``
+    opens ``a.txt``; ``d.sample(2)`` in ``pick(df)`` samples ``df``)."""
+    bound: dict[str, Argument] = {}
+    for key, argument in given:
+        param = params[key] if isinstance(key, int) and key < positional else key
+        if type(param) is str and param in params and argument[0] != "other":
+            bound[param] = argument
+    if not bound:
+        return calls
+
+    def put(argument: Argument | None) -> Argument | None:
+        return bound.get(argument[1], argument) if argument is not None and argument[0] == "name" else argument
+
+    def callee(path: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        given_as = bound.get(path[0]) if path else None
+        return (given_as[1], *path[1:]) if given_as is not None and given_as[0] == "name" else path
+
+    return tuple(Call(callee(c.callee), c.method, put(c.receiver), tuple((k, put(a)) for k, a in c.args))
+                 for c in calls)
+
+
 #: calls that read every name of the namespace: with no argument, ``dir()``
 #: and ``vars()`` list the caller's names; ``%who`` and friends are magics
 NAMESPACE_READERS = frozenset({("globals",), ("locals",), ("dir",), ("vars",)})

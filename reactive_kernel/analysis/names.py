@@ -68,6 +68,8 @@ class Summary:
     nested: Mapping[str, "Summary"] = field(default_factory=dict)
     #: the free names at the root of what a function returns (``return L``)
     returns: frozenset = frozenset()
+    #: how many of ``params`` a call may give by position (before ``*args``)
+    positional: int = 0
 
 
 @dataclass(frozen=True)

@@ -417,6 +417,7 @@ def summarize_function(node, scope: Scope | None = None) -> Summary:
         effects=tuple(scope.outer_effects(keep=frozenset(params))),
         nested={name: _outside(inner, local) for name, inner in scope.nested.items()},
         returns=frozenset(n for n in scope.returned if n not in local or n in scope.globals),
+        positional=len(node.args.posonlyargs) + len(node.args.args),
     )
 
 

@@ -14,6 +14,7 @@ import itertools
 from typing import Callable, Iterable, Mapping, MutableMapping, Protocol
 
 from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze, python_body_magics
+from ..analysis.calls import bind_arguments
 from ..analysis.dynamic import DynamicCode, resets
 from .cell import Cell
 from .effects import Resolved, resolve
@@ -395,24 +396,32 @@ class Engine:
 
     def _calls(self, cell: Cell, reads: Iterable[str]) -> tuple:
         """The cell's own calls, then those of the notebook functions it
-        calls (and they call), each from the cell that defines it there."""
+        calls (and they call), each from the cell that defines it there.
+        A function's call on its parameter takes the caller's argument
+        where the caller gives a literal or a name (``log('a.txt', s)``
+        makes ``open(path, 'a')`` an append to ``a.txt``)."""
         calls = list(cell.static.calls)
         own = cell.static.function_calls
-        called = {c.callee[0] for c in cell.static.calls if c.callee}
-        todo = [(n, cell.id) for n in sorted(called & own.keys())]
-        todo += [(n, self.graph.provider(cell.id, n)) for n in sorted(set(reads) - own.keys())]
+        where = lambda name, at, functions: at if name in functions else self.graph.provider(at, name)  # noqa: E731
+        todo = [(c.callee[0], where(c.callee[0], cell.id, own), c.args) for c in cell.static.calls
+                if c.callee and len(c.callee) == 1 and (c.callee[0] in own or c.callee[0] in reads)]
+        todo += [(n, self.graph.provider(cell.id, n), ()) for n in sorted(set(reads) - own.keys())]
         seen = set()
         while todo:
-            name, provider = todo.pop()
-            if provider is None or (name, provider) in seen or provider not in self.cells:
+            name, provider, given = todo.pop()
+            if provider is None or (name, provider, given) in seen or provider not in self.cells:
                 continue
-            seen.add((name, provider))
-            found = self.cells[provider].static.function_calls.get(name)
-            if found:
-                calls.extend(found)
-                inner = {c.callee[0] for c in found if c.callee}
-                todo += [(n, provider if n in self.cells[provider].static.function_calls
-                          else self.graph.provider(provider, n)) for n in sorted(inner)]
+            seen.add((name, provider, given))
+            static = self.cells[provider].static
+            found = static.function_calls.get(name)
+            if not found:
+                continue
+            summary = static.functions.get(name)
+            if summary is not None:
+                found = bind_arguments(found, summary.params, summary.positional, given)
+            calls.extend(found)
+            todo += [(c.callee[0], where(c.callee[0], provider, static.function_calls), c.args)
+                     for c in found if c.callee and len(c.callee) == 1]
         return tuple(calls)
 
     def ran_outside(self, cell_id: str | None, code: str) -> None:
