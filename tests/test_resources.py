@@ -355,3 +355,26 @@ def test_a_draw_inside_a_helper_on_its_parameter_reads_the_global_generator():
     run_cells(e, cells)
     assert ran(e.run("c4", cells[3][1])) == ["c1", "c3", "c4"]
     assert e.namespace["p1"] == fresh.namespace["p1"] and e.namespace["p2"] == fresh.namespace["p2"]
+
+
+@pytest.mark.parametrize("listing", ["names = sorted(os.listdir('d'))",
+                                     "import glob\nnames = sorted(os.path.basename(p) for p in glob.glob('d/*.txt'))"])
+def test_a_listing_sees_a_file_an_edit_writes_into_its_directory(listing):
+    """A listing (a directory, a pattern) reads every file the notebook
+    writes into it: an edit that writes a new file there reruns it."""
+    cells = [("c1", "import os\nos.makedirs('d', exist_ok=True)"), ("c2", "open('d/a.txt', 'w').write('x')"),
+             ("c3", "import os\n" + listing)]
+    e = Engine()
+    run_cells(e, cells)
+    edited = "open('d/a.txt', 'w').write('x')\nopen('d/b.txt', 'w').write('y')"
+    assert ran(e.run("c2", edited)) == ["c2", "c3"]
+    assert e.namespace["names"] == ["a.txt", "b.txt"]
+
+
+def test_a_listing_of_the_working_directory_reads_the_files_written_there():
+    cells = [("c1", "open('a.txt', 'w').write('x')"), ("c2", "import os\nnames = sorted(os.listdir('.'))")]
+    e = Engine()
+    run_cells(e, cells)
+    assert "file:a.txt" in e.graph.names["c2"].reads
+    assert ran(e.run("c1", "open('a.txt', 'w').write('x')\nopen('b.txt', 'w').write('y')")) == ["c1", "c2"]
+    assert e.namespace["names"] == ["a.txt", "b.txt"]

@@ -91,6 +91,10 @@ class Engine:
         self.dynamic = DynamicCode()
         #: cells that seed a global random generator (see :mod:`.resources`)
         self.seeds = Seeds()
+        #: cells that list a directory or a pattern: judged again when a
+        #: cell writes a file the notebook did not write before
+        self._listings: set[str] = set()
+        self._files_written: frozenset = frozenset()
         self._order = NotebookOrder()
         self.notebook = self._order.file
         self._analyses: dict[str, Names] = {}
@@ -309,6 +313,7 @@ class Engine:
         previous_writes = set(previous.bound | previous.names.writes) if previous and not previous.unrun else set()
         cell = self._register(cell_id, code, static)
         unseeded = self._judge_draws_again()
+        self._judge_listings_again()
         self.stale.add(cell_id)
         # readers that gained or lost this cell as provider read another value
         # now (draws its seed no longer reaches read nothing reproducible)
@@ -360,6 +365,27 @@ class Engine:
         self.seeds.moved()  # the draws' own judgements moved nothing
         return left
 
+    def _judge_listings_again(self) -> None:
+        """After the notebook's written files changed: the cells listing a
+        directory or a pattern judged again, so that a cell writing a new
+        file into it is read by them (and they are stale when it is)."""
+        if not self._listings:
+            return
+        files = frozenset(n for n in self.graph.written() if n.startswith(resources.FILE_PREFIX))
+        if files == self._files_written:
+            return
+        self._files_written = files
+        graph = self.graph
+        for cell_id in list(self._listings):
+            cell = self.cells.get(cell_id)
+            if cell is None or cell.unrun or cell_id not in graph.names:
+                self._listings.discard(cell_id)
+                continue
+            providers = graph.providers(cell_id)
+            self.refresh(cell)
+            if graph.providers(cell_id) != providers:
+                self.stale.add(cell_id)
+
     def _summary(self, cell_id: str, name: str) -> Summary | None:
         """The summary from the cell that binds ``name`` above ``cell_id``,
         past the cells that only changed it (``Registry.items.append(x)``)."""
@@ -383,7 +409,14 @@ class Engine:
         touches, cell.unseeded = self.seeds.judge(
             cell.id, touches, lambda c: c in self.cells and pos.get(c, pos[cell.id]) < pos[cell.id])
         if touches is not resources.NOTHING:
-            names = Resolved(names.reads | touches.reads, names.writes | touches.writes,
+            reads = touches.reads
+            looked = resources.listings(reads)
+            if looked:  # a listing shows the files the notebook writes into it
+                reads = reads.union(*(resources.listed(d, self.graph.written()) for d in looked))
+                self._listings.add(cell.id)
+            else:
+                self._listings.discard(cell.id)
+            names = Resolved(names.reads | reads, names.writes | touches.writes,
                              names.mutations | touches.mutations)
         writes = names.writes | cell.dynamic
         if not running:

@@ -64,6 +64,10 @@ class DataflowGraph:
                 entries[:] = sorted((self.pos[c], c) for _, c in entries)
 
     # -- names --------------------------------------------------------------------
+    def written(self) -> Iterable[str]:
+        """Every name some cell writes (a read-only view)."""
+        return self._writers.keys()
+
     def register(self, cell: str, names: CellNames) -> None:
         """Add or replace ``cell``'s reads and writes (the cell must be placed)."""
         old = self.names.get(cell)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
+import fnmatch
 import glob
 import hashlib
 import os
@@ -91,6 +92,30 @@ def fingerprint(name: str) -> Any:
                                      for part in state)).hexdigest()
     except Exception:  # unreadable now: always a change
         return object()
+
+
+def listings(reads: Iterable[str]) -> list[str]:
+    """The files read that are listings: a directory on disk or a pattern
+    (``os.listdir('d')``, ``glob.glob('d/*.csv')``)."""
+    found = []
+    for name in reads:
+        if name.startswith(FILE_PREFIX) and not _URL.match(path := name[len(FILE_PREFIX):]):
+            if glob.has_magic(path) or os.path.isdir(path):
+                found.append(path)
+    return found
+
+
+def listed(listing: str, written: Iterable[str]) -> set[str]:
+    """The files of ``written`` (graph names) a listing shows: a
+    directory's entries (a file written into it is one), a pattern's matches."""
+    pattern = glob.has_magic(listing)
+    found = set()
+    for name in written:
+        if name.startswith(FILE_PREFIX):
+            path = name[len(FILE_PREFIX):]
+            if fnmatch.fnmatchcase(path, listing) if pattern else (os.path.dirname(path) or os.curdir) == listing:
+                found.add(name)
+    return found
 
 
 @dataclass(frozen=True)
