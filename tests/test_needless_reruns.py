@@ -7,6 +7,7 @@ cells (spec 2.1, "What is not a change").
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from reactive_kernel.core.engine import Engine
 
@@ -631,3 +632,31 @@ def test_a_rebuilt_series_looked_up_by_date_is_no_change():
     run_cells(engine, cells)
     assert ran(engine.run("c3", cells[3][1])) == ["c1", "c3"]
     assert_run_all(engine, cells)
+
+
+CH05 = [("imp", "import numpy as np\nimport pandas as pd"),
+        ("make", "data = pd.DataFrame(np.arange(16).reshape((4, 4)), columns=list('abcd'))"),
+        ("show", "data[:2]\ndata[data['c'] > 5]"), ("less", "data < 5"), ("zero", "data[data < 5] = 0\ndata"),
+        ("look", "data.iloc[2]"), ("other", "data = pd.DataFrame({'x': [1]})")]
+
+
+@pytest.mark.parametrize("through_kernel", [False, True])
+def test_a_frame_shown_by_its_changer_is_not_held_by_the_display_hook(through_kernel, request):
+    """Corpus: pydata-book ch05, edit of a cell reading ``data`` after a cell
+    changed it in place (and showed it), ``data`` rebound since.  The frame
+    is rebuilt and changed again; the old one is held only by IPython's
+    output history, which includes the display hook's own ``_``, ``__``,
+    ``___``, so its readers between the two cells need not rerun."""
+    edited = "data.iloc[1]"
+    if through_kernel:
+        kernel = request.getfixturevalue("kernel")
+        for cell_id, code in CH05:
+            assert kernel.execute(code, cell_id).status == "ok"
+        report = kernel.execute(edited, "look").reactive
+        assert [e["cell_id"] for e in report["ran"]] == ["make", "zero", "look"]
+        assert report["stale"] == []
+        return
+    engine = Engine()
+    run_cells(engine, CH05)
+    assert ran(engine.run("look", edited)) == ["make", "zero", "look"]
+    assert_run_all(engine, [c if c[0] != "look" else ("look", edited) for c in CH05])

@@ -84,7 +84,9 @@ class ReactiveKernel(IPythonKernel):
             magics={"sql": self.sql.analyze},
             resources=self.sql,
             autorun=self.autorun,
-            history=(shell.user_ns_hidden,),  # IPython's display hook keeps _5, _ there too
+            # IPython's display hook keeps _5, _ in the hidden namespace too,
+            # and _, __, ___ as its own attributes
+            history=(shell.user_ns_hidden, vars(shell.displayhook)),
         )
         #: interrupts reach the user's code, never the kernel's bookkeeping
         self.interrupts = Interrupts(self)
