@@ -660,3 +660,30 @@ def test_a_frame_shown_by_its_changer_is_not_held_by_the_display_hook(through_ke
     run_cells(engine, CH05)
     assert ran(engine.run("look", edited)) == ["make", "zero", "look"]
     assert_run_all(engine, [c if c[0] != "look" else ("look", edited) for c in CH05])
+
+
+BIKES = [("imp", "import pandas as pd"), ("make", "f = pd.DataFrame({'a': [1, 2, 3]})"),
+         ("show", "f['a']"), ("also", "f.describe()"), ("add", "f['b'] = f['a'] * 2"),
+         ("other", "f = pd.DataFrame({'x': [0]})")]
+
+
+@pytest.mark.parametrize("through_kernel", [False, True])
+def test_readers_that_bind_nothing_skip_a_rebuild_changed_in_place_after_them(through_kernel, request):
+    """Corpus: pandas-cookbook chapter4, edit of a cell adding a column to a
+    frame a later cell rebound: the frame is rebuilt, and counts as changed
+    for readers that may share its memory, as the edited cell changes it in
+    place after them.  Readers that bind nothing hold no part of it: they
+    are not rerun."""
+    edited = "f['b'] = f['a'] * 3"
+    if through_kernel:
+        kernel = request.getfixturevalue("kernel")
+        for cell_id, code in BIKES:
+            assert kernel.execute(code, cell_id).status == "ok"
+        report = kernel.execute(edited, "add").reactive
+        assert [e["cell_id"] for e in report["ran"]] == ["make", "add"]
+        assert report["stale"] == []
+        return
+    engine = Engine()
+    run_cells(engine, BIKES)
+    assert ran(engine.run("add", edited)) == ["make", "add"]
+    assert_run_all(engine, [c if c[0] != "add" else ("add", edited) for c in BIKES])

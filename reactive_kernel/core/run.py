@@ -102,6 +102,9 @@ class Run:
         self._ids_before: dict[str, int] = {}
         #: names the finishing step's rebuild took as fresh, not yet confirmed
         self._taken: set[str] = set()
+        #: for each rebuild, names counted changed only because a new change
+        #: in place lies ahead (``_changes_ahead``): equal to the old value
+        self._ahead: dict[str, set[str]] = {}
         #: cells stale when the plan was made (their code or inputs changed)
         self._stale_before = frozenset(engine.stale)
         #: cells stale only because planned readers need a value of theirs the
@@ -162,6 +165,17 @@ class Run:
         graph, changed = self.engine.graph, self._changed
         return {name for name in cell.names.reads
                 if name in changed.get(graph.provider(cell.id, name), ())}
+
+    def _reads_a_change(self, cell: Cell) -> bool:
+        """Whether a value ``cell`` reads changed.  A rebuilt value equal to
+        the old one, counted changed only for the change in place ahead
+        (``_ahead``: a reader's names may share the old object's memory), is
+        no change for a reader that binds nothing."""
+        reads = self.changed_reads(cell)
+        if not reads or cell.names.writes:
+            return bool(reads)
+        graph = self.engine.graph
+        return any(name not in self._ahead.get(graph.provider(cell.id, name), ()) for name in reads)
 
     @staticmethod
     def _states(cell: Cell) -> dict[str, Any]:
@@ -364,6 +378,7 @@ class Run:
         digested = {n for n in cell.names.writes if type(self._old.get(n)) is Digest} - changed
         taken, self._taken = self._taken, set()
         if (taken or digested) and self._changes_ahead(cell, changed):
+            self._ahead[cell.id] = (taken | digested) - changed
             changed |= taken | digested
             for name in taken:
                 self._fresh.pop(name, None)
@@ -563,7 +578,7 @@ class Run:
         that ran in this plan changed a value it reads (rebinding an import or
         a constant to the same value changes nothing)."""
         engine = self.engine
-        if cell.id in self._lost or self.changed_reads(cell):
+        if cell.id in self._lost or self._reads_a_change(cell):
             return True
         stale = cell.id in engine.stale
         if stale and cell.id not in self._needed:
