@@ -59,3 +59,29 @@ def test_an_equal_array_rebuilt_for_a_reader_leaves_its_shown_readers_alone(kern
     assert ran(kernel.execute("t = c * 2", "t")) == ["mk", "t"]
     assert kernel.value("int(t.sum())") == str(2 * sum(range(12)))
     assert kernel.value("c.shape") == "(3,)"  # the later cell's array, put back
+
+
+def test_an_append_through_a_helper_rerun_appends_once(kernel):
+    kernel.execute("open('a.txt', 'w').write('')", "c0")
+    kernel.execute("def log(path, s):\n    with open(path, 'a') as f:\n        f.write(s)", "c1")
+    kernel.execute("log('a.txt', 'x')", "c2")
+    kernel.execute("t = open('a.txt').read()", "c3")
+    assert ran(kernel.execute("log('a.txt', 'x')", "c2")) == ["c0", "c2", "c3"]
+    assert kernel.value("t") == "'x'"
+
+
+def test_a_listing_reruns_when_an_edit_writes_a_new_file_into_its_directory(kernel):
+    kernel.execute("import os\nos.makedirs('d', exist_ok=True)", "c1")
+    kernel.execute("open('d/a.txt', 'w').write('x')", "c2")
+    kernel.execute("names = sorted(os.listdir('d'))", "c3")
+    edit = kernel.execute("open('d/a.txt', 'w').write('x')\nopen('d/b.txt', 'w').write('y')", "c2")
+    assert ran(edit) == ["c2", "c3"]
+    assert kernel.value("names") == "['a.txt', 'b.txt']"
+
+
+def test_a_seed_added_above_unseeded_draws_reruns_them(kernel):
+    kernel.execute("import random", "s")
+    kernel.execute("a = random.random()", "a")
+    edit = kernel.execute("import random\nrandom.seed(1)", "s")
+    assert ran(edit) == ["s", "a"]
+    assert kernel.value("a == random.Random(1).random()") == "True"
