@@ -395,3 +395,45 @@ def test_a_list_stored_on_an_instance_then_changed_through_it():
     cells = [("a", "L = [1]"), ("b", "class O:\n    pass\no = O()\no.data = L"),
              ("c", "o.data.append(2)"), ("d", "n = len(L)")]
     check_edit(cells, "c", "o.data.append(3)", ["a", "b", "c", "d"])
+
+
+# -- state a notebook function keeps between calls ---------------------------------------
+
+COUNTER = [("c1", "def make():\n    n = 0\n    def inc():\n        nonlocal n\n        n += 1\n        return n\n    return inc"),
+           ("c2", "inc = make()"), ("c3", "a = inc()"), ("c4", "b = inc()")]
+
+
+def test_a_closure_counter_is_remade_before_a_call_reruns():
+    engine = Engine()
+    run_cells(engine, COUNTER)
+    assert ran(engine.run("c4", "b = inc()")) == ["c2", "c3", "c4"]  # was b == 3
+    assert engine.namespace["a"] == 1 and engine.namespace["b"] == 2
+
+
+def test_a_mutable_default_argument_changed_by_a_call_is_remade_first():
+    cells = [("c1", "def f(acc=[]):\n    acc.append(1)\n    return len(acc)"), ("c2", "n = f()")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("c2", "n = f()")) == ["c1", "c2"]  # was n == 2
+    assert engine.namespace["n"] == 1
+
+
+@pytest.mark.parametrize("call", ["n = f([])", "n = f(acc=[])", "n = g()"])
+def test_a_call_that_leaves_no_default_changed_changes_no_function(call):
+    """The default is given, or never changed: the function keeps no state."""
+    cells = [("c1", "def f(acc=[]):\n    acc.append(1)\n    return len(acc)\n"
+                    "def g(acc=[]):\n    return len(acc)"), ("c2", call)]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("c2", call)) == ["c2"]
+
+
+def test_a_cached_function_is_defined_again_when_a_global_it_reads_changes():
+    """``@lru_cache`` keeps results computed from the globals of their day:
+    the defining cell reads them, so an edit of one gives a fresh cache."""
+    cells = [("c1", "K = 1"), ("c2", "from functools import lru_cache\n@lru_cache(maxsize=None)\ndef f():\n    return K"),
+             ("c3", "v = f()")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("c1", "K = 2")) == ["c1", "c2", "c3"]
+    assert engine.namespace["v"] == 2

@@ -35,6 +35,10 @@ class Call(NamedTuple):
     method: str | None
     receiver: Argument | None
     args: tuple[tuple[int | str, Argument], ...]
+    #: how many arguments it gives by position (None: unknown, ``*args``),
+    #: and whether it passes ``**kwargs``
+    positional: int | None = 0
+    spread: bool = False
 
 
 def _argument(node: ast.AST) -> Argument | None:
@@ -70,7 +74,9 @@ def _call(node: ast.Call) -> Call:
             args.append((keyword.arg, found))
         elif keyword.arg is not None:
             args.append((keyword.arg, ("other", None)))  # given, though not known
-    return Call(callee, method, receiver, tuple(args))
+    starred = any(isinstance(arg, ast.Starred) for arg in node.args)
+    return Call(callee, method, receiver, tuple(args), None if starred else len(node.args),
+                any(keyword.arg is None for keyword in node.keywords))
 
 
 class _Calls(ast.NodeVisitor):
@@ -136,7 +142,7 @@ def bind_arguments(calls: tuple[Call, ...], params: tuple[str, ...], positional:
         given_as = bound.get(path[0]) if path else None
         return (given_as[1], *path[1:]) if given_as is not None and given_as[0] == "name" else path
 
-    return tuple(Call(callee(c.callee), c.method, put(c.receiver), tuple((k, put(a)) for k, a in c.args))
+    return tuple(c._replace(callee=callee(c.callee), receiver=put(c.receiver), args=tuple((k, put(a)) for k, a in c.args))
                  for c in calls)
 
 

@@ -21,7 +21,7 @@ from .bindings import BindingForms, bound_names, target_parts
 from .calls import calls_of, function_calls
 from .names import STORE, Effect, Names, Summary, is_graph_name
 from .scopes import (
-    Scope, augmented_effects, call_effects, class_header, class_scope, comprehension_scope, function_header,
+    Scope, augmented_effects, call_effects, class_header, class_scope, comprehension_scope, dotted, function_header,
     iteration_effects, loop_effects, result_stores, root_of, summarize_class, summarize_function,
 )
 
@@ -348,6 +348,11 @@ class _TopLevel(BindingForms):
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         summary = self._define(node)
+        if any(_caching(decorator) for decorator in node.decorator_list):
+            # its results are computed once, from the globals as they are
+            # then: the cache is fresh only when the definition reruns
+            for name in summary.reads:
+                self._load(name)
         self._bind_all(node)
         self.functions[node.name] = summary
 
@@ -364,6 +369,17 @@ class _TopLevel(BindingForms):
             self._bind(name)
         self._bind_all(node)
         self.functions[node.name] = summarize_class(node, scope)
+
+
+#: decorators that keep a function's results (``@lru_cache``, ``@functools.cache``)
+CACHING_DECORATORS = frozenset({("lru_cache",), ("cache",), ("functools", "lru_cache"), ("functools", "cache")})
+
+
+def _caching(decorator: ast.AST) -> bool:
+    """``@lru_cache``, ``@lru_cache(maxsize=None)``, ``@functools.cache``..."""
+    if isinstance(decorator, ast.Call):
+        decorator = decorator.func
+    return dotted(decorator) in CACHING_DECORATORS
 
 
 def python_body_magics() -> dict[str, MagicAnalyzer]:

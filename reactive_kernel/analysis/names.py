@@ -70,6 +70,9 @@ class Summary:
     returns: frozenset = frozenset()
     #: how many of ``params`` a call may give by position (before ``*args``)
     positional: int = 0
+    #: it rebinds a variable of its closure (``nonlocal n``): each call
+    #: changes the function itself
+    keeps_state: bool = False
 
 
 @dataclass(frozen=True)

@@ -211,6 +211,8 @@ class Scope(BindingForms):
         self.effects: list[Effect] = []
         #: names at the root of what the body returns (``return L``, ``return cfg['a']``)
         self.returned: set[str] = set()
+        #: the body declares ``nonlocal`` names
+        self.nonlocal_ = False
         self.methods: dict[str, Summary] = {}
         #: summaries of functions a function body defines, by name
         self.nested: dict[str, Summary] = {}
@@ -293,6 +295,7 @@ class Scope(BindingForms):
 
     def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
         self.stores.update(node.names)
+        self.nonlocal_ = True
 
     def visit_binding_form(self, node: ast.AST) -> None:
         self.stores.update(bound_names(node))
@@ -418,6 +421,7 @@ def summarize_function(node, scope: Scope | None = None) -> Summary:
         nested={name: _outside(inner, local) for name, inner in scope.nested.items()},
         returns=frozenset(n for n in scope.returned if n not in local or n in scope.globals),
         positional=len(node.args.posonlyargs) + len(node.args.args),
+        keeps_state=scope.nonlocal_,
     )
 
 
@@ -431,6 +435,7 @@ def _outside(nested: Summary, local: set[str]) -> Summary:
         binds=nested.binds, params=nested.params, effects=nested.effects,
         methods=nested.methods, nested=nested.nested,
         returns=frozenset(n for n in nested.returns if n not in local),
+        positional=nested.positional, keeps_state=nested.keeps_state,
     )
 
 

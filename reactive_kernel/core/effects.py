@@ -17,7 +17,7 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 import collections.abc
 import sys
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Mapping
 
 from . import effects_table as table
@@ -243,6 +243,7 @@ def _resolve(names: Names, namespace: Mapping, summary_of: Callable[[str], Summa
     mutated |= widen_to_aliases(mutated, local, namespace, aliases)
     mutated |= {name for root in mutated for name in shared_class_state(namespace.get(root, MISSING), namespace)}
     mutated |= through_own_names(followed.effects, local, lookup, aliases, makers)
+    mutated |= functions_keeping_state(names.calls, local, lookup)
     mutated |= through_closures(followed.reads, lookup, aliases, makers)
     reads = followed.reads | mutated
     binds = followed.binds
@@ -336,8 +337,8 @@ def _run_by_calling(name: str, lookup: Lookup) -> Summary | None:
         found = by_qualname(value, lookup)  # made by another function: f = outer()
         if found is not None:  # its effects on its closure are decided by ``through_closures``
             free = set(closure_of(value, lookup.namespace))
-            found = Summary(found.reads, found.binds, found.params,
-                            tuple(e for e in found.effects if e.root not in free), returns=found.returns - free)
+            found = replace(found, effects=tuple(e for e in found.effects if e.root not in free),
+                            returns=found.returns - free)
     return found if found is not None else lookup.class_summary(value)
 
 
@@ -391,6 +392,49 @@ def decide_effects(effects: Iterable[Effect], local: frozenset, lookup: Lookup) 
                                              or holds_class_state(value, lookup.namespace)):
             mutated.add(root)
     return mutated
+
+
+def functions_keeping_state(calls: Iterable, local: frozenset, lookup: Lookup) -> set[str]:
+    """Notebook functions the cell's calls change: a function keeps state
+    between calls when it rebinds a variable of its closure (``nonlocal
+    n``) or changes a mutable default argument the call does not give
+    (``def f(acc=[])``, called ``f()``).  Calling it again is not what Run
+    All does: the cell that made it runs first."""
+    changed: set[str] = set()
+    judge = None
+    for call in calls:
+        if not call.callee or len(call.callee) != 1 or call.callee[0] in local:
+            continue
+        name = call.callee[0]
+        value = lookup.value(name)
+        if not (kind_of(value, types.FunctionType) and defined_here(value, lookup.namespace)):
+            continue
+        found = _run_by_calling(name, lookup)
+        if found is None:
+            continue
+        judge = judge or _Judge(lookup)
+        if found.keeps_state or any(judge._parameter_mutated(found, param, default)
+                                    for param, default in _defaults_left(found, value, call)):
+            changed.add(name)
+    return changed
+
+
+def _defaults_left(found: Summary, function: types.FunctionType, call) -> list[tuple[str, Any]]:
+    """The mutable default values ``call`` leaves to the function, by parameter."""
+    if call.positional is None or call.spread:
+        return []  # ``*args`` or ``**kwargs``: which it gives is unknown
+    try:
+        defaults = function.__defaults__ or ()
+        keyword_defaults = function.__kwdefaults__ or {}
+    except Exception:
+        return []
+    positional = found.params[:found.positional]
+    given = {key for key, _ in call.args if type(key) is str}
+    left = [(param, default) for at, (param, default) in
+            enumerate(zip(positional[len(positional) - len(defaults):], defaults), len(positional) - len(defaults))
+            if at >= call.positional and param not in given]
+    left += [(param, default) for param, default in keyword_defaults.items() if param not in given]
+    return [(param, default) for param, default in left if not is_immutable(default)]
 
 
 def holds_class_state(value: Any, namespace: Mapping) -> bool:
