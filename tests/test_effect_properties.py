@@ -157,6 +157,16 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "loop_append": (("parts",), "for part in parts:\n    part.append({k})\n", ("part",)),
     "part_append": (("part",), "part.append({k})", ()),
     "parts_len": (("parts",), "m = sum(map(len, parts)) + {k}", ("m",)),
+    # a global returned by a notebook function, then changed (issue 21)
+    "def_get": ((), "def get():\n    return L\n", ("get",)),
+    "get_append": (("get", "L"), "get().append({k})", ()),
+    # state a notebook function keeps between calls (issue 21)
+    "def_acc": ((), "def acc(x, seen=[]):\n    seen.append(x)\n    return len(seen)\n", ("acc",)),
+    "call_acc": (("acc",), "c = acc({k})", ("c",)),
+    "def_counter": ((), "def counter():\n    n = {k}\n    def step():\n        nonlocal n\n        n += 1\n"
+                        "        return n\n    return step\n", ("counter",)),
+    "make_step": (("counter",), "step = counter()", ("step",)),
+    "call_step": (("step",), "t = step()", ("t",)),
     # plain derivations
     "derive_m": (("n",), "m = n * 2 + {k}", ("m",)),
     "derive_total": (("m",), "total = m + {k}", ("total",)),
@@ -168,7 +178,8 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
 ISSUE21_NAMES = ("make_L", "make_out", "extend", "alias", "box", "box_append", "import_sqrt",
            "import_floor_as_sqrt", "call_sqrt", "import_mm", "use_mm", "make_rows", "def_first", "row_first",
            "row_first_parts", "row_append", "rows_len", "def_registry", "registry_set", "registry_instance",
-           "reg_set", "registry_len", "make_parts", "loop_append", "part_append", "parts_len")
+           "reg_set", "registry_len", "make_parts", "loop_append", "part_append", "parts_len",
+           "def_get", "get_append", "def_acc", "call_acc", "def_counter", "make_step", "call_step")
 
 
 #: issue 21's shapes, drawn alone by TestIssue21Shapes (among all families they rarely come up)

@@ -69,10 +69,17 @@ RESOURCE_FAMILIES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     # pandas
     "to_csv": ((), "pd.DataFrame({{'x': [{k}, 1]}}).to_csv('d.csv')", ()),
     "read_csv": ((), "df = pd.read_csv('d.csv') if os.path.exists('d.csv') else None", ("df",)),
+    # a notebook function appending to the path it is given
+    "def_log": ((), "def log(p, s):\n    with open(p, 'a') as fh:\n        fh.write(s)", ("log",)),
+    "log_f": (("log",), "log('f.txt', 'y{k}')", ()),
+    # a listing of the working directory
+    "list_txt": ((), "names = sorted(n for n in os.listdir('.') if n.endswith('.txt'))", ("names",)),
 }
 #: how the families write a file (an append too: one no cell creates the file
 #: for leaves it behind once edited away)
-WRITES = ("open('f.txt', 'w')", "open('f.txt', 'a')", "Path('g.txt').write_text", ".to_csv('d.csv')")
+WRITES = ("open('f.txt', 'w')", "open('f.txt', 'a')", "log('f.txt'", "Path('g.txt').write_text", ".to_csv('d.csv')")
+#: how the families append to f.txt
+APPENDS = ("open('f.txt', 'a')", "log('f.txt'")
 #: how the families draw from each global generator
 DRAWS = {"@random": ("random.random()", "random.shuffle("), "@np_random": ("np.random.rand(",)}
 
@@ -173,7 +180,7 @@ class ResourceNotebook(EffectNotebook):
         written = False
         for cell_id in self.order:
             code = self.code[cell_id]
-            if "open('f.txt', 'a')" in code and not written:
+            if any(append in code for append in APPENDS) and not written:
                 return False
             written |= "open('f.txt', 'w')" in code
         return True
