@@ -277,13 +277,14 @@ def test_a_draw_rebuilt_from_the_same_generator_state_reproduces_its_value():
     the draws before it; each of those starts from the state its last run
     started from, so what it bound is reproduced and its other readers (c2)
     do not rerun (a run's own set-aside values do not count as holding the
-    old object)."""
+    old object).  The rerun draw itself binds equal content again (it starts
+    from the same state too), so its reader (c4) does not rerun either."""
     cells = [("c0", "import numpy as np\nimport pandas as pd\nnp.random.seed(0)"),
              ("c1", "a = pd.Series(np.random.rand(3))"), ("c2", "s = float(a.sum())"),
              ("c3", "b = np.random.rand(2)"), ("c4", "t = float(b.sum())")]
     engine = Engine()
     run_cells(engine, cells)
-    assert ran(engine.run("c3", cells[3][1])) == ["c0", "c1", "c3", "c4"]
+    assert ran(engine.run("c3", cells[3][1])) == ["c0", "c1", "c3"]
     assert_run_all(engine, cells)
     # a new seed is a new state: every draw and reader follows
     cells[0] = ("c0", "import numpy as np\nimport pandas as pd\nnp.random.seed(1)")
@@ -687,3 +688,34 @@ def test_readers_that_bind_nothing_skip_a_rebuild_changed_in_place_after_them(th
     run_cells(engine, BIKES)
     assert ran(engine.run("add", edited)) == ["make", "add"]
     assert_run_all(engine, [c if c[0] != "add" else ("add", edited) for c in BIKES])
+
+
+def test_a_rerun_binding_equal_content_again_is_no_change_for_its_readers(tmp_path, monkeypatch):
+    """Rerunning an unchanged cell that binds an array or a frame equal to
+    the one the namespace holds (the same file read again) changes nothing
+    its readers can tell; the file changed outside, they rerun; a reader
+    holding the old object (``M = A``) can tell, and reruns."""
+    monkeypatch.chdir(tmp_path)
+    pd = __import__("pandas")
+    pd.DataFrame({"x": [1, 2]}).to_csv("d.csv", index=False)
+    cells = [("imp", "import numpy as np\nimport pandas as pd"), ("load", "df = pd.read_csv('d.csv')"),
+             ("total", "n = int(df.x.sum())"), ("a", "A = np.arange(3)"), ("b", "B = A * 2")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("load", cells[1][1])) == ["load"]
+    assert ran(engine.run("a", cells[3][1])) == ["a"]
+    pd.DataFrame({"x": [1, 5]}).to_csv("d.csv", index=False)
+    assert ran(engine.run("load", cells[1][1])) == ["load", "total"]
+    assert engine.namespace["n"] == 6
+    engine.run("m", "M = A")
+    assert ran(engine.run("a", cells[3][1])) == ["a", "b", "m"]
+    assert_run_all(engine, [*cells, ("m", "M = A")])
+
+
+def test_a_digest_follows_only_an_object_that_takes_a_weak_reference():
+    """A name a cell no longer binds to a frame (``else None``) ends its
+    digest instead of failing the step (found by the resource properties)."""
+    from reactive_kernel.core.digests import Digest
+    kept = Digest.of(np.arange(3))
+    assert kept is not None and kept.following(None) is None
+    assert kept.following(np.arange(3)) is not None

@@ -114,10 +114,14 @@ class Digest:
         cell's code names it."""
         return unheld(self.held, namespace, history) and digest(new) == self.value
 
-    def following(self, new: Any) -> Digest:
+    def following(self, new: Any) -> Digest | None:
         """The same content, now ``new``'s: the object it matched (already
-        digested, so no second hash of it)."""
-        return Digest(self.value, weakref.ref(new))
+        digested, so no second hash of it); None if ``new`` takes no weak
+        reference."""
+        try:
+            return Digest(self.value, weakref.ref(new))
+        except TypeError:
+            return None
 
 
 #: the names IPython's output history binds in the namespace

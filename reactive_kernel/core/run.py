@@ -102,6 +102,8 @@ class Run:
         self._ids_before: dict[str, int] = {}
         #: names the finishing step's rebuild took as fresh, not yet confirmed
         self._taken: set[str] = set()
+        #: names of the finishing step compared by the digest of a later cell's overwrite
+        self._overwritten: set[str] = set()
         #: for each rebuild, names counted changed only because a new change
         #: in place lies ahead (``_changes_ahead``): equal to the old value
         self._ahead: dict[str, set[str]] = {}
@@ -362,6 +364,8 @@ class Run:
         if status == OK:
             namespace = engine.namespace
             cell.held = {n: ref for n in cell.bound if (ref := weakly(namespace.get(n))) is not None}
+        # digests of values a later cell replaced; the others are of its own
+        overwritten = self._overwritten = set(cell.digests)
         changed = changed_names(cell, self._old, engine.namespace, engine.history)
         present = engine.present
         for name, readers in self._readers_before.items():
@@ -376,6 +380,13 @@ class Run:
         # new objects taken for old ones (fresh, or a digest matched): not
         # while a new change in place lies ahead (see ``_changes_ahead``)
         digested = {n for n in cell.names.writes if type(self._old.get(n)) is Digest} - changed
+        # a value the namespace still held, matched by content: its new object
+        # may share memory with another the plan then changes in place
+        # (``s = df['a']``), which no name shows; any change in place ahead counts
+        own = digested - overwritten
+        if own and self._changes_ahead(cell, changed, anywhere=True):
+            changed |= own
+            digested -= own
         taken, self._taken = self._taken, set()
         if (taken or digested) and self._changes_ahead(cell, changed):
             self._ahead[cell.id] = (taken | digested) - changed
@@ -439,7 +450,7 @@ class Run:
         namespace, history = engine.namespace, engine.history
         if old is None or name not in namespace or id(namespace[name]) == self._ids_before.get(name):
             return False
-        if type(self._old.get(name)) is Digest:
+        if type(self._old.get(name)) is Digest and name in self._overwritten:
             return False  # its content was compared, and differs
         new = weakly(namespace[name])
         aside = itertools.chain(*(stash.values() for stash in (self._stash, self._hidden) if stash is not None))
@@ -451,7 +462,7 @@ class Run:
         self._taken.add(name)
         return True
 
-    def _changes_ahead(self, cell: Cell, changed: AbstractSet[str]) -> bool:
+    def _changes_ahead(self, cell: Cell, changed: AbstractSet[str], anywhere: bool = False) -> bool:
         """Whether a step after ``cell`` (which changed ``changed``) that may
         run with new code or new inputs (the target, a cell stale for its own
         sake, a reader of a value changed or of such a step, transitively)
@@ -460,7 +471,8 @@ class Run:
         skipped because a new object counts as the old one may hold part of
         the old one (``s = df['a']`` shares its memory, not holding ``df``):
         a new change of the new object would show in Run All's ``s``, not in
-        this one.  Replayed changes are the same in both."""
+        this one.  Replayed changes are the same in both.  ``anywhere``: a
+        change in place of any object counts, reachable or not."""
         graph = self.engine.graph
         known = {**self._changed, cell.id: changed}  # steps that ran: what they changed
         may: set[str] = set()
@@ -482,7 +494,7 @@ class Run:
             if not new:
                 continue
             may.add(cell_id)
-            if cell_id in reach and any(not is_resource(n) for n in step.cell.names.mutations):
+            if (anywhere or cell_id in reach) and any(not is_resource(n) for n in step.cell.names.mutations):
                 return True
         return False
 

@@ -80,6 +80,14 @@ def comparable_values(cell: Cell, namespace: Mapping, owner_of: Callable[[str], 
     # arrays and frames its last run bound, overwritten since by a later cell
     for n, kept in cell.digests.items():
         values.setdefault(n, kept)
+    # arrays and frames its last run bound that the namespace still holds:
+    # a run that binds equal content again (the same file read again) is no
+    # change for readers that cannot tell the objects apart (Digest.matches)
+    for n in cell.names.writes - cell.names.mutations:
+        if n not in values and owner_of(n) == cell.id and n in namespace:
+            kept = Digest.of(namespace[n])
+            if kept is not None:
+                values[n] = kept
     # files and generators: their state, if the cell made it
     for n in cell.names.writes - cell.names.mutations:
         if is_resource(n) and owner_of(n) == cell.id:
@@ -115,5 +123,9 @@ def changed_names(cell: Cell, old: Mapping[str, Any], namespace: Mapping,
         if name in changed or name not in namespace:
             del cell.digests[name]
         elif name in old and type(old[name]) is Digest:  # it matched: the content is the same
-            cell.digests[name] = old[name].following(namespace[name])
+            following = old[name].following(namespace[name])
+            if following is None:
+                del cell.digests[name]
+            else:
+                cell.digests[name] = following
     return changed
