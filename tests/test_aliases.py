@@ -437,3 +437,55 @@ def test_a_cached_function_is_defined_again_when_a_global_it_reads_changes():
     run_cells(engine, cells)
     assert ran(engine.run("c1", "K = 2")) == ["c1", "c2", "c3"]
     assert engine.namespace["v"] == 2
+
+
+# -- a change in place that moves away: who holds the old object runs again ----------------
+
+def test_deleting_a_cell_that_changed_an_aliased_list_rebuilds_the_alias():
+    cells = [("c1", "L = [0, 1, 2]"), ("c2", "M = L"), ("c3", "L.extend([0, 0])"), ("c4", "L = [5]")]
+    engine = Engine()
+    run_cells(engine, cells)
+    engine.forget(["c3"])
+    engine.run("c4", "L = [5]")
+    assert engine.namespace["M"] == [0, 1, 2]
+    assert_run_all(engine, [c for c in cells if c[0] != "c3"])
+
+
+def test_deleting_a_loop_that_changed_elements_a_loop_above_left_bound_rebuilds_them():
+    loop = "for part in parts:\n    part.append(0)\n"
+    cells = [("c3", "parts = [[0], [1, 2]]"), ("c2", loop), ("c4", loop), ("c5", "parts = [[0], [1, 2]]")]
+    engine = Engine()
+    run_cells(engine, cells)
+    engine.forget(["c4"])
+    engine.run("c5", cells[3][1])
+    assert engine.namespace["part"] == [1, 2, 0]
+    assert_run_all(engine, [c for c in cells if c[0] != "c4"])
+
+
+def test_editing_a_cell_to_no_longer_change_an_aliased_list_rebuilds_the_alias():
+    cells = [("c1", "L = [0, 1, 2]"), ("c2", "M = L"), ("c3", "L.extend([0, 0])"), ("c4", "L = [5]")]
+    engine = Engine()
+    run_cells(engine, cells)
+    engine.run("c3", "L = [0, 1, 2]")
+    assert engine.namespace["M"] == [0, 1, 2]
+    assert_run_all(engine, [*cells[:2], ("c3", "L = [0, 1, 2]"), cells[3]])
+
+
+def test_a_cell_inserted_above_a_change_in_place_rebuilds_what_held_the_old_object(tmp_path):
+    """``c5`` inserted between ``M = L`` and ``L.extend``: the extend now
+    changes c5's list, so ``M`` (c1's list) is unchanged in Run All."""
+    from tests.support.notebook_file import write_notebook
+    path = tmp_path / "n.ipynb"
+    cells = [("c1", "L = [0, 1, 2]"), ("c2", "M = L"), ("c3", "L.extend([0, 0])"), ("c4", "L = [5]")]
+    write_notebook(path, cells)
+    engine = Engine()
+    engine.set_notebook(str(path))
+    run_cells(engine, cells)
+    inserted = [*cells[:2], ("c5", "L = [0, 1, 2]"), *cells[2:]]
+    write_notebook(path, inserted)
+    engine.run("c5", "L = [0, 1, 2]")
+    while engine.stale_cells():
+        cell_id = engine.stale_cells()[0]
+        engine.run(cell_id, dict(inserted)[cell_id])
+    assert engine.namespace["M"] == [0, 1, 2]
+    assert_run_all(engine, inserted)

@@ -17,7 +17,7 @@ from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, Summary, ana
 from ..analysis.calls import bind_arguments
 from ..analysis.dynamic import DynamicCode, resets
 from .cell import Cell
-from .effects import Resolved, resolve
+from .effects import Resolved, is_immutable, resolve
 from .graph import DataflowGraph
 from .ledger import SCALARS, Ledger
 from .namespace import MISSING, Snapshot, Stash, Watch
@@ -219,8 +219,14 @@ class Engine:
         graph.reorder(wanted)
         self.seeds.mark_moved()  # which draws a seed reaches may differ
         for cell, providers in before.items():
-            if graph.providers(cell) != providers:
+            now = graph.providers(cell)
+            if now != providers:
                 self.stale.add(cell)
+                # a change in place of another object now: who holds the old one runs again
+                moved = {n for n in graph.names[cell].mutations if now.get(n) != providers.get(n)
+                         and providers.get(n) is not None}
+                if moved:
+                    self._pending_ancestors |= self._holders_changed_by(moved, graph.pos[cell])
         for name, owner in list(self.ledger.owner.items()):
             last = graph.last_writer(name)
             if last is not None and last != owner:
@@ -311,6 +317,7 @@ class Engine:
         followers |= self._edit_readers.pop(cell_id, set())
         # a cell known only from the file never wrote anything
         previous_writes = set(previous.bound | previous.names.writes) if previous and not previous.unrun else set()
+        previous_mutations = set(previous.names.mutations) if previous and not previous.unrun else set()
         cell = self._register(cell_id, code, static)
         unseeded = self._judge_draws_again()
         self._judge_listings_again()
@@ -319,6 +326,8 @@ class Engine:
         # now (draws its seed no longer reaches read nothing reproducible)
         self.stale |= (followers ^ self.graph.readers(cell_id)) - unseeded
         restore = self._writers_to_restore(cell, previous_writes) if previous is not None and mode == CLEAN else set()
+        if mode == CLEAN:
+            restore |= self._changes_moved(cell_id, previous_mutations, followers)
         return self._plan(cell_id, mode, restore=restore, followers=followers)
 
     def _register(self, cell_id: str, code: str, static: Names) -> Cell:
@@ -491,6 +500,7 @@ class Engine:
         if not cell.unrun:
             self._pending_descendants |= readers
         earlier = {} if cell.unrun else {name: graph.provider(cell.id, name) for name in cell.bound | cell.names.writes}
+        position = graph.pos.get(cell.id, float("inf"))
         graph.remove(cell.id)
         self.seeds.forget(cell.id)
         self.stale.discard(cell.id)
@@ -504,6 +514,41 @@ class Engine:
             if writer is not None and graph.last_writer(name) == writer and (
                     ledger.owner_of(name) != writer or not self.present(name)):
                 self._pending_ancestors.add(writer)
+        self._pending_ancestors |= self._holders_changed_by(
+            {n for n in cell.names.mutations if earlier.get(n) is not None}, position)
+
+    def _changes_moved(self, cell_id: str, previous_mutations: set[str], followers: set[str]) -> set[str]:
+        """After a cell is registered: the holders (:meth:`_holders_changed_by`)
+        of objects changed in place by a change that moved away: one its new
+        code no longer makes, or one of a reader that now takes the name from
+        this cell (inserted or edited above it) instead of an earlier one."""
+        graph = self.graph
+        holders = set()
+        dropped = {n for n in previous_mutations - self.cells[cell_id].names.mutations
+                   if graph.provider(cell_id, n) is not None}
+        if dropped:
+            holders |= self._holders_changed_by(dropped, graph.pos[cell_id])
+        for reader in graph.readers(cell_id) - followers:
+            moved = {n for n in graph.names[reader].mutations if graph.provider(reader, n) == cell_id}
+            if moved:
+                holders |= self._holders_changed_by(moved, graph.pos[reader]) - {cell_id}
+        return holders
+
+    def _holders_changed_by(self, changed: set[str], position: float) -> set[str]:
+        """Cells above a cell (at ``position``) that no longer changes in
+        place the objects of ``changed`` (it was deleted, or edited not to)
+        that may hold such an object: they touch one of the names (``M = L``
+        before ``L.extend``, ``for part in parts`` before another loop over
+        ``parts``) and still own a mutable binding.  Run All without the
+        change gives them the unchanged object: they run again, on rebuilt
+        inputs."""
+        changed = {n for n in changed if not resources.is_resource(n)}
+        if not changed:
+            return set()
+        graph, owner_of, namespace = self.graph, self.ledger.owner_of, self.namespace
+        return {c for c, names in graph.names.items()
+                if c in self.cells and graph.pos[c] < position and not changed.isdisjoint(names.reads | names.writes)
+                and any(owner_of(n) == c and not is_immutable(namespace.get(n)) for n in self.cells[c].bound)}
 
     def _refused(self, cell_id: str | None, mode: str, kind: str, message: str) -> Run:
         run = Run(self, cell_id, mode, [])

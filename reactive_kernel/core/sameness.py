@@ -21,8 +21,23 @@ from .resources import fingerprint, is_resource
 
 
 def comparable(value: Any) -> bool:
-    """A value safe to hold and compare by equality (a scalar or a module)."""
-    return issubclass(type(value), types.ModuleType) or type(value) in SCALARS
+    """A value safe to hold and compare by equality: a scalar, a module, or
+    a plain function (compared by its code, see :func:`same_function`)."""
+    return issubclass(type(value), types.ModuleType) or type(value) in SCALARS or \
+        (type(value) is types.FunctionType and reproduced(value))
+
+
+def same_function(old: types.FunctionType, new: types.FunctionType) -> bool:
+    """A ``def`` run again unchanged: the same code (names, constants,
+    lines), the same scalar defaults and globals, no closure or attributes
+    (:func:`reproduced`).  Calling either does the same: no change for the
+    cells that call it (issue 21: an unchanged ``def solve`` run again)."""
+    try:
+        return (reproduced(new) and reproduced(old) and old.__code__ == new.__code__
+                and old.__globals__ is new.__globals__ and old.__qualname__ == new.__qualname__
+                and old.__defaults__ == new.__defaults__ and old.__kwdefaults__ == new.__kwdefaults__)
+    except Exception:
+        return False
 
 
 class State(tuple):
@@ -40,6 +55,8 @@ def same(old: Any, new: Any, namespace: Mapping | None = None, history: Iterable
         return old.matches(new, namespace, history)
     if type(old) is State:
         return type(new) is State and old == new
+    if type(old) is types.FunctionType:
+        return type(new) is types.FunctionType and same_function(old, new)
     return type(old) is type(new) and type(old) in SCALARS and old == new
 
 
