@@ -719,3 +719,15 @@ def test_a_digest_follows_only_an_object_that_takes_a_weak_reference():
     kept = Digest.of(np.arange(3))
     assert kept is not None and kept.following(None) is None
     assert kept.following(np.arange(3)) is not None
+
+
+def test_an_unchanged_def_run_again_does_not_rerun_its_callers():
+    """Issue 21: re-executing an unchanged ``def solve`` must not rerun its
+    readers; a changed body or default does."""
+    cells = [("d", "def solve(x, k=2):\n    return x * k"), ("a", "y = solve(3)"), ("b", "z = solve(4)")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("d", cells[0][1])) == ["d"]
+    assert ran(engine.run("d", "def solve(x, k=3):\n    return x * k")) == ["d", "a", "b"]
+    assert engine.namespace["y"] == 9
+    assert ran(engine.run("d", "def solve(x, k=3):\n    return x * k + 0")) == ["d", "a", "b"]
