@@ -215,13 +215,19 @@ def cell_code(draw, available: set[str], families=FAMILIES):
 
 
 # -- comparing namespaces ------------------------------------------------------------
+def canon_code(code: types.CodeType) -> tuple:
+    """A code object by what it does, nested functions' code included
+    (their repr names an address and a file, which differ between runs)."""
+    return (code.co_code, code.co_names,
+            tuple(canon_code(c) if isinstance(c, types.CodeType) else c for c in code.co_consts))
+
+
 def canon(value, depth: int = 0):
     """A deterministic representation, equal for equal notebook values."""
     if depth > 4:
         return ("deep",)
     if isinstance(value, types.FunctionType):
-        code = value.__code__
-        return ("function", value.__name__, code.co_code, code.co_consts, code.co_names)
+        return ("function", value.__name__, canon_code(value.__code__))
     if isinstance(value, types.ModuleType):
         return ("module", value.__name__)
     if isinstance(value, np.ndarray):
