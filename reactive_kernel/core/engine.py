@@ -95,6 +95,7 @@ class Engine:
         #: cell writes a file the notebook did not write before
         self._listings: set[str] = set()
         self._files_written: frozenset = frozenset()
+        self._written_version = -1
         self._order = NotebookOrder()
         self.notebook = self._order.file
         self._analyses: dict[str, Names] = {}
@@ -365,11 +366,11 @@ class Engine:
         graph, left = self.graph, set()
         for cell in [c for c in self.cells.values() if not c.unrun and c.id in graph.names
                      and (moved & c.unseeded or any(n in moved for n in graph.names[c.id].reads))]:
-            providers, unseeded = graph.providers(cell.id), cell.unseeded
-            self.refresh(cell)
+            unseeded = cell.unseeded
+            moved_providers = self._judge_again(cell)
             if cell.unseeded - unseeded:
                 left.add(cell.id)
-            elif graph.providers(cell.id) != providers:
+            elif moved_providers:
                 self.stale.add(cell.id)
         self.seeds.moved()  # the draws' own judgements moved nothing
         return left
@@ -378,22 +379,26 @@ class Engine:
         """After the notebook's written files changed: the cells listing a
         directory or a pattern judged again, so that a cell writing a new
         file into it is read by them (and they are stale when it is)."""
-        if not self._listings:
-            return
-        files = frozenset(n for n in self.graph.written() if n.startswith(resources.FILE_PREFIX))
+        graph = self.graph
+        if not self._listings or graph.written_version == self._written_version:
+            return  # (no name gained its first writer or lost its last: no file did)
+        self._written_version = graph.written_version
+        files = frozenset(n for n in graph.written() if n.startswith(resources.FILE_PREFIX))
         if files == self._files_written:
             return
         self._files_written = files
-        graph = self.graph
         for cell_id in list(self._listings):
             cell = self.cells.get(cell_id)
             if cell is None or cell.unrun or cell_id not in graph.names:
                 self._listings.discard(cell_id)
-                continue
-            providers = graph.providers(cell_id)
-            self.refresh(cell)
-            if graph.providers(cell_id) != providers:
+            elif self._judge_again(cell):
                 self.stale.add(cell_id)
+
+    def _judge_again(self, cell: Cell) -> bool:
+        """Refresh a cell other than the requested one; whether its providers changed."""
+        providers = self.graph.providers(cell.id)
+        self.refresh(cell)
+        return self.graph.providers(cell.id) != providers
 
     def _summary(self, cell_id: str, name: str) -> Summary | None:
         """The summary from the cell that binds ``name`` above ``cell_id``,

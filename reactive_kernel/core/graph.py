@@ -34,6 +34,8 @@ class DataflowGraph:
         self.names: dict[str, CellNames] = {}
         self._writers: dict[str, list[tuple[float, str]]] = {}
         self._readers: dict[str, list[tuple[float, str]]] = {}
+        #: counts changes of the set of written names (see :meth:`written`)
+        self.written_version = 0
         self._next = itertools.count()
 
     def __contains__(self, cell: str) -> bool:
@@ -65,7 +67,8 @@ class DataflowGraph:
 
     # -- names --------------------------------------------------------------------
     def written(self) -> Iterable[str]:
-        """Every name some cell writes (a read-only view)."""
+        """Every name some cell writes (a read-only view); ``written_version``
+        changes whenever a name gains its first writer or loses its last."""
         return self._writers.keys()
 
     def register(self, cell: str, names: CellNames) -> None:
@@ -77,8 +80,11 @@ class DataflowGraph:
             (self._readers, old.reads if old else frozenset(), names.reads),
         ):
             for name in was - now:
-                _discard(store, name, item)
+                if _discard(store, name, item) and store is self._writers:
+                    self.written_version += 1
             for name in now - was:
+                if name not in store and store is self._writers:
+                    self.written_version += 1
                 bisect.insort(store.setdefault(name, []), item)
         self.names[cell] = names
 
@@ -87,7 +93,8 @@ class DataflowGraph:
         if old is not None:
             item = (self.pos[cell], cell)
             for name in old.writes:
-                _discard(self._writers, name, item)
+                if _discard(self._writers, name, item):
+                    self.written_version += 1
             for name in old.reads:
                 _discard(self._readers, name, item)
         self.pos.pop(cell, None)
@@ -161,12 +168,15 @@ class DataflowGraph:
         return graph
 
 
-def _discard(store: dict, name: str, item: tuple[float, str]) -> None:
+def _discard(store: dict, name: str, item: tuple[float, str]) -> bool:
+    """Remove ``item`` from ``name``'s entries; whether ``name`` left the store."""
     entries = store.get(name)
     if not entries:
-        return
+        return False
     i = bisect.bisect_left(entries, item)
     if i < len(entries) and entries[i] == item:
         entries.pop(i)
     if not entries:
         del store[name]
+        return True
+    return False
