@@ -635,6 +635,25 @@ def test_a_rebuilt_series_looked_up_by_date_is_no_change():
     assert_run_all(engine, cells)
 
 
+def check_edit_ran(cells: list[tuple[str, str]], cell_id: str, edited: str, expected: list[str],
+                   through_kernel: bool, request) -> None:
+    """Run ``cells``, edit ``cell_id`` to ``edited``: exactly ``expected``
+    ran and nothing is stale, through the real kernel (its output history
+    in play) or in process (then also compared with a fresh Run All)."""
+    if through_kernel:
+        kernel = request.getfixturevalue("kernel")
+        for cell, code in cells:
+            assert kernel.execute(code, cell).status == "ok"
+        report = kernel.execute(edited, cell_id).reactive
+        assert [e["cell_id"] for e in report["ran"]] == expected
+        assert report["stale"] == []
+        return
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run(cell_id, edited)) == expected
+    assert_run_all(engine, [c if c[0] != cell_id else (cell_id, edited) for c in cells])
+
+
 CH05 = [("imp", "import numpy as np\nimport pandas as pd"),
         ("make", "data = pd.DataFrame(np.arange(16).reshape((4, 4)), columns=list('abcd'))"),
         ("show", "data[:2]\ndata[data['c'] > 5]"), ("less", "data < 5"), ("zero", "data[data < 5] = 0\ndata"),
@@ -648,19 +667,7 @@ def test_a_frame_shown_by_its_changer_is_not_held_by_the_display_hook(through_ke
     is rebuilt and changed again; the old one is held only by IPython's
     output history, which includes the display hook's own ``_``, ``__``,
     ``___``, so its readers between the two cells need not rerun."""
-    edited = "data.iloc[1]"
-    if through_kernel:
-        kernel = request.getfixturevalue("kernel")
-        for cell_id, code in CH05:
-            assert kernel.execute(code, cell_id).status == "ok"
-        report = kernel.execute(edited, "look").reactive
-        assert [e["cell_id"] for e in report["ran"]] == ["make", "zero", "look"]
-        assert report["stale"] == []
-        return
-    engine = Engine()
-    run_cells(engine, CH05)
-    assert ran(engine.run("look", edited)) == ["make", "zero", "look"]
-    assert_run_all(engine, [c if c[0] != "look" else ("look", edited) for c in CH05])
+    check_edit_ran(CH05, "look", "data.iloc[1]", ["make", "zero", "look"], through_kernel, request)
 
 
 BIKES = [("imp", "import pandas as pd"), ("make", "f = pd.DataFrame({'a': [1, 2, 3]})"),
@@ -675,19 +682,7 @@ def test_readers_that_bind_nothing_skip_a_rebuild_changed_in_place_after_them(th
     for readers that may share its memory, as the edited cell changes it in
     place after them.  Readers that bind nothing hold no part of it: they
     are not rerun."""
-    edited = "f['b'] = f['a'] * 3"
-    if through_kernel:
-        kernel = request.getfixturevalue("kernel")
-        for cell_id, code in BIKES:
-            assert kernel.execute(code, cell_id).status == "ok"
-        report = kernel.execute(edited, "add").reactive
-        assert [e["cell_id"] for e in report["ran"]] == ["make", "add"]
-        assert report["stale"] == []
-        return
-    engine = Engine()
-    run_cells(engine, BIKES)
-    assert ran(engine.run("add", edited)) == ["make", "add"]
-    assert_run_all(engine, [c if c[0] != "add" else ("add", edited) for c in BIKES])
+    check_edit_ran(BIKES, "add", "f['b'] = f['a'] * 3", ["make", "add"], through_kernel, request)
 
 
 def test_a_rerun_binding_equal_content_again_is_no_change_for_its_readers(tmp_path, monkeypatch):
