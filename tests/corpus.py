@@ -392,6 +392,8 @@ _RULES = [
     (re.compile(r"(?m)^.*(\d+%\|| it/s|s/it\]).*$\n?"), ""),  # tqdm
     (re.compile(r"(?m)^(Wall time|CPU times|Time|Date):.*$"), r"\1: ?"),
     (re.compile(r"(?m)^.*per loop \(mean ± std.*$"), "<timeit>"),
+    # %timeit's note when its runs varied a lot: printed or not by the machine's load
+    (re.compile(r"(?m)^The slowest run took .* times longer than the fastest\..*$\n?"), ""),
     (re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d \w{3} \d{4}\b"), "<date>"),
     (re.compile(r"\b\d\d:\d\d:\d\d\b"), "<time>"),
     (re.compile(r"\b\d+(\.\d+)?\s?(s|ms|µs|us|ns|sec|seconds)\b"), "<t>"),
