@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from reactive_kernel.analysis.cells import analyze
-from reactive_kernel.core.effects import Lookup, decide_effects, follow_calls, resolve, widen_to_aliases
+from reactive_kernel.core.callees import Lookup, follow_calls
+from reactive_kernel.core.effects import decide_effects, resolve, widen_to_aliases
 from reactive_kernel.core.engine import Engine
 
 

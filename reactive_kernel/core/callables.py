@@ -18,7 +18,7 @@ import sys
 import types
 from typing import Any, Callable, Iterable, NamedTuple
 
-from .effects import kind_of
+from .values import kind_of
 from .namespace import MISSING
 
 #: bound methods whose owner may be a class (``datetime.now``): a new object

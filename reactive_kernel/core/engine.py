@@ -17,7 +17,8 @@ from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, Summary, ana
 from ..analysis.calls import bind_arguments
 from ..analysis.dynamic import DynamicCode, resets
 from .cell import Cell
-from .effects import Resolved, is_immutable, resolve
+from .effects import Resolved, resolve
+from .values import is_immutable
 from .graph import DataflowGraph
 from .ledger import SCALARS, Ledger
 from .namespace import MISSING, Snapshot, Stash, Watch

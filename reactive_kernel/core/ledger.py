@@ -22,7 +22,7 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 from typing import Any, Iterable, Mapping, MutableMapping, Protocol
 
-from .effects import contained, is_immutable, is_ndarray, reachable
+from .values import contained, is_immutable, is_ndarray, reachable
 from .namespace import MISSING
 
 

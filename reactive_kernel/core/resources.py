@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from . import effects_table as table
 from .callables import Known, callee, imported
-from .effects import kind_of, mro_names, type_name
+from .values import kind_of, mro_names, type_name
 from .namespace import MISSING
 
 RANDOM_PREFIX = "random:"

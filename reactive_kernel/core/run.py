@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, Iterator
 from ..analysis.calls import reads_every_name
 from .cell import Cell
 from .digests import Digest, unheld
-from .effects import read_only
+from .mutation import read_only
 from .graph import DataflowGraph
 from .keys import InputKeys
 from .namespace import MISSING, Snapshot, Stash, Watch, weakly

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..core import effects_table as table
-from ..core.effects import mro_names
+from ..core.values import mro_names
 from ..core.keys import InputKeys
 from ..core.namespace import MISSING
 from ..core.callables import Known, callee
