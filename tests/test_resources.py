@@ -110,6 +110,23 @@ def test_a_draw_before_a_seed_is_not_its_input(tmp_path):
     assert_like_run_all(e, edit(cells, "early", "x = random.random() + 1"), tmp_path)
 
 
+def test_an_unseeded_draw_above_a_seed_leaves_the_seeded_state(tmp_path):
+    """No seed above the draw, one below: rerunning the draw moves the
+    generator that seed set, which Run All leaves at the seed's state.  The
+    seed's state comes back after the draw: a draw that comes to read that
+    seed (the cells moved) gets Run All's value (found by the resource
+    property tests: the draw moved above the seed, then below it again)."""
+    cells = [("c0", "import numpy as np"), ("a", "a = np.random.rand(3)"), ("s", "np.random.seed(0)"),
+             ("b", "b = np.random.rand(3)")]
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("a", cells[1][1])) == ["a"]
+    after_rerun = np.random.get_state()
+    run_cells(Engine(), cells)
+    run_all = np.random.get_state()  # where Run All leaves it
+    assert np.array_equal(after_rerun[1], run_all[1]) and after_rerun[2] == run_all[2]
+
+
 def test_from_import_shuffle_draws(tmp_path):
     cells = [("seed", "import random\nfrom random import shuffle\nrandom.seed(0)"),
              ("s1", "L = list(range(8))\nshuffle(L)"), ("s2", "M = list(range(8))\nshuffle(M)")]

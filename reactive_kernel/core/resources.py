@@ -258,7 +258,11 @@ class Seeds:
                     and not any(above(c) for c in self._cells.get(n, ()))}
         if not unseeded:
             return touches, frozenset()
-        return Touches(touches.reads - unseeded, touches.writes - unseeded,
+        # a seed below resets what the draw moves, in Run All: the draw
+        # writes the generator (reads nothing), so the seed's state is put
+        # back after it runs instead of being left moved
+        reset_below = {n for n in unseeded if any(not above(c) for c in self._cells.get(n, ()))}
+        return Touches(touches.reads - unseeded, touches.writes - (unseeded - reset_below),
                        touches.mutations - unseeded, touches.deletes), frozenset(unseeded)
 
     def forget(self, cell_id: str) -> None:
