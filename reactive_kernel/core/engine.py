@@ -13,11 +13,10 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 import itertools
 from typing import Callable, Iterable, Mapping, MutableMapping, Protocol
 
-from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, Summary, analyze, python_body_magics
-from ..analysis.calls import bind_arguments
+from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, analyze, python_body_magics
 from ..analysis.dynamic import DynamicCode, resets
 from .cell import Cell
-from .effects import Resolved, resolve
+from .decisions import Decisions
 from .values import is_immutable
 from .graph import DataflowGraph
 from .ledger import SCALARS, Ledger
@@ -25,7 +24,6 @@ from .namespace import MISSING, Snapshot, Stash, Watch
 from .order import SAVED_CELL_ANALYSED, NotebookOrder
 from .report import Report
 from . import resources
-from .resources import Seeds
 from . import planner
 from .planner import downstream, upstream
 from .run import Run, Step
@@ -90,13 +88,10 @@ class Engine:
         self.ledger = Ledger(self.namespace, self.cells)
         #: code found to write names it does not name (see :mod:`.dynamic`)
         self.dynamic = DynamicCode()
-        #: cells that seed a global random generator (see :mod:`.resources`)
-        self.seeds = Seeds()
-        #: cells that list a directory or a pattern: judged again when a
-        #: cell writes a file the notebook did not write before
-        self._listings: set[str] = set()
-        self._files_written: frozenset = frozenset()
-        self._written_version = -1
+        #: each cell's effective reads and writes, and the cells judged again
+        #: when a seed or the notebook's files moved
+        self.decisions = Decisions(self.graph, self.cells, self.namespace, self.ledger)
+        self.seeds = self.decisions.seeds
         self._order = NotebookOrder()
         self.notebook = self._order.file
         self._analyses: dict[str, Names] = {}
@@ -321,8 +316,8 @@ class Engine:
         previous_writes = set(previous.bound | previous.names.writes) if previous and not previous.unrun else set()
         previous_mutations = set(previous.names.mutations) if previous and not previous.unrun else set()
         cell = self._register(cell_id, code, static)
-        unseeded = self._judge_draws_again()
-        self._judge_listings_again()
+        unseeded, moved = self.decisions.judge_draws_again()
+        self.stale |= moved | self.decisions.judge_listings_again()
         self.stale.add(cell_id)
         # readers that gained or lost this cell as provider read another value
         # now (draws its seed no longer reaches read nothing reproducible)
@@ -356,121 +351,9 @@ class Engine:
                 restore.add(writer)
         return restore
 
-    def _judge_draws_again(self) -> set[str]:
-        """After a seeding cell came, went or moved: the draws from its
-        generator judged again.  A draw a seed now reaches reads from it (and
-        is stale); one no seed reaches is no edge.  Returns the draws left
-        unseeded, whose old values are as good as any Run All draws."""
-        moved = self.seeds.moved()
-        if not moved:
-            return set()
-        graph, left = self.graph, set()
-        for cell in [c for c in self.cells.values() if not c.unrun and c.id in graph.names
-                     and (moved & c.unseeded or any(n in moved for n in graph.names[c.id].reads))]:
-            unseeded = cell.unseeded
-            moved_providers = self._judge_again(cell)
-            if cell.unseeded - unseeded:
-                left.add(cell.id)
-            elif moved_providers:
-                self.stale.add(cell.id)
-        self.seeds.moved()  # the draws' own judgements moved nothing
-        return left
-
-    def _judge_listings_again(self) -> None:
-        """After the notebook's written files changed: the cells listing a
-        directory or a pattern judged again, so that a cell writing a new
-        file into it is read by them (and they are stale when it is)."""
-        graph = self.graph
-        if not self._listings or graph.written_version == self._written_version:
-            return  # (no name gained its first writer or lost its last: no file did)
-        self._written_version = graph.written_version
-        files = frozenset(n for n in graph.written() if n.startswith(resources.FILE_PREFIX))
-        if files == self._files_written:
-            return
-        self._files_written = files
-        for cell_id in list(self._listings):
-            cell = self.cells.get(cell_id)
-            if cell is None or cell.unrun or cell_id not in graph.names:
-                self._listings.discard(cell_id)
-            elif self._judge_again(cell):
-                self.stale.add(cell_id)
-
-    def _judge_again(self, cell: Cell) -> bool:
-        """Refresh a cell other than the requested one; whether its providers changed."""
-        providers = self.graph.providers(cell.id)
-        self.refresh(cell)
-        return self.graph.providers(cell.id) != providers
-
-    def _summary(self, cell_id: str, name: str) -> Summary | None:
-        """The summary from the cell that binds ``name`` above ``cell_id``,
-        past the cells that only changed it (``Registry.items.append(x)``)."""
-        provider = self.graph.provider(cell_id, name)
-        while provider is not None and name in self.cells[provider].names.mutations:
-            provider = self.graph.provider(provider, name)
-        return self.cells[provider].static.functions.get(name) if provider else None
-
     def refresh(self, cell: Cell, running: bool = False) -> None:
-        """Decide the cell's effects against the namespace as it is now.
-
-        Its writes are what analysis finds plus what its last run bound
-        dynamically; bindings its last run skipped (a branch not taken) are
-        left out, unless it is about to run, when any of them may happen."""
-        if not cell.id or cell.id not in self.graph:
-            return
-        names = resolve(cell.static, self.namespace, lambda n: self._summary(cell.id, n), self.ledger.aliases,
-                        self.ledger.makers)
-        touches = resources.decide(self._calls(cell, names.reads), self.namespace)
-        pos = self.graph.pos
-        touches, cell.unseeded = self.seeds.judge(
-            cell.id, touches, lambda c: c in self.cells and pos.get(c, pos[cell.id]) < pos[cell.id])
-        if touches is not resources.NOTHING:
-            reads = touches.reads
-            looked = resources.listings(reads)
-            if looked:  # a listing shows the files the notebook writes into it
-                reads = reads.union(*(resources.listed(d, self.graph.written()) for d in looked))
-                self._listings.add(cell.id)
-            else:
-                self._listings.discard(cell.id)
-            names = Resolved(names.reads | reads, names.writes | touches.writes,
-                             names.mutations | touches.mutations)
-        writes = names.writes | cell.dynamic
-        if not running:
-            writes -= cell.skipped
-        if writes != names.writes:
-            names = Resolved(names.reads, writes, names.mutations)
-        if names != cell.names or cell.id not in self.graph.names:
-            cell.names = names
-            self.graph.register(cell.id, names)
-
-    def _calls(self, cell: Cell, reads: Iterable[str]) -> tuple:
-        """The cell's own calls, then those of the notebook functions it
-        calls (and they call), each from the cell that defines it there.
-        A function's call on its parameter takes the caller's argument
-        where the caller gives a literal or a name (``log('a.txt', s)``
-        makes ``open(path, 'a')`` an append to ``a.txt``)."""
-        calls = list(cell.static.calls)
-        own = cell.static.function_calls
-        where = lambda name, at, functions: at if name in functions else self.graph.provider(at, name)  # noqa: E731
-        todo = [(c.callee[0], where(c.callee[0], cell.id, own), c.args) for c in cell.static.calls
-                if c.callee and len(c.callee) == 1 and (c.callee[0] in own or c.callee[0] in reads)]
-        todo += [(n, self.graph.provider(cell.id, n), ()) for n in sorted(set(reads) - own.keys())]
-        seen = set()
-        while todo:
-            name, provider, given = todo.pop()
-            if provider is None or (name, provider, given) in seen or provider not in self.cells:
-                continue
-            seen.add((name, provider, given))
-            static = self.cells[provider].static
-            found = static.function_calls.get(name)
-            if not found:
-                continue
-            summary = static.functions.get(name)
-            if summary is not None:
-                found = bind_arguments(found, summary.params, summary.positional, given)
-            calls.extend(found)
-            todo += [(c.callee[0], where(c.callee[0], provider, static.function_calls), c.args)
-                     for c in found if c.callee and len(c.callee) == 1]
-        return tuple(calls)
+        """Decide the cell's effects against the namespace as it is now (see :mod:`.decisions`)."""
+        self.decisions.refresh(cell, running)
 
     def ran_outside(self, cell_id: str | None, code: str) -> None:
         """The cell ran without a plan (a fault of ours sent it to plain
@@ -508,7 +391,7 @@ class Engine:
         earlier = {} if cell.unrun else {name: graph.provider(cell.id, name) for name in cell.bound | cell.names.writes}
         position = graph.pos.get(cell.id, float("inf"))
         graph.remove(cell.id)
-        self.seeds.forget(cell.id)
+        self.decisions.forget(cell.id)
         self.stale.discard(cell.id)
         for name, writer in earlier.items():
             if ledger.holds(cell, name):
