@@ -395,3 +395,51 @@ def test_a_listing_of_the_working_directory_reads_the_files_written_there():
     assert "file:a.txt" in e.graph.names["c2"].reads
     assert ran(e.run("c1", "open('a.txt', 'w').write('x')\nopen('b.txt', 'w').write('y')")) == ["c1", "c2"]
     assert e.namespace["names"] == ["a.txt", "b.txt"]
+
+
+# -- draws and files inside a notebook class's methods ------------------------------------
+SEEDED = ("s", "import numpy as np\nnp.random.seed(0)")
+
+
+@pytest.mark.parametrize("cells, rerun", [
+    pytest.param([("k", "class M:\n    def draw(self):\n        return np.random.rand()"), ("m", "m = M()"),
+                  ("a", "a = m.draw()")], "a", id="an-instance's-method"),
+    pytest.param([("k", "class M:\n    def __init__(self):\n        self.v = np.random.rand()"),
+                  ("a", "a = M().v")], "a", id="the-constructor"),
+    pytest.param([("k", "class M:\n    @staticmethod\n    def draw():\n        return np.random.rand()"),
+                  ("a", "a = M.draw()")], "a", id="a-static-method"),
+    pytest.param([("k", "class A:\n    def draw(self):\n        return self.inner()\n"
+                        "    def inner(self):\n        return np.random.rand()\nclass B(A):\n    pass"),
+                  ("m", "m = B()"), ("a", "a = m.draw()")], "a", id="a-base-class's-method-through-self"),
+    pytest.param([("k", "class M:\n    def draw(self):\n        return np.random.rand()"),
+                  ("u", "def use(o):\n    return o.draw()"), ("m", "m = M()"), ("a", "a = use(m)")], "a",
+                 id="a-function-given-the-instance"),
+])
+def test_a_draw_inside_a_notebook_class_reads_the_seeded_generator(cells, rerun, tmp_path):
+    """Rerunning the cell whose method call draws reruns the seed first (its
+    last run moved the generator), so it draws Run All's value; and the draw
+    after it reruns too, as after any draw."""
+    cells = [SEEDED, *cells, ("b", "b = np.random.rand()")]
+    e = Engine()
+    run_cells(e, cells)
+    steps = ran(e.run(rerun, dict(cells)[rerun]))
+    assert steps[0] == "s" and steps[-2:] == [rerun, "b"]
+    assert_like_run_all(e, cells, tmp_path)
+
+
+def test_a_constructor_is_not_a_draw_when_only_another_method_draws():
+    cells = [SEEDED, ("k", "class M:\n    def draw(self):\n        return np.random.rand()"), ("m", "m = M()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert "random:numpy" not in e.graph.names["m"].reads | e.graph.names["m"].writes
+
+
+def test_an_append_inside_a_notebook_method_is_an_append(tmp_path):
+    cells = [("c0", "open('f.txt', 'w').write('x')"),
+             ("k", "class Log:\n    def add(self, s):\n        with open('f.txt', 'a') as f:\n            f.write(s)"),
+             ("m", "log = Log()"), ("c", "log.add('y')"), ("r", "t = open('f.txt').read()")]
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("c", cells[3][1])) == ["c0", "c", "r"]
+    assert e.namespace["t"] == "xy"
+    assert_like_run_all(e, cells, tmp_path)

@@ -110,15 +110,23 @@ def function_calls(tree: ast.Module) -> dict[str, tuple[Call, ...]]:
     """The calls each function the cell defines at top level makes when it
     runs (its body; functions nested in it run when it calls them, so they
     count as its own): a cell calling ``load()`` reads the file ``load``
-    reads."""
+    reads.  A class's methods are under ``Class.method``, each one even
+    when it calls nothing (it hides a base class's method of that name)."""
     found = {}
     for statement in tree.body:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            calls = tuple(_call(node) for part in statement.body for node in walk(part)
-                          if isinstance(node, ast.Call))
+            calls = _body_calls(statement)
             if calls:
                 found[statement.name] = calls
+        elif isinstance(statement, ast.ClassDef):
+            for method in statement.body:
+                if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    found[f"{statement.name}.{method.name}"] = _body_calls(method)
     return found
+
+
+def _body_calls(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[Call, ...]:
+    return tuple(_call(node) for part in function.body for node in walk(part) if isinstance(node, ast.Call))
 
 
 def bind_arguments(calls: tuple[Call, ...], params: tuple[str, ...], positional: int,

@@ -21,7 +21,13 @@ from .cell import Cell
 from .effects import Resolved, resolve
 from .graph import DataflowGraph
 from .ledger import Ledger
+from .namespace import MISSING
 from .resources import Seeds
+from .values import defined_here, kind_of
+
+
+#: the methods calling a class runs
+_CONSTRUCTORS = ("__new__", "__init__", "__post_init__")
 
 
 class Decisions:
@@ -131,17 +137,19 @@ class Decisions:
             self.graph.register(cell.id, names)
 
     def _calls(self, cell: Cell, reads: Iterable[str]) -> tuple:
-        """The cell's own calls, then those of the notebook functions it
-        calls (and they call), each from the cell that defines it there.
-        A function's call on its parameter takes the caller's argument
-        where the caller gives a literal or a name (``log('a.txt', s)``
-        makes ``open(path, 'a')`` an append to ``a.txt``)."""
+        """The cell's own calls, then those of the notebook functions and
+        methods it calls (and they call), each from the cell that defines it
+        there.  A function's call on its parameter takes the caller's
+        argument where the caller gives a literal or a name (``log('a.txt',
+        s)`` makes ``open(path, 'a')`` an append to ``a.txt``).  A notebook
+        class called runs its ``__init__``; ``m.draw()`` on an instance (or
+        ``M.draw()``) runs ``draw``, found along the class's bases."""
         calls = list(cell.static.calls)
         own = cell.static.function_calls
-        where = lambda name, at, functions: at if name in functions else self.graph.provider(at, name)  # noqa: E731
-        todo = [(c.callee[0], where(c.callee[0], cell.id, own), c.args) for c in cell.static.calls
+        todo = [(c.callee[0], self._where(c.callee[0], cell.id, own), c.args) for c in cell.static.calls
                 if c.callee and len(c.callee) == 1 and (c.callee[0] in own or c.callee[0] in reads)]
         todo += [(n, self.graph.provider(cell.id, n), ()) for n in sorted(set(reads) - own.keys())]
+        todo += self._methods(cell.static.calls, cell.id, own)
         seen = set()
         while todo:
             name, provider, given = todo.pop()
@@ -156,6 +164,45 @@ class Decisions:
             if summary is not None:
                 found = bind_arguments(found, summary.params, summary.positional, given)
             calls.extend(found)
-            todo += [(c.callee[0], where(c.callee[0], provider, static.function_calls), c.args)
+            todo += [(c.callee[0], self._where(c.callee[0], provider, static.function_calls), c.args)
                      for c in found if c.callee and len(c.callee) == 1]
+            owner = name.partition(".")[0] if "." in name else None
+            todo += self._methods(found, provider, static.function_calls, owner)
         return tuple(calls)
+
+    def _where(self, name: str, at: str, functions: Mapping) -> str | None:
+        """The cell whose definition of ``name`` a call at cell ``at`` runs."""
+        return at if name in functions else self.graph.provider(at, name)
+
+    def _methods(self, calls: Iterable, at: str, functions: Mapping,
+                 owner: str | None = None) -> list[tuple[str, str | None, tuple]]:
+        """The notebook methods ``calls`` (made at cell ``at``) run, as
+        ``Class.method`` with the cell defining that class; ``owner``: the
+        class whose method made them (its ``self.m()`` runs its ``m``)."""
+        namespace, found = self.namespace, []
+        for call in calls:
+            callee = call.callee
+            if not callee or len(callee) > 2:
+                continue
+            head = owner if callee[0] == "self" and owner and len(callee) == 2 else callee[0]
+            value = namespace.get(head, MISSING)
+            if len(callee) == 1:
+                if not (kind_of(value, type) and defined_here(value, namespace)):
+                    continue
+                methods = _CONSTRUCTORS
+            else:
+                methods = (callee[1],)
+            try:  # a hostile metaclass may raise: its methods are not followed
+                classes = [(k, k.__name__) for k in (value.__mro__ if kind_of(value, type) else type(value).__mro__)
+                           if defined_here(k, namespace)]
+            except Exception:
+                continue
+            for method in methods:
+                for klass, class_name in classes:
+                    key = f"{class_name}.{method}"
+                    where = self._where(key, at, functions) if key in functions else \
+                        self.graph.provider(at, class_name)
+                    if where is not None and where in self.cells and key in self.cells[where].static.function_calls:
+                        found.append((key, where, ()))
+                        break
+        return found
