@@ -5,7 +5,8 @@
 The machine of tests/test_effect_properties.py with other code families:
 seeding and drawing from the global generators, a seeded ``default_rng``,
 writing, appending, reading and deleting files (``open``, ``Path``,
-``DataFrame.to_csv`` / ``pd.read_csv``).  Each example runs in its own
+``DataFrame.to_csv`` / ``pd.read_csv``), and both inside a notebook
+function or a notebook class's method.  Each example runs in its own
 temporary directory (the process's working directory while it runs); the
 fresh Run All it is compared with runs in another fresh temporary directory,
 from the same global generator states as the example started with.  Whenever
@@ -72,16 +73,24 @@ RESOURCE_FAMILIES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     # a notebook function appending to the path it is given
     "def_log": ((), "def log(p, s):\n    with open(p, 'a') as fh:\n        fh.write(s)", ("log",)),
     "log_f": (("log",), "log('f.txt', 'y{k}')", ()),
+    # a notebook class whose methods draw and append
+    "def_sampler": ((), "class Sampler:\n    def draw(self):\n        return np.random.rand(2)", ("Sampler",)),
+    "make_sampler": (("Sampler",), "sp = Sampler()", ("sp",)),
+    "sampler_draw": (("sp", "@np_random"), "c = sp.draw()", ("c",)),
+    "def_logger": ((), "class Logger:\n    def add(self, s):\n        with open('f.txt', 'a') as fh:\n"
+                       "            fh.write(s)", ("Logger",)),
+    "logger_add": (("Logger",), "Logger().add('z{k}')", ()),
     # a listing of the working directory
     "list_txt": ((), "names = sorted(n for n in os.listdir('.') if n.endswith('.txt'))", ("names",)),
 }
 #: how the families write a file (an append too: one no cell creates the file
 #: for leaves it behind once edited away)
-WRITES = ("open('f.txt', 'w')", "open('f.txt', 'a')", "log('f.txt'", "Path('g.txt').write_text", ".to_csv('d.csv')")
+WRITES = ("open('f.txt', 'w')", "open('f.txt', 'a')", "log('f.txt'", "Logger().add(", "Path('g.txt').write_text",
+          ".to_csv('d.csv')")
 #: how the families append to f.txt
-APPENDS = ("open('f.txt', 'a')", "log('f.txt'")
+APPENDS = ("open('f.txt', 'a')", "log('f.txt'", "Logger().add(")
 #: how the families draw from each global generator
-DRAWS = {"@random": ("random.random()", "random.shuffle("), "@np_random": ("np.random.rand(",)}
+DRAWS = {"@random": ("random.random()", "random.shuffle("), "@np_random": ("np.random.rand(", "sp.draw()")}
 
 
 def generator_states() -> tuple:

@@ -443,3 +443,16 @@ def test_an_append_inside_a_notebook_method_is_an_append(tmp_path):
     assert ran(e.run("c", cells[3][1])) == ["c0", "c", "r"]
     assert e.namespace["t"] == "xy"
     assert_like_run_all(e, cells, tmp_path)
+
+
+def test_a_method_of_an_instance_made_in_place_is_followed(tmp_path):
+    """``Logger().add('z')`` appends as ``log.add('z')`` does (found by the
+    resource property tests: rewriting the file did not rerun the append)."""
+    cells = [("c0", "open('f.txt', 'w').write('0')"),
+             ("k", "class Logger:\n    def add(self, s):\n        with open('f.txt', 'a') as fh:\n            fh.write(s)"),
+             ("c", "Logger().add('z')")]
+    e = Engine()
+    run_cells(e, cells)
+    assert ran(e.run("c0", cells[0][1])) == ["c0", "c"]
+    assert open("f.txt").read() == "0z"
+    assert_like_run_all(e, cells, tmp_path)

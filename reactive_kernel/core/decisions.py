@@ -182,16 +182,25 @@ class Decisions:
         namespace, found = self.namespace, []
         for call in calls:
             callee = call.callee
+            receiver = call.receiver
+            if callee is None and receiver is not None and receiver[0] == "new" and len(receiver[1]) == 1:
+                callee = (*receiver[1], call.method)  # ``Logger().add(s)``: a method of what ``Logger`` makes
             if not callee or len(callee) > 2:
                 continue
             head = owner if callee[0] == "self" and owner and len(callee) == 2 else callee[0]
             value = namespace.get(head, MISSING)
-            if len(callee) == 1:
+            if call.callee is None:  # made in place: an instance of the class ``head`` names
+                if not (kind_of(value, type) and defined_here(value, namespace)):
+                    continue
+                methods = (callee[1],)
+            elif len(callee) == 1:
                 if not (kind_of(value, type) and defined_here(value, namespace)):
                     continue
                 methods = _CONSTRUCTORS
             else:
                 methods = (callee[1],)
+                if not defined_here(value if kind_of(value, type) else type(value), namespace):
+                    continue  # (a library's class derives from no notebook class)
             try:  # a hostile metaclass may raise: its methods are not followed
                 classes = [(k, k.__name__) for k in (value.__mro__ if kind_of(value, type) else type(value).__mro__)
                            if defined_here(k, namespace)]
