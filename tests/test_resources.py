@@ -98,16 +98,23 @@ def test_editing_the_seed_reruns_every_draw(tmp_path):
 
 
 def test_a_draw_before_a_seed_is_not_its_input(tmp_path):
-    """Editing the early draw reruns the seed below (it is the next writer
-    of the state) and the draws after it: the generator ends where Run All
-    leaves it."""
+    """Editing the early draw reruns its seed, not the seed below nor the
+    draws after that one: they read nothing the edit changed, and the state
+    the last draw left comes back at the end, where Run All leaves the
+    generator (issue 21: a later re-seeding cell and its draws used to rerun)."""
     cells = [("s0", "import random\nrandom.seed(9)"), ("early", "x = random.random()"),
-             ("seed", "random.seed(3)"), ("a", "a = random.random()")]
+             ("seed", "random.seed(3)"), ("a", "a = random.random()"), ("r", "z = a + 1")]
     e = Engine()
     run_cells(e, cells)
     assert "random:random" not in e.graph.names["seed"].reads
-    assert ran(e.run("early", "x = random.random() + 1")) == ["s0", "early", "seed", "a"]
-    assert_like_run_all(e, edit(cells, "early", "x = random.random() + 1"), tmp_path)
+    assert ran(e.run("early", "x = random.random() + 1")) == ["s0", "early"]
+    after = random.getstate()
+    edited = edit(cells, "early", "x = random.random() + 1")
+    assert_like_run_all(e, edited, tmp_path)
+    assert random.getstate() == after  # Run All's final state (assert_like_run_all ran it last)
+    assert ran(e.run("a", cells[3][1])) == ["seed", "a"]  # still its seed's draw
+    (tmp_path / "again").mkdir()
+    assert_like_run_all(e, edited, tmp_path / "again")
 
 
 def test_an_unseeded_draw_above_a_seed_leaves_the_seeded_state(tmp_path):

@@ -608,23 +608,47 @@ class Run:
         # unless that value was kept to come back in its place
         writes = cell.names.writes
         replaced = set().union(*(names & writes for names in (*self._changed.values(), *self._rebound.values())))
-        stash = self._stash
-        return not all(self._skipped_values.get(name) == cell.id and stash is not None
-                       and stash.owner_of(name) == cell.id for name in replaced)
+        return not all(self._comes_back(cell, name) for name in replaced)
 
-    def _needed_later(self, provider: str, known: dict[str, bool] | None = None) -> bool:
+    def _comes_back(self, cell: Cell, name: str) -> bool:
+        """Whether the value of ``name`` the plan replaced is put back at its
+        end for ``cell`` (skipped): it is the cell's own, kept; or a later
+        writer's, kept, and no planned cell that reads the name from this
+        one may run (a re-seeding cell between a rerun draw and the draws
+        after it: they keep their values, the last one's state comes back)."""
+        writer = self._skipped_values.get(name)
+        if writer is None or not self._kept_for(writer, name):
+            return False
+        if writer == cell.id:
+            return True
+        graph = self.engine.graph
+        if graph.pos.get(writer, -1) <= graph.pos[cell.id]:
+            return False
+        readers = {s.cell.id for s in self._steps
+                   if name in s.cell.names.reads and graph.provider(s.cell.id, name) == cell.id}
+        return not self._needed_later(cell.id, {}, readers)
+
+    def _kept_for(self, cell_id: str, name: str) -> bool:
+        """Whether the value of ``name`` the namespace held before the plan,
+        ``cell_id``'s, was kept to come back should that cell be skipped."""
+        stash = self._stash
+        return self._skipped_values.get(name) == cell_id and stash is not None and stash.owner_of(name) == cell_id
+
+    def _needed_later(self, provider: str, known: dict[str, bool] | None = None,
+                      readers: AbstractSet[str] | None = None) -> bool:
         """Whether a planned reader that needs ``provider``'s value may run.
         Over the steps after it, in order, a step may run when it is not a
         descendant, is stale or lost, reads from a cell that ran or may run,
         or gives a name such a cell gives (``_must_run``'s reasons, each
         widened): a reader this finds idle is idle, so the provider's run
-        would change nothing anyone reads."""
+        would change nothing anyone reads.  ``readers``: those readers,
+        when not the ones the plan found needing it."""
         graph, stale = self.engine.graph, self.engine.stale
         known = {} if known is None else known
         if provider in known:
             return known[provider]
         known[provider] = False  # a cycle of needs runs nothing
-        readers = self._needed[provider]
+        readers = self._needed[provider] if readers is None else readers
         # a cell that ran changed what it changed (what it rebound to the
         # same value is no change for its readers, but is for a later writer
         # of the name); one that may run, anything
@@ -645,7 +669,7 @@ class Run:
                     and (cell_id not in self._needed or self._needed_later(cell_id, known))
                     or any(p in may or n in ran.get(p, ()) for n in names.reads
                            for p in (graph.provider(cell_id, n),))
-                    or not gives.isdisjoint(names.writes))
+                    or any(n in gives and not self._kept_for(cell_id, n) for n in names.writes))
             if runs:
                 if cell_id in readers:
                     known[provider] = True
