@@ -154,13 +154,46 @@ BINDING_FORMS = [
 ]
 
 
+#: the forms that bind ``n`` on some paths only (a loop that runs no time, a
+#: handler or case not taken): a use on the binding path reads nothing
+CONDITIONAL = {form for form in BINDING_FORMS if form.startswith(("for ", "try:", "match "))}
+
+
 @pytest.mark.parametrize("form", BINDING_FORMS)
 def test_a_binding_form_binds_alike_in_a_cell_and_in_a_function(form):
-    cell = analyze(form + "\nuse(n)")
+    if form in CONDITIONAL:  # the use on the path that binds (the last ``pass``)
+        head, _, _ = form.rpartition("pass")
+        cell = analyze(head + "use(n)")
+    else:
+        cell = analyze(form + "\nuse(n)")
     assert "n" in cell.writes and "n" not in cell.reads
     body = "\n".join("    " + line for line in form.splitlines())
     function = analyze(f"def f():\n{body}\n    use(n)\n").functions["f"]
     assert "n" not in function.reads and "use" in function.reads
+
+
+@pytest.mark.parametrize("form", sorted(CONDITIONAL))
+def test_a_name_bound_on_some_paths_only_is_also_read_after_them(form):
+    """Past the statement, ``n`` is what this cell bound or, on the path
+    that skipped the binding, what an earlier cell bound: a read of it."""
+    cell = analyze(form + "\nuse(n)")
+    assert "n" in cell.writes and "n" in cell.reads
+
+
+@pytest.mark.parametrize("code, reads", [
+    ("if a:\n    x = 1\nuse(x)", {"a", "use", "x"}),
+    ("if a:\n    x = 1\nelse:\n    x = 2\nuse(x)", {"a", "use"}),
+    ("if a:\n    x = 1\nelif b:\n    x = 2\nuse(x)", {"a", "b", "use", "x"}),
+    ("if a:\n    x = 1\n    use(x)", {"a", "use"}),
+    ("x = 0\nif a:\n    x = 1\nuse(x)", {"a", "use"}),
+    ("while a:\n    x = 1\nuse(x)", {"a", "use", "x"}),
+    ("try:\n    import m\nexcept ImportError:\n    m = None\nuse(m)", {"ImportError", "use"}),
+    ("try:\n    r = f()\nexcept ValueError:\n    pass\nuse(r)", {"ValueError", "f", "use", "r"}),
+    ("try:\n    r = f()\nfinally:\n    g = 1\nuse(r, g)", {"f", "use"}),
+    ("with a as b:\n    x = 1\nuse(x)", {"a", "use"}),
+])
+def test_what_the_paths_through_a_statement_leave_bound(code, reads):
+    assert set(analyze(code).reads) == reads
 
 
 def test_function_summary_keeps_parameter_and_global_effects():

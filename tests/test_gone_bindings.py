@@ -58,3 +58,21 @@ def test_branch_taken_again_brings_the_reader_back():
     report = e.run("c0", "cond = True")
     assert ran(report) == ["c0", "c1", "c2"]
     assert e.namespace["t2"] == 1 and e.stale_cells() == []
+
+
+@pytest.mark.parametrize("cell", [
+    "if flag:\n    x = 2\ny = x + 1",
+    "for i in range(n):\n    x = i\ny = x + 1",
+    "try:\n    x = 1 / n\nexcept ZeroDivisionError:\n    pass\ny = x + 1",
+])
+def test_a_name_the_cell_binds_on_some_paths_reads_the_earlier_value_on_the_others(cell):
+    """The branch, loop or ``try`` that did not bind ``x`` leaves the
+    earlier cell's ``x``: editing that cell reruns this one (it used to keep
+    a ``y`` Run All never gives; README, "Known limits", until this)."""
+    cells = [("c1", "x = 1"), ("c0", "flag = False\nn = 0"), ("c2", cell)]
+    e = Engine()
+    run_cells(e, cells)
+    assert e.namespace["y"] == 2
+    assert ran(e.run("c1", "x = 10")) == ["c1", "c2"]
+    assert e.namespace["y"] == 11
+    assert_run_all(e, [("c1", "x = 10"), *cells[1:]])

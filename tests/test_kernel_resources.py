@@ -85,3 +85,23 @@ def test_a_seed_added_above_unseeded_draws_reruns_them(kernel):
     edit = kernel.execute("import random\nrandom.seed(1)", "s")
     assert ran(edit) == ["s", "a"]
     assert kernel.value("a == random.Random(1).random()") == "True"
+
+
+def test_a_draw_inside_a_notebook_method_reruns_the_seed_first(kernel):
+    kernel.execute("import numpy as np\nnp.random.seed(0)", "seed")
+    kernel.execute("class Sampler:\n    def draw(self):\n        return float(np.random.rand())", "k")
+    kernel.execute("sp = Sampler()", "m")
+    kernel.execute("a = sp.draw()", "a")
+    want = kernel.value("a")
+    rerun = kernel.execute("a = sp.draw()", "a")
+    assert ran(rerun) == ["seed", "a"]
+    assert kernel.value("a") == want  # Run All's draw, not the next one
+
+
+def test_a_name_bound_in_a_branch_not_taken_follows_the_earlier_cell(kernel):
+    kernel.execute("x = 1", "c1")
+    kernel.execute("flag = False", "c0")
+    kernel.execute("if flag:\n    x = 2\ny = x + 1\ny", "c2")
+    edit = kernel.execute("x = 10", "c1")
+    assert ran(edit) == ["c1", "c2"]
+    assert kernel.value("y") == "11"

@@ -98,7 +98,8 @@ def magic_call(node: ast.Call) -> tuple[str, str, str | None] | None:
 class _TopLevel(BindingForms):
     """Walks the cell's own scope in execution order.
 
-    A load counts as a read only if the cell has not bound the name before it.
+    A load counts as a read only if the cell has not bound the name before
+    it on every path that reaches it (see :meth:`_paths`).
     A function the cell defines reads its free names only when called: calls
     of it inside the cell read them (see ``result``); other cells that call it
     take them on at their own position.
@@ -118,6 +119,10 @@ class _TopLevel(BindingForms):
         self.bound_before: dict[str, frozenset] = {}
         self._bound_now: frozenset = frozenset()
         self.definite: set[str] = set()
+        #: names the cell has bound on some paths to here but maybe not on
+        #: this one (in an ``if``, a loop, a ``try``): a load of one reads
+        #: the earlier cells' value too
+        self.maybe: set[str] = set()
         self.statement_binds: set[str] = set()
         self.imports: set[str] = set()
         #: calls made by the Python bodies of cell magics (``%%time``, ``%%cache``)
@@ -164,17 +169,18 @@ class _TopLevel(BindingForms):
 
     # -- primitive effects -------------------------------------------------
     def _load(self, name: str) -> None:
-        if name not in self.bound:
+        if name not in self.bound or name in self.maybe:
             if name not in self.reads:
                 self.reads.add(name)
                 if len(self._bound_now) != len(self.bound):
                     self._bound_now = frozenset(self.bound)
                 self.bound_before[name] = self._bound_now
-        else:
+        if name in self.bound:
             self.local_loads.add(name)
 
     def _bind(self, name: str) -> None:
         self.statement_binds.add(name)
+        self.maybe.discard(name)
         self.bound.add(name)
         self.writes.add(name)
         self.deletes.discard(name)
@@ -305,13 +311,71 @@ class _TopLevel(BindingForms):
             self.visit(node.value)
             self._target(node.target)
 
+    # -- paths: what only some of them bind may be unbound after -----------
+    def _paths(self, *paths: Callable[[], None]) -> None:
+        """Alternative paths through a statement, one of which runs: a name
+        bound on every one of them is bound after it, one bound on some only
+        may not be (a load of it then also reads the earlier cells' value).
+        On each path, what the others bound is not bound yet."""
+        definite_before = self.bound - self.maybe
+        maybe_before = set(self.maybe)
+        after = None
+        for path in paths:
+            self.maybe = maybe_before | (self.bound - definite_before)
+            path()
+            here = self.bound - self.maybe
+            after = here if after is None else after & here
+        self.maybe = self.bound - after
+
+    def _statements(self, statements: list[ast.stmt]) -> Callable[[], None]:
+        return lambda: [self.visit(statement) for statement in statements]
+
+    @staticmethod
+    def _nothing() -> None:
+        """The path that skips a body (a loop that runs no time, a failed test)."""
+
+    def visit_If(self, node: ast.If) -> None:
+        self.visit(node.test)
+        self._paths(self._statements(node.body), self._statements(node.orelse))
+
+    def visit_While(self, node: ast.While) -> None:
+        self.visit(node.test)
+        self._paths(self._statements(node.body + node.orelse), self._nothing)
+
+    def visit_Try(self, node: ast.Try) -> None:
+        """The body and its ``else`` complete, or a handler runs after part
+        of the body did (or the error ends the cell); ``finally`` always runs."""
+        self._paths(self._statements(node.body + node.orelse), *(lambda h=h: self.visit(h) for h in node.handlers))
+        for statement in node.finalbody:
+            self.visit(statement)
+
+    visit_TryStar = visit_Try
+
+    def visit_Match(self, node: ast.Match) -> None:
+        self.visit(node.subject)
+
+        def case(case: ast.match_case) -> Callable[[], None]:
+            def path() -> None:
+                self.visit(case.pattern)
+                if case.guard is not None:
+                    self.visit(case.guard)
+                for statement in case.body:
+                    self.visit(statement)
+            return path
+
+        self._paths(*(case(c) for c in node.cases), self._nothing)
+
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         for effect in iteration_effects(node.iter):
             self._effect(effect)
         self.visit(node.iter)
-        self._target(node.target)
-        for statement in node.body + node.orelse:
-            self.visit(statement)
+
+        def loop() -> None:
+            self._target(node.target)
+            for statement in node.body + node.orelse:
+                self.visit(statement)
+
+        self._paths(loop, self._nothing)
         for effect in loop_effects(node):
             self._effect(effect)
 
@@ -328,6 +392,7 @@ class _TopLevel(BindingForms):
                 self._load(target.id)
                 self.writes.add(target.id)
                 self.bound.discard(target.id)
+                self.maybe.discard(target.id)
                 self.deletes.add(target.id)
             else:
                 self._target(target)
