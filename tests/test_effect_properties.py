@@ -167,6 +167,10 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
                         "        return n\n    return step\n", ("counter",)),
     "make_step": (("counter",), "step = counter()", ("step",)),
     "call_step": (("step",), "t = step()", ("t",)),
+    # a name bound on some paths only, then used: on the others it is the earlier cell's (issue 21)
+    "if_n": (("n",), "if {k} > 2:\n    n = {k}\nm = n + 1", ("n", "m")),
+    "loop_total": (("total",), "for i in range({k} % 2):\n    total = i\nw = total + 1", ("i", "total", "w")),
+    "try_n": (("n",), "try:\n    n = 10 // ({k} - 2)\nexcept ZeroDivisionError:\n    pass\nm = n * 2", ("n", "m")),
     # plain derivations
     "derive_m": (("n",), "m = n * 2 + {k}", ("m",)),
     "derive_total": (("m",), "total = m + {k}", ("total",)),
@@ -179,7 +183,8 @@ ISSUE21_NAMES = ("make_L", "make_out", "extend", "alias", "box", "box_append", "
            "import_floor_as_sqrt", "call_sqrt", "import_mm", "use_mm", "make_rows", "def_first", "row_first",
            "row_first_parts", "row_append", "rows_len", "def_registry", "registry_set", "registry_instance",
            "reg_set", "registry_len", "make_parts", "loop_append", "part_append", "parts_len",
-           "def_get", "get_append", "def_acc", "call_acc", "def_counter", "make_step", "call_step")
+           "def_get", "get_append", "def_acc", "call_acc", "def_counter", "make_step", "call_step",
+           "make_count", "if_n", "loop_total", "try_n", "derive_m", "derive_total")
 
 
 #: issue 21's shapes, drawn alone by TestIssue21Shapes (among all families they rarely come up)
