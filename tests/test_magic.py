@@ -272,3 +272,14 @@ def test_reactive_graph_is_an_svg_with_a_text_fallback(kernel):
     assert kernel.value("'matplotlib.pyplot' in __import__('sys').modules") == "False"
     focused = displayed(kernel.execute("%reactive graph both", "q"))
     assert "around both" in svg_texts(focused["image/svg+xml"])
+
+
+def test_the_view_forgets_a_deleted_cell_at_the_next_request_and_not_before():
+    """What a request did with a cell goes with the cell (a cell id that
+    comes back is a new cell); requests that delete nothing do not look."""
+    view, _ = notebook_of([("a", "x = 1"), ("b", "y = x + 1"), ("c", "z = 3")])
+    assert set(view.last) == {"a", "b", "c"}
+    view.engine.forget(["c"])
+    run_recorded(view, "a", "x = 2", 4)
+    assert set(view.last) == {"a", "b"}
+    assert view.state("b") == "reran"

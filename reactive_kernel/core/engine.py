@@ -84,6 +84,9 @@ class Engine:
         self.history = history
         self.graph = DataflowGraph()
         self.cells: dict[str, Cell] = {}
+        #: how many cells were deleted so far: who keeps something per cell
+        #: looks for gone ones only when it moved
+        self.forgotten = 0
         self.stale: set[str] = set()
         self.ledger = Ledger(self.namespace, self.cells)
         #: code found to write names it does not name (see :mod:`.dynamic`)
@@ -378,6 +381,7 @@ class Engine:
             self._edit_readers.pop(cell_id, None)
         for cell_id in self.graph.order(doomed):
             self._forget(self.cells.pop(cell_id))
+        self.forgotten += len(doomed)
         self._pending_descendants -= doomed
         self._pending_ancestors -= doomed
 

@@ -62,6 +62,8 @@ class CellView:
         #: keep a line on why each cell ran for another (only a companion shows
         #: it, so it is worked out only while one listens)
         self.reasons = False
+        #: the engine's count of deleted cells when gone ones were last dropped
+        self._forgotten = engine.forgotten
 
     def record(self, run: "Run", count: int | None) -> None:
         """Remember what request ``[count]`` did with each cell it planned."""
@@ -75,8 +77,10 @@ class CellView:
                 why = rerun_mark(self.engine, run, cell, entry.role, count)
             upstream = run.cause.get(entry.cell_id) if entry.status == CANCELLED else None
             self.last[entry.cell_id] = LastRun(count, report.cell_id, entry.role, entry.status, upstream, why)
-        for gone in set(self.last) - set(self.engine.cells):  # deleted cells
-            del self.last[gone]
+        if self.engine.forgotten != self._forgotten:  # cells were deleted (a scan per request cost O(cells))
+            self._forgotten = self.engine.forgotten
+            for gone in set(self.last) - set(self.engine.cells):
+                del self.last[gone]
 
     # -- one cell ----------------------------------------------------------------
     def label(self, cell_id: str) -> str:
