@@ -327,25 +327,26 @@ class _TopLevel(BindingForms):
             after = here if after is None else after & here
         self.maybe = self.bound - after
 
-    def _statements(self, statements: list[ast.stmt]) -> Callable[[], None]:
-        return lambda: [self.visit(statement) for statement in statements]
-
-    @staticmethod
-    def _nothing() -> None:
-        """The path that skips a body (a loop that runs no time, a failed test)."""
+    def _visiting(self, nodes: list[ast.AST]) -> Callable[[], None]:
+        """The path that visits ``nodes`` in order (none: the path that skips
+        a body, as a loop that runs no time or a ``case`` that matches nothing)."""
+        def path() -> None:
+            for node in nodes:
+                self.visit(node)
+        return path
 
     def visit_If(self, node: ast.If) -> None:
         self.visit(node.test)
-        self._paths(self._statements(node.body), self._statements(node.orelse))
+        self._paths(self._visiting(node.body), self._visiting(node.orelse))
 
     def visit_While(self, node: ast.While) -> None:
         self.visit(node.test)
-        self._paths(self._statements(node.body + node.orelse), self._nothing)
+        self._paths(self._visiting(node.body + node.orelse), self._visiting([]))
 
     def visit_Try(self, node: ast.Try) -> None:
         """The body and its ``else`` complete, or a handler runs after part
         of the body did (or the error ends the cell); ``finally`` always runs."""
-        self._paths(self._statements(node.body + node.orelse), *(lambda h=h: self.visit(h) for h in node.handlers))
+        self._paths(self._visiting(node.body + node.orelse), *(self._visiting([h]) for h in node.handlers))
         for statement in node.finalbody:
             self.visit(statement)
 
@@ -353,17 +354,9 @@ class _TopLevel(BindingForms):
 
     def visit_Match(self, node: ast.Match) -> None:
         self.visit(node.subject)
-
-        def case(case: ast.match_case) -> Callable[[], None]:
-            def path() -> None:
-                self.visit(case.pattern)
-                if case.guard is not None:
-                    self.visit(case.guard)
-                for statement in case.body:
-                    self.visit(statement)
-            return path
-
-        self._paths(*(case(c) for c in node.cases), self._nothing)
+        cases = (self._visiting([c.pattern, *([c.guard] if c.guard is not None else []), *c.body])
+                 for c in node.cases)
+        self._paths(*cases, self._visiting([]))
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         for effect in iteration_effects(node.iter):
@@ -375,7 +368,7 @@ class _TopLevel(BindingForms):
             for statement in node.body + node.orelse:
                 self.visit(statement)
 
-        self._paths(loop, self._nothing)
+        self._paths(loop, self._visiting([]))
         for effect in loop_effects(node):
             self._effect(effect)
 

@@ -189,28 +189,22 @@ class Decisions:
                 continue
             head = owner if callee[0] == "self" and owner and len(callee) == 2 else callee[0]
             value = namespace.get(head, MISSING)
-            if call.callee is None:  # made in place: an instance of the class ``head`` names
-                if not (kind_of(value, type) and defined_here(value, namespace)):
-                    continue
-                methods = (callee[1],)
-            elif len(callee) == 1:
-                if not (kind_of(value, type) and defined_here(value, namespace)):
-                    continue
-                methods = _CONSTRUCTORS
-            else:
-                methods = (callee[1],)
-                if not defined_here(value if kind_of(value, type) else type(value), namespace):
-                    continue  # (a library's class derives from no notebook class)
+            klass = value if kind_of(value, type) else type(value)
+            # a class called, or made in place (``Logger().add``), is the
+            # class ``head`` names; a method call's receiver may be an instance
+            if (call.callee is None or len(callee) == 1) and klass is not value:
+                continue
+            if not defined_here(klass, namespace):
+                continue  # (a library's class derives from no notebook class)
+            methods = _CONSTRUCTORS if call.callee is not None and len(callee) == 1 else (callee[1],)
             try:  # a hostile metaclass may raise: its methods are not followed
-                classes = [(k, k.__name__) for k in (value.__mro__ if kind_of(value, type) else type(value).__mro__)
-                           if defined_here(k, namespace)]
+                classes = [k.__name__ for k in klass.__mro__ if defined_here(k, namespace)]
             except Exception:
                 continue
             for method in methods:
-                for klass, class_name in classes:
+                for class_name in classes:
                     key = f"{class_name}.{method}"
-                    where = self._where(key, at, functions) if key in functions else \
-                        self.graph.provider(at, class_name)
+                    where = at if key in functions else self.graph.provider(at, class_name)
                     if where is not None and where in self.cells and key in self.cells[where].static.function_calls:
                         found.append((key, where, ()))
                         break
