@@ -7,7 +7,8 @@ operations, iterators, generators and random generators, builtins shadowed by
 a later cell, re-imports of the same or another object, aliases returned by a
 notebook function (``row = first(rows)``), class-level state shared with
 instances (``Registry.items``), loop variables aliasing another cell's list
-elements, cells moved through the session's notebook file, deletions, reruns
+elements, configuration values bound again equal (a dict of values, a path,
+a tuple), cells moved through the session's notebook file, deletions, reruns
 and edits.
 
 Whenever no cell is stale, the namespace must equal what a fresh top-to-bottom
@@ -171,6 +172,14 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "if_n": (("n",), "if {k} > 2:\n    n = {k}\nm = n + 1", ("n", "m")),
     "loop_total": (("total",), "for i in range({k} % 2):\n    total = i\nw = total + 1", ("i", "total", "w")),
     "try_n": (("n",), "try:\n    n = 10 // ({k} - 2)\nexcept ZeroDivisionError:\n    pass\nm = n * 2", ("n", "m")),
+    # values bound again equal (issue 21: a config cell rerun): a path, a
+    # tuple, a dict of values; a reader holding a list inside it can tell
+    "make_cfg": ((), "from pathlib import Path\ncfg = {{'n': {k} % 2, 'shape': (2, 3), 'cols': ['a', 'b']}}\n"
+                     "root = Path('/tmp') / 'run{k}'", ("Path", "cfg", "root")),
+    "cfg_read": (("cfg", "root"), "m = cfg['n'] * cfg['shape'][0] + len(root.name)", ("m",)),
+    "cfg_cols": (("cfg",), "cols = cfg['cols']", ("cols",)),
+    "cols_append": (("cols",), "cols.append('c{k}')", ()),
+    "cfg_set": (("cfg",), "cfg['n'] = {k}", ()),
     # plain derivations
     "derive_m": (("n",), "m = n * 2 + {k}", ("m",)),
     "derive_total": (("m",), "total = m + {k}", ("total",)),
@@ -184,7 +193,8 @@ ISSUE21_NAMES = ("make_L", "make_out", "extend", "alias", "box", "box_append", "
            "row_first_parts", "row_append", "rows_len", "def_registry", "registry_set", "registry_instance",
            "reg_set", "registry_len", "make_parts", "loop_append", "part_append", "parts_len",
            "def_get", "get_append", "def_acc", "call_acc", "def_counter", "make_step", "call_step",
-           "make_count", "if_n", "loop_total", "try_n", "derive_m", "derive_total")
+           "make_count", "if_n", "loop_total", "try_n", "make_cfg", "cfg_read", "cfg_cols", "cols_append",
+           "cfg_set", "derive_m", "derive_total")
 
 
 #: issue 21's shapes, drawn alone by TestIssue21Shapes (among all families they rarely come up)

@@ -726,3 +726,115 @@ def test_an_unchanged_def_run_again_does_not_rerun_its_callers():
     assert ran(engine.run("d", "def solve(x, k=3):\n    return x * k")) == ["d", "a", "b"]
     assert engine.namespace["y"] == 9
     assert ran(engine.run("d", "def solve(x, k=3):\n    return x * k + 0")) == ["d", "a", "b"]
+
+
+def test_an_equal_path_or_tuple_bound_again_is_no_change_for_its_readers():
+    """Found on the corpus (learn-python3's file notebooks: ``data_dir =
+    current_dir.parent / 'data'``): a path, a tuple of numbers, a date or a
+    decimal bound again equal is no change; another one is."""
+    cells = [("imp", "from pathlib import Path\nimport datetime, decimal"),
+             ("mk", "root = Path('/tmp') / 'data'\nshape = (3, 4)\nday = datetime.date(2020, 1, 2)\n"
+                    "price = decimal.Decimal('1.50')"),
+             ("r1", "f = root / 'x.csv'"), ("r2", "n = shape[0] * shape[1]"), ("r3", "s = str(day) + str(price)")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("mk", cells[1][1])) == ["mk"]
+    edited = cells[1][1].replace("'data'", "'other'")
+    assert ran(engine.run("mk", edited)) == ["mk", "r1"]
+    assert engine.namespace["f"] == __import__("pathlib").Path("/tmp/other/x.csv")
+    # equal, yet printed otherwise: a reader can tell them apart
+    edited2 = edited.replace("Decimal('1.50')", "Decimal('1.5')")
+    assert ran(engine.run("mk", edited2)) == ["mk", "r3"]
+    assert engine.namespace["s"] == "2020-01-021.5"
+    assert_run_all(engine, [cells[0], ("mk", edited2), *cells[2:]])
+
+
+def test_a_tuple_holding_a_list_bound_again_is_still_a_change():
+    """A tuple is a value only when everything in it is: its list may be
+    changed in place and a reader may hold it."""
+    cells = [("mk", "pair = (1, [2])"), ("r", "first = pair[1]")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("mk", cells[0][1])) == ["mk", "r"]
+    assert engine.namespace["first"] is engine.namespace["pair"][1]
+
+
+def test_an_array_whose_view_is_shown_as_a_result_is_not_held():
+    """Found on the corpus (pydata-book ch07: ``draws = rng.standard_normal(1000)``
+    then ``draws[:5]`` as the cell's result): IPython's output history keeps
+    the view, the view keeps the array as its base, yet no cell's code names
+    either; a view a name holds still makes the array held."""
+    cells = [("imp", "import numpy as np"),
+             ("mk", "rng = np.random.default_rng(seed=12345)\ndraws = rng.standard_normal(10)"),
+             ("t", "q = draws.mean()")]
+    for also_named, expected in ((False, ["mk"]), (True, ["mk", "t", "v"])):
+        e = Engine()
+        run_cells(e, cells)
+        shown = e.namespace["draws"][:5]  # what IPython's display hook keeps of ``draws[:5]``
+        e.namespace["Out"] = {2: shown}
+        e.namespace.update({"_2": shown, "_": shown})
+        if also_named:
+            e.run("v", "head = draws[:2]")
+        del shown
+        assert ran(e.run("mk", cells[1][1])) == expected
+
+
+def test_an_equal_dict_or_list_bound_again_is_no_change_for_its_readers():
+    """Found on the corpus (pydata-book ch05: ``populations = {'Ohio': {2000:
+    1.5, ...}}`` rerun, then its frame and every reader of the frame): a
+    list, dict or set of values bound again equal is no change; a reader
+    holding the old one (``M = params``) or a list inside it can tell, and
+    reruns; so does a different order or content."""
+    cells = [("imp", "import pandas as pd"),
+             ("mk", "populations = {'Ohio': {2000: 1.5, 2001: 1.7}, 'Nevada': {2001: 2.4}}\n"
+                    "cols = ['a', 'b']\ntags = {'x', 'y'}"),
+             ("frame", "frame3 = pd.DataFrame(populations)"), ("n", "k = len(cols) + len(tags)")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("mk", cells[1][1])) == ["mk"]
+    reordered = cells[1][1].replace("['a', 'b']", "['b', 'a']")
+    assert ran(engine.run("mk", reordered)) == ["mk", "n"]
+    assert_run_all(engine, [cells[0], ("mk", reordered), *cells[2:]])
+    # a reader holding a dict inside it
+    engine.run("o", "ohio = populations['Ohio']")
+    assert ran(engine.run("mk", reordered)) == ["mk", "frame", "o"]
+    assert engine.namespace["ohio"] is engine.namespace["populations"]["Ohio"]
+    engine.run("o", "ohio = dict(populations['Ohio'])")
+    assert ran(engine.run("mk", reordered)) == ["mk"]
+    # a reader holding the list itself
+    engine.run("m", "M = cols")
+    assert ran(engine.run("mk", reordered)) == ["mk", "n", "m"]
+    assert engine.namespace["M"] is engine.namespace["cols"]
+    assert_run_all(engine, [cells[0], ("mk", reordered), *cells[2:], ("o", "ohio = dict(populations['Ohio'])"),
+                            ("m", "M = cols")])
+
+
+def test_an_equal_list_holding_an_object_or_changed_later_is_still_a_change():
+    """Only values inside: a list holding a notebook object is compared by
+    nothing; a list a later cell appends to is rebuilt and the append replayed."""
+    cells = [("cls", "class P:\n    pass"), ("mk", "ps = [P()]\nxs = [1, 2]"), ("r", "n = len(ps)"),
+             ("grow", "xs.append(3)"), ("t", "total = sum(xs)")]
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("mk", cells[1][1])) == ["mk", "r", "grow", "t"]
+    assert engine.namespace["xs"] == [1, 2, 3] and engine.namespace["total"] == 6
+    assert ran(engine.run("t", cells[4][1])) == ["t"]
+    assert engine.namespace["n"] == 1 and type(engine.namespace["ps"][0]) is engine.namespace["P"]
+
+
+SHOWN_VALUES = [("imp", "import numpy as np\nfrom pathlib import Path"),
+                ("mk", "populations = {'Ohio': {2000: 1.5}, 'Nevada': {2001: 2.4}}\npopulations"),
+                ("draw", "rng = np.random.default_rng(seed=12345)\ndraws = rng.standard_normal(1000)\ndraws[:5]"),
+                ("dir", "data_dir = Path.cwd().parent / 'data'\nprint(data_dir)"),
+                ("r1", "n = len(populations['Ohio'])"), ("r2", "q = float(draws.mean())"),
+                ("r3", "exists = data_dir.exists()")]
+
+
+@pytest.mark.parametrize("through_kernel", [False, True])
+@pytest.mark.parametrize("cell_id", ["mk", "draw", "dir"])
+def test_a_value_shown_and_bound_again_equal_reruns_one_cell(cell_id, through_kernel, request):
+    """Corpus shapes (pydata-book ch05 and ch07, learn-python3's file
+    notebook), through the real kernel too: its output history keeps the
+    shown dict or the shown view of the array, which does not make the old
+    object held; rerunning the unchanged cell runs that cell alone."""
+    check_edit_ran(SHOWN_VALUES, cell_id, dict(SHOWN_VALUES)[cell_id], [cell_id], through_kernel, request)

@@ -1,4 +1,5 @@
-"""The content of an array or a frame a later cell overwrote, kept as a digest.
+"""The content of an array, a frame or a plain list or dict a later cell
+overwrote, kept as a digest.
 
 Notebooks reuse names (``df`` in many cells).  When a cell reruns to rebuild
 a value a later cell has overwritten since, it almost always binds an equal
@@ -8,7 +9,10 @@ tell the new object from the old one.  Scalars are kept whole (see
 digest, taken when the later cell is about to overwrite it, with a weak
 reference: while anything still holds the old object (``M = df``, a view)
 but IPython's output history, a reader could tell them apart, and the value
-counts as changed.
+counts as changed.  Lists, dicts and sets take no weak reference: the
+digest holds a small one (``params = {'lr': 0.1}``) itself, and it counts as
+held while anything else holds it or a list or dict inside it
+(``o = params['opt']``).
 """
 from __future__ import annotations
 
@@ -22,20 +26,35 @@ import weakref
 from dataclasses import dataclass
 from typing import AbstractSet, Any, Iterable, Mapping
 
+from .values import is_value
+
 #: values larger than this are not digested: a digest is taken before every
 #: cell that rebinds a name another cell bound (``df = df.dropna()``), and
 #: Run All must stay as fast as under ipykernel
 DIGESTED_BYTES = 1 << 20
 #: frames with more cells than this are not digested (object columns pickle slowly)
 DIGESTED_FRAME_CELLS = 100_000
+#: lists, dicts and sets holding more elements than this in all are not digested
+DIGESTED_ELEMENTS = 10_000
+#: plain containers: what is inside them is data (see :func:`_plain`)
+_CONTAINERS = (list, dict, set, tuple, frozenset)
+#: the ones taking no weak reference: a digest holds them (:class:`_Held`)
+_HELD_WHOLE = (list, dict, set)
 
 
 def digest(value: Any) -> bytes | None:
     """A digest of a NumPy array's or a pandas object's content (type, dtype,
-    shape, bytes, labels), or None for any other value or one too large."""
+    shape, bytes, labels), or of a list, dict or set of values (see
+    :func:`_plain`), or None for any other value or one too large."""
     kind = type(value)
     numpy = sys.modules.get("numpy")
     try:
+        if kind in _HELD_WHOLE:
+            if not _plain(value):
+                return None
+            # a pickle keeps order and which lists are the same list
+            found = pickle.dumps(value, protocol=5)
+            return hashlib.blake2b(found, digest_size=16).digest() if len(found) <= DIGESTED_BYTES else None
         if numpy is not None and kind is numpy.ndarray:
             if value.dtype.hasobject or value.nbytes > DIGESTED_BYTES:
                 return None
@@ -91,21 +110,81 @@ def _array_bytes(array: Any, numpy: Any) -> bytes:
     return f"{array.dtype.str}{array.shape}".encode() + numpy.ascontiguousarray(array).tobytes()
 
 
+def _plain(value: Any) -> bool:
+    """Lists, dicts, sets and tuples holding nothing but values (numbers,
+    strings, paths: :func:`.values.is_value`) and each other, not too many:
+    pickled, they run no code of the notebook's."""
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind in _CONTAINERS:
+            count += len(item)
+            if count > DIGESTED_ELEMENTS:
+                return False  # too large, or it holds itself
+            if kind is dict:
+                if not all(is_value(key) for key in item):
+                    return False
+                stack.extend(item.values())
+            else:
+                stack.extend(item)
+        elif not is_value(item):
+            return False
+    return True
+
+
+def _inside_unheld(value: Any) -> bool:
+    """Whether every list, dict or set inside ``value`` (a :func:`_plain`
+    one) is held only from inside it: a reader holding one
+    (``o = params['opt']``) could tell a new equal value from the old."""
+    inside: dict[int, Any] = {}
+    within: dict[int, int] = {}
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        for child in (item.values() if type(item) is dict else item):
+            if type(child) in _CONTAINERS and not is_value(child):
+                within[id(child)] = within.get(id(child), 0) + 1
+                if id(child) not in inside:
+                    inside[id(child)] = child
+                    stack.append(child)
+        item = child = None
+    # each is referenced by ``inside`` and getrefcount's argument
+    return all(sys.getrefcount(inside[key]) - 2 <= within[key] for key in inside)
+
+
+class _Held:
+    """A strong reference standing in for a weak one (lists, dicts, sets):
+    :func:`unheld` counts it."""
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self) -> Any:
+        return self.value
+
+
+def _reference(value: Any) -> weakref.ref | _Held | None:
+    if type(value) in _HELD_WHOLE:
+        return _Held(value)
+    try:
+        return weakref.ref(value)
+    except TypeError:
+        return None
+
+
 @dataclass
 class Digest:
     """A cell's value as a later cell found it, before overwriting it."""
     value: bytes
-    held: weakref.ref
+    held: weakref.ref | _Held
 
     @classmethod
     def of(cls, value: Any) -> Digest | None:
         found = digest(value)
-        if found is None:
-            return None
-        try:
-            return cls(found, weakref.ref(value))
-        except TypeError:
-            return None
+        held = _reference(value) if found is not None else None
+        return None if held is None else cls(found, held)
 
     def matches(self, new: Any, namespace: Mapping | None = None, history: Iterable[Mapping] = ()) -> bool:
         """Whether ``new`` is the same content and nothing holds the old object
@@ -117,24 +196,23 @@ class Digest:
     def following(self, new: Any) -> Digest | None:
         """The same content, now ``new``'s: the object it matched (already
         digested, so no second hash of it); None if ``new`` takes no weak
-        reference."""
-        try:
-            return Digest(self.value, weakref.ref(new))
-        except TypeError:
-            return None
+        reference and is not a list, dict or set."""
+        held = _reference(new)
+        return None if held is None else Digest(self.value, held)
 
 
 #: the names IPython's output history binds in the namespace
 _HISTORY = re.compile(r"_+|_\d+")
 
 
-def unheld(held: weakref.ref, namespace: Mapping | None, history: Iterable[Mapping] = (),
+def unheld(held: weakref.ref | _Held, namespace: Mapping | None, history: Iterable[Mapping] = (),
             own: AbstractSet[str] = frozenset(), kept: Iterable[Any] = ()) -> bool:
     """Whether the object behind ``held`` is gone, or held only by the output
-    history (and the namespace's names in ``own``, and ``kept``, the values
-    the run itself set aside to put back): every reference is counted, so a
-    view's base, a list holding it or another name (``M = c``) makes it
-    held.  The caller must hold no strong reference to it."""
+    history (directly, or as the base of a view shown as a result), the
+    namespace's names in ``own``, and ``kept`` (the values the run itself
+    set aside to put back): every reference is counted, so another view's
+    base, a list holding it or another name (``M = c``) makes it held.  The
+    caller must hold no strong reference to it."""
     value = held()
     if value is None:
         return True
@@ -144,8 +222,17 @@ def unheld(held: weakref.ref, namespace: Mapping | None, history: Iterable[Mappi
     if not all(type(name) is str and (name in own or _HISTORY.fullmatch(name)) for name in names):
         return False
     out = namespace.get("Out")
-    found = len(names) + (sum(1 for kept in out.values() if kept is value) if type(out) is dict else 0)
+    shown = out.values() if type(out) is dict else ()
+    found = len(names) + sum(1 for kept in shown if kept is value)
     found += sum(1 for mapping in history for name in names if mapping.get(name) is value)
+    # a view of it shown as a result (``draws[:5]``) holds it as its base
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        found += len({id(kept) for kept in shown if type(kept) is numpy.ndarray and kept.base is value})
     found += sum(1 for aside in kept if aside is value)
+    if type(held) is _Held:
+        if not _inside_unheld(value):
+            return False
+        found += 1  # the digest's own
     # the references found, ``value`` here, and getrefcount's own argument
     return sys.getrefcount(value) - 2 <= found

@@ -31,6 +31,24 @@ IMMUTABLE_TYPES = frozenset({
     "pandas._libs.tslibs.timedeltas.Timedelta", "pandas._libs.tslibs.period.Period",
 })
 
+#: Immutable types whose equal instances no reader can tell apart (compared
+#: by ``==``, and by ``repr`` where equal ones can print differently:
+#: ``Decimal('1.0')``, ``-0.0``, time zones).  A cell that binds an equal one
+#: again changed nothing for its readers (``data_dir = Path.cwd() / 'data'``
+#: run again).  Builtins count exactly; a library's subclass counts when its
+#: instances carry no ``__dict__`` (``PosixPath``, ``numpy.float64``); tuples
+#: and frozensets when everything in them does (``values.is_value``).
+VALUE_TYPES = frozenset({
+    "builtins.str", "builtins.bytes", "builtins.int", "builtins.float", "builtins.complex",
+    "builtins.bool", "builtins.NoneType", "builtins.range", "builtins.tuple", "builtins.frozenset",
+    "decimal.Decimal", "fractions.Fraction", "datetime.date", "datetime.datetime",
+    "datetime.time", "datetime.timedelta", "datetime.timezone", "pathlib.PurePath", "re.Pattern",
+    "numpy.bool", "numpy.bool_", "numpy.number", "numpy.datetime64", "numpy.timedelta64",
+    "numpy.str_", "numpy.bytes_",
+    "pandas._libs.tslibs.timestamps.Timestamp", "pandas._libs.tslibs.timedeltas.Timedelta",
+    "pandas._libs.tslibs.period.Period",
+})
+
 #: Types (exactly these, not subclasses: a ``str`` subclass has a ``__dict__``)
 #: whose instances refuse every item and attribute store or deletion:
 #: ``s[0] = 'x'`` on a str raises and writes nothing, so it is no mutation.

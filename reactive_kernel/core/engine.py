@@ -17,9 +17,9 @@ from ..analysis.cells import CellSyntaxError, MagicAnalyzer, Names, analyze, pyt
 from ..analysis.dynamic import DynamicCode, resets
 from .cell import Cell
 from .decisions import Decisions
-from .values import is_immutable
+from .values import is_immutable, is_value
 from .graph import DataflowGraph
-from .ledger import SCALARS, Ledger
+from .ledger import Ledger
 from .namespace import MISSING, Snapshot, Stash, Watch
 from .order import SAVED_CELL_ANALYSED, NotebookOrder
 from .report import Report
@@ -33,9 +33,12 @@ _ANALYSES_KEPT = 512
 
 
 def _small(value) -> bool:
-    """A value cheap to keep and safe to compare: a number, or a short string."""
+    """A value cheap to keep and safe to compare: a number, a path, a short
+    string, a small tuple of such (:func:`.values.is_value`)."""
     kind = type(value)
-    return kind in SCALARS and (kind not in (str, bytes) or len(value) <= 256)
+    if kind is tuple or kind is frozenset:
+        return len(value) <= 64 and all(_small(v) for v in value)
+    return (kind not in (str, bytes) or len(value) <= 256) and is_value(value)
 
 
 class Resources(Protocol):

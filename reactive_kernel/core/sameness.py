@@ -1,6 +1,7 @@
 """What counts as a change for a cell's readers (the spec's "What is not a
-change"): a run that binds a name again to an equal scalar, the same module
-or a digest-equal array is no change; a resource changed when its
+change"): a run that binds a name again to an equal value (a number, a
+string, a path; :func:`.values.is_value`), the same module or a
+digest-equal array is no change; a resource changed when its
 fingerprint did.  The values compared are taken before the run
 (:func:`comparable_values`) and judged after it (:func:`changed_names`);
 how a plan uses the verdicts (rebuilds, replays, skipped readers) is
@@ -15,21 +16,22 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .cell import Cell
 from .digests import Digest
-from .ledger import SCALARS
+from .values import is_value, same_value
 from .namespace import MISSING
 from .resources import fingerprint, is_resource
 
 
 def comparable(value: Any) -> bool:
-    """A value safe to hold and compare by equality: a scalar, a module, or
-    a plain function (compared by its code, see :func:`same_function`)."""
-    return issubclass(type(value), types.ModuleType) or type(value) in SCALARS or \
+    """A value safe to hold and compare by equality: a number, a string, a
+    path (:func:`.values.is_value`), a module, or a plain function (compared
+    by its code, see :func:`same_function`)."""
+    return issubclass(type(value), types.ModuleType) or is_value(value) or \
         (type(value) is types.FunctionType and reproduced(value))
 
 
 def same_function(old: types.FunctionType, new: types.FunctionType) -> bool:
     """A ``def`` run again unchanged: the same code (names, constants,
-    lines), the same scalar defaults and globals, no closure or attributes
+    lines), the same defaults (values) and globals, no closure or attributes
     (:func:`reproduced`).  Calling either does the same: no change for the
     cells that call it (issue 21: an unchanged ``def solve`` run again)."""
     try:
@@ -57,22 +59,23 @@ def same(old: Any, new: Any, namespace: Mapping | None = None, history: Iterable
         return type(new) is State and old == new
     if type(old) is types.FunctionType:
         return type(new) is types.FunctionType and same_function(old, new)
-    return type(old) is type(new) and type(old) in SCALARS and old == new
+    return same_value(old, new)
 
 
 def reproduced(value: Any) -> bool:
     """Whether running unchanged code on unchanged inputs again gives a value
-    its readers cannot tell from the one they read: a scalar, a module, or
-    a plain function whose defaults are scalars (no closure, no attributes).
+    its readers cannot tell from the one they read: a value (a number, a
+    string, a path), a module, or a plain function whose defaults are values
+    (no closure, no attributes).
     A new mutable object is not: a reader may hold the old one (``M = L``),
     and an instance of a rebuilt class is not an instance of the new one."""
-    if type(value) in SCALARS or issubclass(type(value), types.ModuleType):
+    if is_value(value) or issubclass(type(value), types.ModuleType):
         return True
     if type(value) is not types.FunctionType:
         return False
     try:
         defaults = (*(value.__defaults__ or ()), *(value.__kwdefaults__ or {}).values())
-        return value.__closure__ is None and not value.__dict__ and all(type(d) in SCALARS for d in defaults)
+        return value.__closure__ is None and not value.__dict__ and all(is_value(d) for d in defaults)
     except Exception:
         return False
 
@@ -91,7 +94,7 @@ def comparable_values(cell: Cell, namespace: Mapping, owner_of: Callable[[str], 
     for n, value in cell.imported.items():
         if namespace.get(n, MISSING) is value:
             values.setdefault(n, value)
-    # a number or short string its last run bound, overwritten since by a later cell
+    # a number, a short string or a path its last run bound, overwritten since by a later cell
     for n, value in cell.scalars.items():
         values.setdefault(n, value)
     # arrays and frames its last run bound, overwritten since by a later cell

@@ -80,6 +80,39 @@ def is_immutable(value: Any) -> bool:
     return any(name in table.IMMUTABLE_TYPES for name in mro_names(value)) or _module_slots.hold(value)
 
 
+def is_value(value: Any, depth: int = 0) -> bool:
+    """Immutable, and equal to another only where no reader can tell them
+    apart (:data:`effects_table.VALUE_TYPES`): safe to hold and compare."""
+    cls = type(value)
+    name = type_name(cls)
+    if name in table.VALUE_TYPES:
+        if cls is tuple or cls is frozenset:
+            return depth < 3 and len(value) <= _CONTAINER_ELEMENTS and all(is_value(v, depth + 1) for v in value)
+        return True
+    if not any(n in table.VALUE_TYPES and not n.startswith("builtins.") for n in mro_names(value)[1:]):
+        return False
+    try:  # a library's subclass (PosixPath, numpy.float64), not the notebook's
+        return cls.__module__ != "__main__" and not getattr(value, "__dict__", None)
+    except Exception:
+        return False
+
+
+def same_value(old: Any, new: Any) -> bool:
+    """Two values (:func:`is_value`) no reader can tell apart."""
+    if type(old) is not type(new) or not is_value(old) or not is_value(new):
+        return False
+    try:
+        if not old == new:
+            return False
+        return type(old) in _PRINTED_ALIKE or repr(old) == repr(new)
+    except Exception:
+        return False
+
+
+#: types whose equal instances also print alike (``0.0 == -0.0`` does not)
+_PRINTED_ALIKE = (str, bytes, int, bool, type(None))
+
+
 def is_iterator(value: Any) -> bool:
     """By the type alone (``isinstance`` asks the object for ``__class__``);
     a type that cannot be asked (a hostile metaclass) may be one."""
