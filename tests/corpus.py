@@ -1016,7 +1016,8 @@ def explain_plan(ran: list[dict], links: dict, before: dict, after: dict, index:
     rebuilding an input gone (overwritten or mutated later, or by its reader)
     for a cell that had to run; a descendant reading a binding of a cell that
     had to run, which is no re-import, no equal scalar, no rebuilt ancestor's
-    unchanged value, or a value that changed) and ``by_value`` (stricter: a
+    unchanged value (unless the descendant changes it in place: the rebuilt
+    object lacks that change), or a value that changed) and ``by_value`` (stricter: a
     descendant counts only if a name it reads from the plan holds another
     value after the action than before it, by the namespace fingerprints, or
     it changes in place an object a counted cell bound anew; ancestors as
@@ -1054,6 +1055,10 @@ def explain_plan(ran: list[dict], links: dict, before: dict, after: dict, index:
             if (name in (plink.get("imports") or []) or (after.get(name) or "").startswith("module:")) \
                     and not value_changed(name):
                 reasons.append(f"{where}: re-import, same object")
+            elif prov["role"] == "ancestor" and not value_changed(name) and name in row["mutations"]:
+                # the rebuilt object lacks this cell's change, which Run All's has
+                reasons.append(f"{where}: rebuilt ancestor's value, its change replayed")
+                spec, value = spec or prov["executed"], value or prov["executed"]
             elif prov["role"] == "ancestor" and not value_changed(name):
                 reasons.append(f"{where}: rebuilt ancestor's value, unchanged")
             elif name in (plink.get("mutations") or []) and name not in (plink.get("bindings") or []) \

@@ -107,6 +107,10 @@ class Run:
         #: for each rebuild, names counted changed only because a new change
         #: in place lies ahead (``_changes_ahead``): equal to the old value
         self._ahead: dict[str, set[str]] = {}
+        #: for each such rebuild, the steps whose change in place lay ahead
+        self._ahead_by: dict[str, set[str]] = {}
+        #: fresh objects (``_fresh``) set aside while such a step lay ahead
+        self._fresh_ahead: dict[str, tuple[str, weakref.ref]] = {}
         #: cells stale when the plan was made (their code or inputs changed)
         self._stale_before = frozenset(engine.stale)
         #: cells stale only because planned readers need a value of theirs the
@@ -373,9 +377,12 @@ class Run:
                 changed.add(name)
                 self._lost |= readers
         self._readers_before = {}
-        if status == OK and (cell.id in self._rebuilds or cell.id in self._replays) \
-                and not self.changed_reads(cell) - self._started_alike(cell):
-            changed = {n for n in changed if not self._reproduces(cell, n, held.get(n))}
+        if status == OK and (cell.id in self._rebuilds or cell.id in self._replays):
+            repeated = self._repeats_own_change(cell)
+            if not self.changed_reads(cell) - self._started_alike(cell) - repeated:
+                for name in repeated & self._fresh_ahead.keys():
+                    self._fresh.setdefault(name, self._fresh_ahead.pop(name))
+                changed = {n for n in changed if not self._reproduces(cell, n, held.get(n))}
         cell.seen = self._seen if status == OK else {}
         # new objects taken for old ones (fresh, or a digest matched): not
         # while a new change in place lies ahead (see ``_changes_ahead``)
@@ -388,11 +395,14 @@ class Run:
             changed |= own
             digested -= own
         taken, self._taken = self._taken, set()
-        if (taken or digested) and self._changes_ahead(cell, changed):
+        if (taken or digested) and (ahead := self._changes_ahead(cell, changed)):
             self._ahead[cell.id] = (taken | digested) - changed
+            self._ahead_by[cell.id] = ahead
             changed |= taken | digested
             for name in taken:
-                self._fresh.pop(name, None)
+                fresh = self._fresh.pop(name, None)
+                if fresh is not None:
+                    self._fresh_ahead[name] = fresh
             for name in digested:
                 cell.digests.pop(name, None)
         self._changed[cell.id] = changed
@@ -462,20 +472,38 @@ class Run:
         self._taken.add(name)
         return True
 
-    def _changes_ahead(self, cell: Cell, changed: AbstractSet[str], anywhere: bool = False) -> bool:
-        """Whether a step after ``cell`` (which changed ``changed``) that may
+    def _repeats_own_change(self, cell: Cell) -> set[str]:
+        """Names ``cell`` reads that their provider (a rebuild) counted
+        changed only because ``cell`` itself was to change them in place
+        (``_ahead_by``): the provider's new object equals the old one, so
+        when ``cell`` then starts as its last run did (a rebuild or a replay,
+        from the same inputs), it repeats the same change of the same state
+        (pydata-book ch12: ``model = LogisticRegression()`` rebuilt, then
+        ``model.fit(...)`` from the same generator state), which is no
+        change for the readers after it."""
+        graph = self.engine.graph
+        repeated = set()
+        for name in cell.names.reads:
+            provider = graph.provider(cell.id, name)
+            if name in self._ahead.get(provider, ()) and self._ahead_by.get(provider) == {cell.id}:
+                repeated.add(name)
+        return repeated
+
+    def _changes_ahead(self, cell: Cell, changed: AbstractSet[str], anywhere: bool = False) -> set[str]:
+        """The steps after ``cell`` (which changed ``changed``) that may
         run with new code or new inputs (the target, a cell stale for its own
         sake, a reader of a value changed or of such a step, transitively)
-        changes in place an object it may reach from ``cell``'s values
+        and change in place an object they may reach from ``cell``'s values
         (it reads, through names, from ``cell`` or such a step).  A reader
         skipped because a new object counts as the old one may hold part of
         the old one (``s = df['a']`` shares its memory, not holding ``df``):
         a new change of the new object would show in Run All's ``s``, not in
         this one.  Replayed changes are the same in both.  ``anywhere``: a
-        change in place of any object counts, reachable or not."""
+        change in place of any object counts, reachable or not.  Empty: none."""
         graph = self.engine.graph
         known = {**self._changed, cell.id: changed}  # steps that ran: what they changed
         may: set[str] = set()
+        changers: set[str] = set()
         reach = {cell.id}  # no object passes through a file or a generator
         after = False
         for step in self._steps:
@@ -495,8 +523,8 @@ class Run:
                 continue
             may.add(cell_id)
             if (anywhere or cell_id in reach) and any(not is_resource(n) for n in step.cell.names.mutations):
-                return True
-        return False
+                changers.add(cell_id)
+        return changers
 
     def _changes_fresh(self, cell: Cell, name: str) -> bool:
         """Whether ``cell`` changes in place, through ``name``, a fresh object
