@@ -20,8 +20,8 @@ edits, moves or deletions leave a draw without a seed above it, the
 comparison is skipped.
 
 A documented limit (README, "Known limits") is not compared: the kernel
-never deletes a file, so when a file an edited cell no longer writes is
-still on disk the example is not compared.  Several seeding cells are
+never deletes a file, so once a file an edited cell no longer writes was
+left on disk (a cell may have read it then) the example is not compared.  Several seeding cells are
 (inserted, moved, edited and deleted among the draws): a generator's final
 state is compared whenever a cell on the page seeds it.  HYPOTHESIS_MAX_EXAMPLES and
 HYPOTHESIS_STEPS size the run, as for the effect properties.
@@ -121,6 +121,9 @@ class ResourceNotebook(EffectNotebook):
         seed_start()
         #: (cell, write) pairs of the session
         self.wrote: set[tuple[str, str]] = set()
+        #: a file was left behind at some request: a cell may have read it
+        #: then and kept what it read, even once a cell writes it again
+        self.was_left_behind = False
 
     def teardown(self):
         os.chdir(self.home)
@@ -128,6 +131,7 @@ class ResourceNotebook(EffectNotebook):
         super().teardown()
 
     def request(self, cell_id: str, code: str):
+        self.was_left_behind |= self.left_behind()
         self.wrote.update((cell_id, w) for w in WRITES if w in code)
         return super().request(cell_id, code)
 
@@ -163,7 +167,8 @@ class ResourceNotebook(EffectNotebook):
             return namespace, "a draw from a global generator with no seed above it"
         if error is None and not self.created_before_appends():
             return namespace, "an append to a file no cell above creates (it cannot be rebuilt)"
-        if error is None and (self.left_behind() or set(files(self.workdir.name)) - set(self.expected_files)):
+        if error is None and (self.was_left_behind or self.left_behind()
+                              or set(files(self.workdir.name)) - set(self.expected_files)):
             return namespace, "a file no cell writes now is still on disk (the kernel never deletes files)"
         return namespace, error
 

@@ -167,10 +167,13 @@ class Run:
         return self._rebuilds
 
     def changed_reads(self, cell: Cell) -> set[str]:
-        """Names ``cell`` reads whose provider changed them earlier in this run."""
+        """Names ``cell`` reads whose provider changed them earlier in this
+        run.  A generator left in the state the cell's last run started from
+        is none (the draws before it replayed from the same seed)."""
         graph, changed = self.engine.graph, self._changed
         return {name for name in cell.names.reads
-                if name in changed.get(graph.provider(cell.id, name), ())}
+                if name in changed.get(graph.provider(cell.id, name), ())
+                and not (name.startswith(RANDOM_PREFIX) and name in cell.seen and cell.seen[name] == fingerprint(name))}
 
     def _reads_a_change(self, cell: Cell) -> bool:
         """Whether a value ``cell`` reads changed.  A rebuilt value equal to
