@@ -122,15 +122,19 @@ def _plain(value: Any) -> bool:
             count += len(item)
             if count > DIGESTED_ELEMENTS:
                 return False  # too large, or it holds itself
-            if kind is dict:
-                if not all(is_value(key) for key in item):
-                    return False
-                stack.extend(item.values())
-            else:
-                stack.extend(item)
+            keys = item if kind is dict else ()
+            if not set(map(type, keys)) <= _SCALAR_TYPES and not all(is_value(key) for key in keys):
+                return False
+            elements = item.values() if kind is dict else item
+            if not set(map(type, elements)) <= _SCALAR_TYPES:  # (numbers and strings: looked at once)
+                stack.extend(elements)
         elif not is_value(item):
             return False
     return True
+
+
+#: the types most lists and dicts hold, taken as values at a glance
+_SCALAR_TYPES = frozenset({int, float, str, bool, bytes, type(None)})
 
 
 def _inside_unheld(value: Any) -> bool:
