@@ -26,7 +26,7 @@ import weakref
 from dataclasses import dataclass
 from typing import AbstractSet, Any, Iterable, Mapping
 
-from .values import is_value
+from .values import Types, is_value
 
 #: values larger than this are not digested: a digest is taken before every
 #: cell that rebinds a name another cell bound (``df = df.dropna()``), and
@@ -37,9 +37,9 @@ DIGESTED_FRAME_CELLS = 100_000
 #: lists, dicts and sets holding more elements than this in all are not digested
 DIGESTED_ELEMENTS = 10_000
 #: plain containers: what is inside them is data (see :func:`_plain`)
-_CONTAINERS = (list, dict, set, tuple, frozenset)
+_CONTAINERS = Types((list, dict, set, tuple, frozenset))
 #: the ones taking no weak reference: a digest holds them (:class:`_Held`)
-_HELD_WHOLE = (list, dict, set)
+_HELD_WHOLE = Types((list, dict, set))
 
 
 def digest(value: Any) -> bytes | None:

@@ -38,7 +38,7 @@ def _small(value) -> bool:
     kind = type(value)
     if kind is tuple or kind is frozenset:
         return len(value) <= 64 and all(_small(v) for v in value)
-    return (kind not in (str, bytes) or len(value) <= 256) and is_value(value)
+    return (kind is not str and kind is not bytes or len(value) <= 256) and is_value(value)
 
 
 class Resources(Protocol):

@@ -22,20 +22,12 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 from typing import Any, Iterable, Mapping, MutableMapping, Protocol
 
-from .values import contained, is_immutable, is_ndarray, reachable
+from .values import Types, contained, is_immutable, is_ndarray, reachable
 from .namespace import MISSING
 
 
-class _Types(tuple):
-    """Types compared by identity: ``type(v) in SCALARS`` must not run a
-    user metaclass's ``__eq__`` (it may raise)."""
-
-    def __contains__(self, cls) -> bool:
-        return any(cls is t for t in self)
-
-
 #: values that hold nothing and that nothing can mutate
-SCALARS = _Types((int, float, complex, str, bytes, bool, type(None)))
+SCALARS = Types((int, float, complex, str, bytes, bool, type(None)))
 _OBJECTS_KEPT = 200_000
 
 

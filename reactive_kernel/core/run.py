@@ -695,6 +695,10 @@ class Run:
             if not after or cell_id in self._cancelled or cell_id in self.blocked or cell_id in self._deferred:
                 continue
             names = graph.names.get(cell_id)
+            if step.role == DESCENDANT and names is not None and cell_id in stale and cell_id not in self._lost \
+                    and self._would_fail_again(step.cell) \
+                    and not any(graph.provider(cell_id, n) in may for n in names.reads):
+                continue  # it would fail again: not rerun (``_fails_again``), whatever it gives
             runs = (step.role != DESCENDANT or names is None or cell_id in self._lost
                     or cell_id in stale and not self._would_fail_again(step.cell)
                     and (cell_id not in self._needed or self._needed_later(cell_id, known))

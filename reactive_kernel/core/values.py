@@ -25,6 +25,14 @@ _CONTAINER_ELEMENTS = 64
 _COLLECTIONS = (list, tuple, set, frozenset, collections.deque)
 
 
+class Types(tuple):
+    """Types compared by identity: ``type(v) in SCALARS`` must not run a
+    user metaclass's ``__eq__`` or ``__hash__`` (they may raise)."""
+
+    def __contains__(self, cls) -> bool:
+        return any(cls is t for t in self)
+
+
 def kind_of(value: Any, types_: type | tuple) -> bool:
     """``isinstance`` by the real type only: user objects can make
     ``isinstance`` run their code (``__class__`` through ``__getattribute__``)."""
@@ -110,7 +118,7 @@ def same_value(old: Any, new: Any) -> bool:
 
 
 #: types whose equal instances also print alike (``0.0 == -0.0`` does not)
-_PRINTED_ALIKE = (str, bytes, int, bool, type(None))
+_PRINTED_ALIKE = Types((str, bytes, int, bool, type(None)))
 
 
 def is_iterator(value: Any) -> bool:

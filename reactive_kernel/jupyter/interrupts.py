@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
+import _signal  # signal.signal without its enum conversions (an exception per call): 4 calls a request
 import asyncio
 import signal
 import threading
@@ -26,6 +27,7 @@ from typing import Awaitable, Iterator, TypeVar
 from .internals import cancel_on_sigint
 
 T = TypeVar("T")
+_SIGINT = int(signal.SIGINT)
 
 
 class Interrupts:
@@ -45,11 +47,11 @@ class Interrupts:
             yield
             return
         self.pending = False
-        self._theirs = signal.signal(signal.SIGINT, self._hold)
+        self._theirs = _signal.signal(_SIGINT, self._hold)
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, self._theirs)
+            _signal.signal(_SIGINT, self._theirs)
             self._theirs = None
 
     def _hold(self, signum, frame) -> None:
@@ -67,11 +69,11 @@ class Interrupts:
         if theirs is None:
             yield
             return
-        signal.signal(signal.SIGINT, theirs)
+        _signal.signal(_SIGINT, theirs)
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, self._hold)
+            _signal.signal(_SIGINT, self._hold)
 
     async def run_async(self, coroutine: Awaitable[T]) -> T:
         """Run a cell with a top-level ``await``: an interrupt cancels its task
