@@ -862,3 +862,23 @@ def test_a_rebuilt_object_changed_again_the_same_way_is_no_change_for_its_reader
     assert ran(engine.run("seed", "import numpy as np\nnp.random.seed(1)")) == ["seed", "make", "fit", "pred", "draw"]
     assert engine.namespace["pred"] != before
     assert engine.namespace["pred"] == run_all([("seed", "import numpy as np\nnp.random.seed(1)"), *cells[1:]])["pred"]
+
+
+BERRI = [("imp", "import numpy as np\nimport pandas as pd"),
+         ("load", "bikes = pd.DataFrame({'Berri 1': np.arange(10)}, index=pd.date_range('2012-01-01', periods=10))"),
+         ("pick", "berri_bikes = bikes[['Berri 1']].copy()"), ("head", "berri_bikes[:5]"), ("idx", "berri_bikes.index"),
+         ("add", "berri_bikes['weekday'] = berri_bikes.index.weekday\nberri_bikes[:5]"),
+         ("other", "bikes = pd.DataFrame({'x': [1]})")]
+
+
+@pytest.mark.parametrize("through_kernel", [False, True])
+def test_a_value_rebuilt_from_a_rebuilt_equal_input_is_no_change_for_cells_binding_nothing(through_kernel, request):
+    """Corpus: pandas-cookbook chapter4, edit of the cell adding a column to
+    ``berri_bikes``, built from ``bikes`` that a later cell rebound: both are
+    rebuilt, equal to what the cells between read; the cells only showing
+    ``berri_bikes`` need not rerun (they hold nothing a new change in place
+    could reach), a cell binding a part of it does."""
+    edited = "berri_bikes['weekday'] = berri_bikes.index.weekday + 1\nberri_bikes[:5]"
+    check_edit_ran(BERRI, "add", edited, ["load", "pick", "add"], through_kernel, request)
+    holding = [(f"{c}2", code) for c, code in [*BERRI[:5], ("part", "col = berri_bikes['Berri 1']"), *BERRI[5:]]]
+    check_edit_ran(holding, "add2", edited, ["load2", "pick2", "part2", "add2"], through_kernel, request)

@@ -381,7 +381,7 @@ class Run:
                 self._lost |= readers
         self._readers_before = {}
         if status == OK and (cell.id in self._rebuilds or cell.id in self._replays):
-            repeated = self._repeats_own_change(cell)
+            repeated = self._repeats_own_change(cell) | self._equal_ahead(cell)
             if not self.changed_reads(cell) - self._started_alike(cell) - repeated:
                 for name in repeated & self._fresh_ahead.keys():
                     self._fresh.setdefault(name, self._fresh_ahead.pop(name))
@@ -491,6 +491,17 @@ class Run:
             if name in self._ahead.get(provider, ()) and self._ahead_by.get(provider) == {cell.id}:
                 repeated.add(name)
         return repeated
+
+    def _equal_ahead(self, cell: Cell) -> set[str]:
+        """Names ``cell`` reads that their provider bound again equal and
+        counted changed only for a change in place ahead (``_ahead``): a
+        rebuild reading them reproduces its values too, and those count the
+        same way (changed ahead, no change for readers that bind nothing).
+        pandas-cookbook ch4: ``bikes`` rebuilt, ``berri_bikes = bikes[...]``
+        rebuilt from it, an edit that adds a column to ``berri_bikes``: the
+        cells showing ``berri_bikes`` between them need not rerun."""
+        graph = self.engine.graph
+        return {name for name in cell.names.reads if name in self._ahead.get(graph.provider(cell.id, name), ())}
 
     def _changes_ahead(self, cell: Cell, changed: AbstractSet[str], anywhere: bool = False) -> set[str]:
         """The steps after ``cell`` (which changed ``changed``) that may
