@@ -26,7 +26,7 @@ import weakref
 from dataclasses import dataclass
 from typing import AbstractSet, Any, Iterable, Mapping
 
-from .values import Types, is_value
+from .values import SCALARS, Types, is_value
 
 #: values larger than this are not digested: a digest is taken before every
 #: cell that rebinds a name another cell bound (``df = df.dropna()``), and
@@ -134,7 +134,7 @@ def _plain(value: Any) -> bool:
 
 
 #: the types most lists and dicts hold, taken as values at a glance
-_SCALAR_TYPES = frozenset({int, float, str, bool, bytes, type(None)})
+_SCALAR_TYPES = frozenset(SCALARS)
 
 
 def _inside_unheld(value: Any) -> bool:

@@ -33,12 +33,16 @@ _ANALYSES_KEPT = 512
 
 
 def _small(value) -> bool:
-    """A value cheap to keep and safe to compare: a number, a path, a short
-    string, a small tuple of such (:func:`.values.is_value`)."""
+    """A value safe to compare (:func:`.values.is_value`: a number, a path,
+    a small tuple of such) and cheap to keep: its strings are short."""
+    return is_value(value) and _short(value)
+
+
+def _short(value) -> bool:
     kind = type(value)
     if kind is tuple or kind is frozenset:
-        return len(value) <= 64 and all(_small(v) for v in value)
-    return (kind is not str and kind is not bytes or len(value) <= 256) and is_value(value)
+        return all(_short(v) for v in value)
+    return kind is not str and kind is not bytes or len(value) <= 256
 
 
 class Resources(Protocol):

@@ -22,12 +22,10 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 from typing import Any, Iterable, Mapping, MutableMapping, Protocol
 
-from .values import Types, contained, is_immutable, is_ndarray, reachable
+from .values import SCALARS, contained, is_immutable, is_ndarray, reachable
 from .namespace import MISSING
 
 
-#: values that hold nothing and that nothing can mutate
-SCALARS = Types((int, float, complex, str, bytes, bool, type(None)))
 _OBJECTS_KEPT = 200_000
 
 

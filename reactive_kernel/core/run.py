@@ -109,8 +109,6 @@ class Run(Verdicts):
         #: for each rebuild, names counted changed only because a new change
         #: in place lies ahead (``_changes_ahead``): equal to the old value
         self._ahead: dict[str, set[str]] = {}
-        #: for each such rebuild, the steps whose change in place lay ahead
-        self._ahead_by: dict[str, set[str]] = {}
         #: fresh objects (``_fresh``) set aside while such a step lay ahead
         self._fresh_ahead: dict[str, tuple[str, weakref.ref]] = {}
         #: cells stale when the plan was made (their code or inputs changed)
@@ -351,7 +349,7 @@ class Run(Verdicts):
                 self._lost |= readers
         self._readers_before = {}
         if status == OK and (cell.id in self._rebuilds or cell.id in self._replays):
-            repeated = self._repeats_own_change(cell) | self._equal_ahead(cell)
+            repeated = self._equal_ahead(cell)
             if not self.changed_reads(cell) - self._started_alike(cell) - repeated:
                 for name in repeated & self._fresh_ahead.keys():
                     self._fresh.setdefault(name, self._fresh_ahead.pop(name))
@@ -368,9 +366,8 @@ class Run(Verdicts):
             changed |= own
             digested -= own
         taken, self._taken = self._taken, set()
-        if (taken or digested) and (ahead := self._changes_ahead(cell, changed)):
+        if (taken or digested) and self._changes_ahead(cell, changed):
             self._ahead[cell.id] = (taken | digested) - changed
-            self._ahead_by[cell.id] = ahead
             changed |= taken | digested
             for name in taken:
                 fresh = self._fresh.pop(name, None)

@@ -33,6 +33,10 @@ class Types(tuple):
         return any(cls is t for t in self)
 
 
+#: values that hold nothing and that nothing can mutate
+SCALARS = Types((int, float, complex, str, bytes, bool, type(None)))
+
+
 def kind_of(value: Any, types_: type | tuple) -> bool:
     """``isinstance`` by the real type only: user objects can make
     ``isinstance`` run their code (``__class__`` through ``__getattribute__``)."""

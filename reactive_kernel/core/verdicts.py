@@ -115,49 +115,36 @@ class Verdicts:
         self._taken.add(name)
         return True
 
-    def _repeats_own_change(self, cell: Cell) -> set[str]:
-        """Names ``cell`` reads that their provider (a rebuild) counted
-        changed only because ``cell`` itself was to change them in place
-        (``_ahead_by``): the provider's new object equals the old one, so
-        when ``cell`` then starts as its last run did (a rebuild or a replay,
-        from the same inputs), it repeats the same change of the same state
-        (pydata-book ch12: ``model = LogisticRegression()`` rebuilt, then
-        ``model.fit(...)`` from the same generator state), which is no
-        change for the readers after it."""
-        graph = self.engine.graph
-        repeated = set()
-        for name in cell.names.reads:
-            provider = graph.provider(cell.id, name)
-            if name in self._ahead.get(provider, ()) and self._ahead_by.get(provider) == {cell.id}:
-                repeated.add(name)
-        return repeated
-
     def _equal_ahead(self, cell: Cell) -> set[str]:
         """Names ``cell`` reads that their provider bound again equal and
         counted changed only for a change in place ahead (``_ahead``): a
-        rebuild reading them reproduces its values too, and those count the
-        same way (changed ahead, no change for readers that bind nothing).
-        pandas-cookbook ch4: ``bikes`` rebuilt, ``berri_bikes = bikes[...]``
-        rebuilt from it, an edit that adds a column to ``berri_bikes``: the
-        cells showing ``berri_bikes`` between them need not rerun."""
+        rebuild or a replay reading them, starting as its last run did,
+        reproduces its values too.  When ``cell`` is itself that change, it
+        repeats the same change of the same state (pydata-book ch12: ``model
+        = LogisticRegression()`` rebuilt, then ``model.fit(...)`` from the
+        same generator state): no change for the readers after it.  When it
+        makes a value from them, that value counts the same way (changed
+        ahead, no change for readers that bind nothing; pandas-cookbook ch4:
+        ``bikes`` rebuilt, ``berri_bikes = bikes[...]`` rebuilt from it, an
+        edit adding a column to ``berri_bikes``: the cells showing it need
+        not rerun)."""
         graph = self.engine.graph
         return {name for name in cell.names.reads if name in self._ahead.get(graph.provider(cell.id, name), ())}
 
-    def _changes_ahead(self, cell: Cell, changed: AbstractSet[str], anywhere: bool = False) -> set[str]:
-        """The steps after ``cell`` (which changed ``changed``) that may
+    def _changes_ahead(self, cell: Cell, changed: AbstractSet[str], anywhere: bool = False) -> bool:
+        """Whether a step after ``cell`` (which changed ``changed``) that may
         run with new code or new inputs (the target, a cell stale for its own
         sake, a reader of a value changed or of such a step, transitively)
-        and change in place an object they may reach from ``cell``'s values
+        changes in place an object it may reach from ``cell``'s values
         (it reads, through names, from ``cell`` or such a step).  A reader
         skipped because a new object counts as the old one may hold part of
         the old one (``s = df['a']`` shares its memory, not holding ``df``):
         a new change of the new object would show in Run All's ``s``, not in
         this one.  Replayed changes are the same in both.  ``anywhere``: a
-        change in place of any object counts, reachable or not.  Empty: none."""
+        change in place of any object counts, reachable or not."""
         graph = self.engine.graph
         known = {**self._changed, cell.id: changed}  # steps that ran: what they changed
         may: set[str] = set()
-        changers: set[str] = set()
         reach = {cell.id}  # no object passes through a file or a generator
         after = False
         for step in self._steps:
@@ -177,8 +164,8 @@ class Verdicts:
                 continue
             may.add(cell_id)
             if (anywhere or cell_id in reach) and any(not is_resource(n) for n in step.cell.names.mutations):
-                changers.add(cell_id)
-        return changers
+                return True
+        return False
 
     def _changes_fresh(self, cell: Cell, name: str) -> bool:
         """Whether ``cell`` changes in place, through ``name``, a fresh object
