@@ -67,3 +67,25 @@ def test_a_raw_request_is_peeked_and_its_signature_checked():
     assert raw.signed()
     forged = internals.RawRequest(Session(key=b"other"), frames)
     assert not forged.signed()
+
+
+def test_waiting_requests_read_their_cells_when_asked_and_drop_forged_ones():
+    from reactive_kernel.jupyter.request import MetadataReader, WaitingRequests
+
+    session = Session(key=b"secret")
+    waiting = WaitingRequests(MetadataReader())
+
+    def arrive(cell_id, signer=session, **header):
+        msg = session.msg("execute_request", {"code": "x = 1"}, metadata={"cellId": cell_id})
+        msg["header"].update(header)
+        waiting.arrived(session, [zmq.Frame(part) for part in signer.serialize(msg)])
+        return msg
+
+    first, second = arrive("c1"), arrive("c2")
+    arrive("forged", signer=Session(key=b"other"))
+    arrive("elsewhere", subshell_id="s1")  # a subshell's request never holds the main shell's cells
+    assert waiting.cells() == {"c1", "c2"}
+    waiting.dispatched(first)
+    assert waiting.cells() == {"c2"}
+    waiting.dispatched(second)
+    assert waiting.cells() == set()

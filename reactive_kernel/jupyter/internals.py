@@ -111,19 +111,25 @@ def take_execution_count(shell) -> int:
 
 class RawRequest:
     """A shell message as ipykernel's shell channel thread receives it, not yet
-    deserialized: only the header and metadata frames are read, on demand."""
+    deserialized: only its header is read on arrival (the shell channel
+    thread stands between every request and the kernel's main thread); the
+    metadata and the signature are read on demand."""
 
     def __init__(self, session, msg):
         _, frames = session.feed_identities(msg, copy=False)
         self._session = session
-        self._parts = [bytes(frame) for frame in frames[:5]]
-        self.header: dict = json.loads(self._parts[1])
+        #: signature, header, parent header, metadata, content (zmq frames, or bytes)
+        self._frames = frames[:5]
+        self.header: dict = json.loads(bytes(frames[1]))
 
     def metadata(self) -> object:
-        return json.loads(self._parts[3])
+        return json.loads(bytes(self._frames[3]))
 
     def signed(self) -> bool:
         """ipykernel checks the signature next and never dispatches a message
         that fails it: check it here too, or its entry would stay."""
         session = self._session
-        return session.auth is None or hmac.compare_digest(self._parts[0], session.sign(self._parts[1:5]))
+        if session.auth is None:
+            return True
+        parts = [bytes(frame) for frame in self._frames]
+        return hmac.compare_digest(parts[0], session.sign(parts[1:5]))

@@ -71,12 +71,16 @@ class MetadataReader:
 
 
 class WaitingRequests:
-    """Execute requests received but not yet dispatched, by cell id."""
+    """Execute requests received but not yet dispatched.  Only their ids are
+    read as they arrive; their cell ids (and signatures) when a cascade asks
+    which cells wait, which is rare next to requests arriving."""
 
     def __init__(self, reader: MetadataReader):
         self._reader = reader
-        #: msg_id -> cell id
-        self._cells: dict[str, str] = {}
+        #: msg_id -> the request as it arrived
+        self._waiting: dict[str, RawRequest] = {}
+        #: msg_id -> its cell id (None: it has none), once read
+        self._cells: dict[str, str | None] = {}
 
     def arrived(self, session, msg) -> None:
         """A raw shell message, seen as it arrives (perhaps while an earlier
@@ -85,15 +89,31 @@ class WaitingRequests:
             raw = RawRequest(session, msg)
             header = raw.header
             if header.get("msg_type") == "execute_request" and not header.get("subshell_id"):
-                cell = self._reader.read(raw.metadata()).cell_id
-                if cell and raw.signed():
-                    self._cells[header["msg_id"]] = cell
+                self._waiting[header["msg_id"]] = raw
         except Exception:
             pass
 
     def dispatched(self, parent: dict) -> None:
         """A shell message is handled (run or aborted): it waits no more."""
-        self._cells.pop(parent.get("header", {}).get("msg_id"), None)
+        msg_id = parent.get("header", {}).get("msg_id")
+        if self._waiting.pop(msg_id, None) is not None:
+            self._cells.pop(msg_id, None)
 
     def cells(self) -> set[str]:
-        return set(self._cells.values())
+        """The cell ids of the requests waiting; one whose signature fails
+        (ipykernel never dispatches it) is dropped."""
+        found = set()
+        for msg_id, raw in list(self._waiting.items()):  # (the shell channel thread adds to it)
+            if msg_id not in self._cells:
+                try:
+                    cell = self._reader.read(raw.metadata()).cell_id
+                    if cell and not raw.signed():
+                        self._waiting.pop(msg_id, None)
+                        continue
+                except Exception:
+                    cell = None
+                self._cells[msg_id] = cell
+            cell = self._cells[msg_id]
+            if cell:
+                found.add(cell)
+        return found
