@@ -89,3 +89,17 @@ def test_waiting_requests_read_their_cells_when_asked_and_drop_forged_ones():
     assert waiting.cells() == {"c2"}
     waiting.dispatched(second)
     assert waiting.cells() == set()
+
+
+def test_forged_requests_never_pile_up_while_no_cascade_asks():
+    from reactive_kernel.jupyter.request import MetadataReader, WaitingRequests
+
+    session, forger = Session(key=b"secret"), Session(key=b"other")
+    waiting = WaitingRequests(MetadataReader())
+    for i in range(1000):
+        msg = session.msg("execute_request", {"code": "x = 1"}, metadata={"cellId": f"c{i}"})
+        waiting.arrived(session, [zmq.Frame(part) for part in forger.serialize(msg)])
+    assert len(waiting._waiting) < 64
+    msg = session.msg("execute_request", {"code": "x = 1"}, metadata={"cellId": "real"})
+    waiting.arrived(session, [zmq.Frame(part) for part in session.serialize(msg)])
+    assert waiting.cells() == {"real"}

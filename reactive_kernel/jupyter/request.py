@@ -72,15 +72,20 @@ class MetadataReader:
 
 class WaitingRequests:
     """Execute requests received but not yet dispatched.  Only their ids are
-    read as they arrive; their cell ids (and signatures) when a cascade asks
-    which cells wait, which is rare next to requests arriving."""
+    read as they arrive; their cell ids and signatures when a cascade asks
+    which cells wait, which is rare next to requests arriving.  A request
+    whose signature fails is never dispatched (ipykernel drops it): it is
+    dropped here when found, and looked for whenever the waiting requests
+    have doubled, so a client signing wrongly cannot make them grow."""
 
     def __init__(self, reader: MetadataReader):
         self._reader = reader
         #: msg_id -> the request as it arrived
         self._waiting: dict[str, RawRequest] = {}
-        #: msg_id -> its cell id (None: it has none), once read
+        #: msg_id -> its cell id (None: it has none), once read and its signature checked
         self._cells: dict[str, str | None] = {}
+        #: how many may wait before the unchecked ones' signatures are checked
+        self._check_at = 64
 
     def arrived(self, session, msg) -> None:
         """A raw shell message, seen as it arrives (perhaps while an earlier
@@ -90,6 +95,9 @@ class WaitingRequests:
             header = raw.header
             if header.get("msg_type") == "execute_request" and not header.get("subshell_id"):
                 self._waiting[header["msg_id"]] = raw
+                if len(self._waiting) >= self._check_at:
+                    self.cells()
+                    self._check_at = max(64, 2 * len(self._waiting))
         except Exception:
             pass
 
@@ -100,20 +108,20 @@ class WaitingRequests:
             self._cells.pop(msg_id, None)
 
     def cells(self) -> set[str]:
-        """The cell ids of the requests waiting; one whose signature fails
-        (ipykernel never dispatches it) is dropped."""
+        """The cell ids of the requests waiting (forged ones dropped)."""
         found = set()
-        for msg_id, raw in list(self._waiting.items()):  # (the shell channel thread adds to it)
+        for msg_id, raw in list(self._waiting.items()):  # (the other thread adds and removes)
             if msg_id not in self._cells:
                 try:
-                    cell = self._reader.read(raw.metadata()).cell_id
-                    if cell and not raw.signed():
+                    if not raw.signed():
                         self._waiting.pop(msg_id, None)
                         continue
+                    cell = self._reader.read(raw.metadata()).cell_id
                 except Exception:
                     cell = None
-                self._cells[msg_id] = cell
-            cell = self._cells[msg_id]
+                if msg_id in self._waiting:  # (not dispatched meanwhile)
+                    self._cells[msg_id] = cell
+            cell = self._cells.get(msg_id)
             if cell:
                 found.add(cell)
         return found
