@@ -22,6 +22,9 @@ Parts (issue 13's targets in brackets):
   tell that message's cost from the reactive machinery's;
 - companion: the per-cell cases with a companion comm open (issue 19: no
   display of the kernel's own for the requested cell) [trivial cell <= 1.03x];
+- bare: the reactive kernel with execute requests handled by ipykernel's
+  own methods, next to ipykernel and to the reactive path: the floor under
+  the reactive bookkeeping's per-cell cost (not in the default ``--only``);
 - comms: the same requests with 0, 100 and 1,000 companion comms open, and
   with 1,000 the kernel closed as gone, in a notebook of 200 cells, four
   kernels side by side (issue 20: each comm made every request slower, 44 ms
@@ -36,7 +39,7 @@ run's ratio moves by a few percent on a 2-core machine, more than some of
 the targets leave.
 
     python benchmarks/bench_kernel.py [--rounds 300] [--starts 12] [--repeats 1]
-        [--only start,cells,floor,companion,comms,loop,session]
+        [--only start,cells,floor,companion,bare,comms,loop,session]
 """
 from __future__ import annotations
 
@@ -305,6 +308,38 @@ def bench_companion(rounds: int) -> None:
                     Kernel("reactive", companion=True))
 
 
+def bench_bare(rounds: int) -> None:
+    """The floor of the reactive kernel's own request path: the same kernel
+    (its process, shell, companion comm and memoized IPython transforms) with
+    execute requests handled by ipykernel's own code, next to ipykernel and
+    to the reactive path, in one run.  What separates the last two from the
+    bare kernel is the reactive bookkeeping of one trivial request."""
+    kernels = {"python3": Kernel("python3"), "bare": Kernel("reactive", companion=True),
+               "reactive": Kernel("reactive", companion=True)}
+    try:
+        execute(kernels["bare"].client, BARE, None)
+        cells = {name: [("x = 1", "t")] for name in kernels}
+        walls, cpus = compare(kernels, cells, rounds)
+        for suffix, times in (("", walls), (", kernel CPU", cpus)):
+            report(f"reactive kernel, ipykernel's request path{suffix}", times["python3"], times["bare"])
+            report(f"  reactive + companion vs ipykernel{suffix}", times["python3"], times["reactive"])
+    finally:
+        stop(kernels)
+
+
+#: the reactive kernel handing execute requests to ipykernel's own methods
+#: (the shell's transform memo stays: it is IPython's work, saved)
+BARE = """
+import types
+from ipykernel.ipkernel import IPythonKernel as _IPythonKernel
+_kernel = get_ipython().kernel
+for _name in ("do_execute", "finish_metadata", "execute_request"):
+    setattr(_kernel, _name, types.MethodType(getattr(_IPythonKernel, _name), _kernel))
+_kernel.shell_handlers["execute_request"] = _kernel.execute_request
+_kernel.waiting.arrived = lambda session, msg: None
+"""
+
+
 #: ipykernel sending, after every cell with an id, a comm message shaped and
 #: sized as the reactive kernel's state delta for a trivial cell
 COMM_FLOOR = """
@@ -420,6 +455,8 @@ def main() -> None:
             bench_floor(args.rounds)
         if "companion" in parts:
             bench_companion(args.rounds)
+        if "bare" in parts:
+            bench_bare(args.rounds)
         if "comms" in parts:
             bench_comms(args.rounds)
         if "loop" in parts:
