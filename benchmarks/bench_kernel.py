@@ -412,9 +412,12 @@ def bench_loop(rounds: int) -> None:
 
 
 def bench_session(rounds: int) -> None:
-    """The same edit (one dependent) in a short and a long notebook."""
+    """The same edit (one dependent) in a short and a long notebook, the
+    reactive kernel without and with a companion (its per-request state
+    must not grow with the notebook either)."""
     sizes = (20, 2000)
     kernels = {(name, n): Kernel(name) for name in KERNELS for n in sizes}
+    kernels.update({("companion", n): Kernel("reactive", companion=True) for n in sizes})
     try:
         cells = {}
         for (name, n), kernel in kernels.items():
@@ -432,6 +435,8 @@ def bench_session(rounds: int) -> None:
                 report(f"edit, one dependent, {n} cells{label}", times[("python3", n)], times[("reactive", n)])
             report(f"ipykernel 2000 / 20 cells{label}", times[("python3", 20)], times[("python3", 2000)])
             report(f"reactive 2000 / 20 cells{label}", times[("reactive", 20)], times[("reactive", 2000)])
+            report(f"reactive + companion 2000 / 20 cells{label}", times[("companion", 20)],
+                   times[("companion", 2000)])
     finally:
         stop(kernels)
 

@@ -723,3 +723,21 @@ def test_importing_again_the_same_module_owns_it_readers_do_not_rerun_the_import
     e.run("c3", "r = math.sqrt(4)")
     assert e.owner["math"] == "c2"
     assert ran_ids(e.run("c3", "r = math.sqrt(4)")) == ["c3"]
+
+
+def test_cells_not_run_yet_are_counted_below_the_requested_one():
+    """What the requesting cell's summary says of the page's cells below it
+    that never ran in this kernel; kept as it changes (a cell runs, one is
+    deleted), not found by ordering every cell at every request."""
+    from reactive_kernel.present.summary import unrun_below
+
+    e = Engine()
+    e.know_sources([("a", "a = 1"), ("b", "b = a + 1"), ("c", "c = b + 1"), ("d", "d = 4")])
+    assert e.unrun_cells() == {"a", "b", "c", "d"}
+    e.run("a", "a = 1")
+    assert unrun_below("a", e) == 3
+    e.run("c", "c = b + 1")  # runs b first: it needs its value
+    assert e.unrun_cells() == {"d"}
+    assert unrun_below("a", e) == 1 and unrun_below("d", e) == 0
+    e.forget(["d"])
+    assert e.unrun_cells() == set() and unrun_below("a", e) == 0

@@ -427,6 +427,31 @@ def test_an_array_kept_only_by_the_output_history_is_not_held():
         assert ran(e.run("t", "t = c * 2")) == expected
 
 
+def test_whether_an_old_value_is_held_is_told_without_reading_the_whole_namespace():
+    """Found with benchmarks/bench_kernel.py --only session: deciding whether
+    an overwritten list is held looked at every name of the namespace, so an
+    edit cost more with every cell of the notebook.  Only the names that may
+    hold it are looked up; another name holding it is a reference not
+    accounted for."""
+    from reactive_kernel.core.digests import Digest, unheld
+
+    class Unscannable(dict):
+        def items(self):
+            raise AssertionError("the whole namespace was read")
+
+        def __iter__(self):
+            raise AssertionError("the whole namespace was read")
+
+    value = [1, 2, 3]
+    held = Digest.of(value).held
+    namespace = Unscannable({f"v{i}": i for i in range(1000)})
+    namespace.update({"params": value, "Out": {4: value}, "_4": value, "_": value})
+    del value
+    assert unheld(held, namespace, own={"params"})
+    namespace["M"] = namespace["params"]  # a reader's name: it could tell a new list from this one
+    assert not unheld(held, namespace, own={"params"})
+
+
 def test_a_cell_whose_value_only_a_skipped_reader_needs_is_not_rerun():
     """Found on the corpus (pydata-book ch08, rerun of ``data = ...``): a
     descendant whose value a later cell overwrote is planned to run for its

@@ -20,7 +20,6 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 import hashlib
 import pickle
-import re
 import sys
 import weakref
 from dataclasses import dataclass
@@ -205,8 +204,8 @@ class Digest:
         return None if held is None else Digest(self.value, held)
 
 
-#: the names IPython's output history binds in the namespace
-_HISTORY = re.compile(r"_+|_\d+")
+#: the names IPython's output history binds besides ``_<n>`` for each ``Out[n]``
+_LAST_RESULTS = ("_", "__", "___")
 
 
 def unheld(held: weakref.ref | _Held, namespace: Mapping | None, history: Iterable[Mapping] = (),
@@ -216,23 +215,26 @@ def unheld(held: weakref.ref | _Held, namespace: Mapping | None, history: Iterab
     namespace's names in ``own``, and ``kept`` (the values the run itself
     set aside to put back): every reference is counted, so another view's
     base, a list holding it or another name (``M = c``) makes it held.  The
-    caller must hold no strong reference to it."""
+    caller must hold no strong reference to it.  Only the names that may
+    hold it are looked up, not the whole namespace: any other name holding
+    it is a reference not accounted for."""
     value = held()
     if value is None:
         return True
     if namespace is None:
         return False
-    names = [name for name, bound in namespace.items() if bound is value]
-    if not all(type(name) is str and (name in own or _HISTORY.fullmatch(name)) for name in names):
-        return False
     out = namespace.get("Out")
-    shown = out.values() if type(out) is dict else ()
-    found = len(names) + sum(1 for kept in shown if kept is value)
+    shown = out.items() if type(out) is dict else ()  # a view: it holds no result
+    get = namespace.get
+    names = {name for name in own if get(name) is value}
+    names.update(name for name in _LAST_RESULTS if get(name) is value)
+    names.update(f"_{n}" for n, result in shown if result is value and get(f"_{n}") is value)
+    found = len(names) + sum(1 for _, result in shown if result is value)
     found += sum(1 for mapping in history for name in names if mapping.get(name) is value)
     # a view of it shown as a result (``draws[:5]``) holds it as its base
     numpy = sys.modules.get("numpy")
     if numpy is not None:
-        found += len({id(kept) for kept in shown if type(kept) is numpy.ndarray and kept.base is value})
+        found += len({id(result) for _, result in shown if type(result) is numpy.ndarray and result.base is value})
     found += sum(1 for aside in kept if aside is value)
     if type(held) is _Held:
         if not _inside_unheld(value):

@@ -116,6 +116,9 @@ class Engine:
         #: per cell that ran and took page code not run yet, the cells that
         #: read it at its last run: they rerun when it runs (a rename loses them)
         self._edit_readers: dict[str, set[str]] = {}
+        #: cells known before they ran (``Cell.unrun``), among others that have
+        #: run or are gone since (see :meth:`unrun_cells`)
+        self._unrun: set[str] = set()
 
     # the ledger's tables, read by presentation and tests
     owner = property(lambda self: self.ledger.owner)
@@ -140,6 +143,14 @@ class Engine:
                 del self._analyses[next(iter(self._analyses))]
             self._analyses[transformed] = names
         return names
+
+    def unrun_cells(self) -> set[str]:
+        """Cells known from the notebook file or the page that have not run in
+        this kernel, at the cost of how many there were (asked at every
+        request: not a look at every cell)."""
+        cells, unrun = self.cells, self._unrun
+        unrun.difference_update([c for c in unrun if c not in cells or not cells[c].unrun])
+        return set(unrun)
 
     def stale_cells(self) -> list[str]:
         return self.graph.order(c for c in self.stale if c in self.graph)
@@ -290,6 +301,7 @@ class Engine:
         before = {reader: graph.providers(reader) for reader in followers}
         if cell is None:
             cell = self._new_cell(Cell(cell_id, code, static, unrun=True))
+            self._unrun.add(cell_id)
         if not cell.unrun:
             self._edit_readers.setdefault(cell_id, set()).update(followers)
         cell.code, cell.static, cell.failed = code, static, None

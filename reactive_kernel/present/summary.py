@@ -45,9 +45,8 @@ def summarize(report: Report, engine: Engine, names=frozenset(),
 def unrun_below(cell_id: str | None, engine: Engine) -> int:
     """Cells after ``cell_id`` known from the saved notebook or the page that
     have not run in this kernel: they never run as descendants."""
-    cells = engine.cells
-    if cell_id not in cells:
+    pos = engine.graph.pos
+    if cell_id not in engine.cells or cell_id not in pos:
         return 0
-    order = engine.graph.sequence()
-    below = order[order.index(cell_id) + 1:] if cell_id in order else []
-    return sum(1 for c in below if c in cells and cells[c].unrun)
+    at = pos[cell_id]
+    return sum(1 for c in engine.unrun_cells() if pos.get(c, at) > at)
