@@ -741,3 +741,10 @@ def test_cells_not_run_yet_are_counted_below_the_requested_one():
     assert unrun_below("a", e) == 1 and unrun_below("d", e) == 0
     e.forget(["d"])
     assert e.unrun_cells() == set() and unrun_below("a", e) == 0
+
+    def every_cell_ordered():
+        raise AssertionError("every cell ordered at a request")
+
+    e.graph.sequence = every_cell_ordered  # (found with bench_kernel --only session: O(cells) a request)
+    e.know_sources([("f", "f = 6")])
+    assert unrun_below("a", e) == 1
