@@ -272,19 +272,21 @@ def bench_floor(rounds: int) -> None:
     """A cell that shows nothing, with a cell id: the reactive kernel sends one
     IOPub message more than ipykernel (its invisible display).  Next to
     ipykernel doing just that, the rest is the reactive machinery's cost."""
-    next_to_a_floor(rounds, DISPLAY_FLOOR, "one display per cell", "reactive", Kernel("reactive"))
+    next_to_a_floor(rounds, DISPLAY_FLOOR, "ipykernel with one display per cell", "reactive", Kernel("reactive"))
 
 
-def next_to_a_floor(rounds: int, floor: str, what: str, label: str, reactive: Kernel) -> None:
-    """A trivial cell on ipykernel, on ipykernel running ``floor`` (the
-    messages the reactive kernel must send) and on ``reactive``."""
-    kernels = {"python3": Kernel("python3"), "floor": Kernel("python3"), "reactive": reactive}
+def next_to_a_floor(rounds: int, floor: str, what: str, label: str, reactive: Kernel,
+                    floor_kernel: Kernel | None = None) -> None:
+    """A trivial cell on ipykernel, on ``floor_kernel`` (default: ipykernel)
+    running ``floor`` (ipykernel: the messages the reactive kernel must send;
+    ``what`` names it in the report) and on ``reactive``."""
+    kernels = {"python3": Kernel("python3"), "floor": floor_kernel or Kernel("python3"), "reactive": reactive}
     try:
         execute(kernels["floor"].client, floor, None)
         cells = {name: [("x = 1", "t")] for name in kernels}
         walls, cpus = compare(kernels, cells, rounds)
         for suffix, times in (("", walls), (", kernel CPU", cpus)):
-            report(f"ipykernel with {what}{suffix}", times["python3"], times["floor"])
+            report(f"{what}{suffix}", times["python3"], times["floor"])
             report(f"  {label} vs that{suffix}", times["floor"], times["reactive"])
             report(f"  {label} vs ipykernel{suffix}", times["python3"], times["reactive"])
     finally:
@@ -304,7 +306,7 @@ def bench_companion(rounds: int) -> None:
                                 "edit with one dependent, with cell ids"), rounds, ", companion")
     finally:
         stop(kernels)
-    next_to_a_floor(rounds, COMM_FLOOR, "one comm message per cell", "reactive + companion",
+    next_to_a_floor(rounds, COMM_FLOOR, "ipykernel with one comm message per cell", "reactive + companion",
                     Kernel("reactive", companion=True))
 
 
@@ -314,17 +316,8 @@ def bench_bare(rounds: int) -> None:
     execute requests handled by ipykernel's own code, next to ipykernel and
     to the reactive path, in one run.  What separates the last two from the
     bare kernel is the reactive bookkeeping of one trivial request."""
-    kernels = {"python3": Kernel("python3"), "bare": Kernel("reactive", companion=True),
-               "reactive": Kernel("reactive", companion=True)}
-    try:
-        execute(kernels["bare"].client, BARE, None)
-        cells = {name: [("x = 1", "t")] for name in kernels}
-        walls, cpus = compare(kernels, cells, rounds)
-        for suffix, times in (("", walls), (", kernel CPU", cpus)):
-            report(f"reactive kernel, ipykernel's request path{suffix}", times["python3"], times["bare"])
-            report(f"  reactive + companion vs ipykernel{suffix}", times["python3"], times["reactive"])
-    finally:
-        stop(kernels)
+    next_to_a_floor(rounds, BARE, "reactive kernel, ipykernel's request path", "reactive + companion",
+                    Kernel("reactive", companion=True), floor_kernel=Kernel("reactive", companion=True))
 
 
 #: the reactive kernel handing execute requests to ipykernel's own methods
