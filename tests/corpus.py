@@ -940,7 +940,8 @@ def random_actions(entry: dict, front: Frontend, first: RunAll, n_actions: int =
         record["executed"] = sum(e.get("status") != "cancelled" for e in ran)
         if links is not None and before is not None and after is not None:
             record["changed"] = sorted(differing(before, after))
-            record["why"] = explain_plan(ran, links, before, after, {c.id: c.index for c in current})
+            record["why"] = explain_plan(ran, links, before, after, {c.id: c.index for c in current},
+                                         stale_before=set(actions[-1].get("stale") or []))
             record["excess"] = [w["cell"] for w in record["why"] if w["executed"] and not w["by_value"]]
             record["spurious"] = [w["cell"] for w in record["why"] if w["executed"] and not w["by_spec"]]
         before = after
@@ -1007,21 +1008,30 @@ def _ancestor_again(diff: dict) -> bool:
 _SCALAR = re.compile(r"^(int|float|complex|bool|str|bytes|NoneType):")
 
 
-def explain_plan(ran: list[dict], links: dict, before: dict, after: dict, index: dict[str, int]) -> list[dict]:
+def explain_plan(ran: list[dict], links: dict, before: dict, after: dict, index: dict[str, int],
+                 stale_before: set[str] = frozenset()) -> list[dict]:
     """Why each cell of a plan ran, and whether it had to.
 
     Per cell: ``reads`` (name -> provider cell index, within the plan),
     ``gives`` (name -> reader indices), ``cause`` (words: why it ran, as the
-    graph says), ``by_spec`` (the spec asks for it: the target; an ancestor
+    graph says), ``by_spec`` (the spec asks for it: the target; a cell
     rebuilding an input gone (overwritten or mutated later, or by its reader)
-    for a cell that had to run; a descendant reading a binding of a cell that
-    had to run, which is no re-import, no equal scalar, no rebuilt ancestor's
-    unchanged value (unless the descendant changes it in place: the rebuilt
-    object lacks that change), or a value that changed) and ``by_value`` (stricter: a
-    descendant counts only if a name it reads from the plan holds another
-    value after the action than before it, by the namespace fingerprints, or
-    it changes in place an object a counted cell bound anew; ancestors as
-    above).  Names without a fingerprint (private, resources) count as changed."""
+    for a cell that had to run, or a stale ancestor of one; a descendant
+    reading a binding of a cell that had to run, which is no re-import, no
+    equal scalar, no rebuild's unchanged value (unless the descendant changes
+    it in place: the rebuilt object lacks that change), or a value that
+    changed) and ``by_value`` (stricter: a descendant counts only if a name it
+    reads from the plan holds another value after the action than before it,
+    by the namespace fingerprints, or it changes in place an object a counted
+    cell bound anew; ancestors as above).  Names without a fingerprint
+    (private, resources) count as changed.
+
+    ``stale_before``: the cells stale before the action.  A stale provider's
+    values are new by the spec (its code or inputs changed, or it never
+    completed), whatever they compare to; a rebuild (a current cell run only
+    to restore a gone input) reproduces its values.  Needs run both ways (a
+    descendant needs its provider's rebuild, a rebuild counts only for a
+    needed reader), so the passes repeat until nothing changes."""
     changed = differing(before, after)
     opaque = {k for k in before.keys() | after.keys() if (after.get(k) or before.get(k) or "").startswith("type:")}
 
@@ -1038,68 +1048,94 @@ def explain_plan(ran: list[dict], links: dict, before: dict, after: dict, index:
                    "gives": {k: [index.get(r) for r in rs] for k, rs in sorted((link.get("gives") or {}).items())},
                    "mutations": link.get("mutations") or [], "cause": "", "by_spec": False, "by_value": False}
     order = [e.get("cell_id") for e in ran]
-    # forwards: descendants depend on earlier plan cells
-    for c in order:
-        row, link = rows[c], links.get(c) or {}
-        if row["role"] == "target":
-            row.update(cause="requested", by_spec=True, by_value=True)
-            continue
-        if row["role"] != "descendant":
-            continue
-        reasons, spec, value = [], False, False
-        for name, p in sorted((link.get("reads") or {}).items()):
-            prov, plink = rows.get(p), links.get(p) or {}
-            if prov is None:
+
+    def rebuild(c: str) -> bool:
+        """A current cell in the plan only to restore an input gone: an
+        ancestor, or a descendant reading nothing from the plan."""
+        if c in stale_before:
+            return False
+        return rows[c]["role"] == "ancestor" or (
+            rows[c]["role"] == "descendant" and not any(p in rows for p in ((links.get(c) or {}).get("reads") or {}).values()))
+
+    def forwards() -> None:
+        """Descendants depend on earlier plan cells."""
+        for c in order:
+            row, link = rows[c], links.get(c) or {}
+            if row["role"] == "target":
+                row.update(cause="requested", by_spec=True, by_value=True)
                 continue
-            where = f"{name} from cell {index.get(p)}"
-            if (name in (plink.get("imports") or []) or (after.get(name) or "").startswith("module:")) \
-                    and not value_changed(name):
-                reasons.append(f"{where}: re-import, same object")
-            elif prov["role"] == "ancestor" and not value_changed(name) and name in row["mutations"]:
-                # the rebuilt object lacks this cell's change, which Run All's has
-                reasons.append(f"{where}: rebuilt ancestor's value, its change replayed")
-                spec, value = spec or prov["executed"], value or prov["executed"]
-            elif prov["role"] == "ancestor" and not value_changed(name):
-                reasons.append(f"{where}: rebuilt ancestor's value, unchanged")
-            elif name in (plink.get("mutations") or []) and name not in (plink.get("bindings") or []) \
-                    and not value_changed(name):
-                reasons.append(f"{where}: changed in place by it, value unchanged")
-                spec = spec or prov["by_spec"]
-            elif not value_changed(name) and _SCALAR.match(after.get(name) or ""):
-                reasons.append(f"{where}: rebound to an equal scalar")
-            else:
-                what = "new value" if value_changed(name) else "rebound, equal value"
-                reasons.append(f"{where}: {what}")
-                spec = spec or prov["by_spec"]
-                value = value or value_changed(name)
-            if name in row["mutations"] and name in (plink.get("bindings") or []) and prov["by_value"]:
-                reasons[-1] += "; replays its change of the new object"
-                value = True
-        row.update(cause="; ".join(reasons) or "reads nothing from the plan", by_spec=spec, by_value=value)
-    # backwards: an ancestor is needed when a cell that had to run reads an input it rebuilds
-    for c in reversed(order):
-        row, link = rows[c], links.get(c) or {}
-        if row["role"] != "ancestor":
-            continue
-        reasons, spec, value = [], False, False
-        for name, readers in sorted((link.get("gives") or {}).items()):
-            later = (link.get("later") or {}).get(name)
-            needers = [r for r in readers if r in rows]
-            if later is None:
-                why = "not gone (stale ancestor)"
-            elif later["imports"] and name in (link.get("imports") or []):
-                why = f"re-imported by cell {index.get(later['cell'])}"
-            elif later["cell"] in needers:
-                why = f"gone: {'mutated' if later['mutates'] else 'rebound'} by its reader cell {index.get(later['cell'])}"
-            else:
-                why = f"gone: {'mutated' if later['mutates'] else 'rebound'} later by cell {index.get(later['cell'])}"
-            reimport = why.startswith("re-imported")
-            reasons.append(f"{name} for cell(s) {[index.get(r) for r in needers]}: {why}")
-            if not reimport:
-                spec = spec or any(rows[r]["by_spec"] for r in needers)
-                value = value or any(rows[r]["by_value"] for r in needers)
-        row.update(cause="; ".join(reasons) or "gives nothing to the plan", by_spec=spec, by_value=value)
-    return [rows[c] for c in order]
+            if row["role"] != "descendant":
+                continue
+            reasons, spec, value = [], row["by_spec"], row["by_value"]
+            for name, p in sorted((link.get("reads") or {}).items()):
+                prov, plink = rows.get(p), links.get(p) or {}
+                if prov is None:
+                    continue
+                where = f"{name} from cell {index.get(p)}"
+                if (name in (plink.get("imports") or []) or (after.get(name) or "").startswith("module:")) \
+                        and not value_changed(name):
+                    reasons.append(f"{where}: re-import, same object")
+                elif rebuild(p) and not value_changed(name) and name in row["mutations"]:
+                    # the rebuilt object lacks this cell's change, which Run All's has
+                    reasons.append(f"{where}: rebuilt ancestor's value, its change replayed")
+                    spec, value = spec or prov["executed"], value or prov["executed"]
+                elif rebuild(p) and not value_changed(name):
+                    reasons.append(f"{where}: rebuilt ancestor's value, unchanged")
+                elif name in (plink.get("mutations") or []) and name not in (plink.get("bindings") or []) \
+                        and not value_changed(name):
+                    reasons.append(f"{where}: changed in place by it, value unchanged")
+                    spec = spec or prov["by_spec"]
+                elif not value_changed(name) and _SCALAR.match(after.get(name) or ""):
+                    reasons.append(f"{where}: rebound to an equal scalar")
+                else:
+                    what = "new value" if value_changed(name) else \
+                        "stale provider's value, equal" if p in stale_before else "rebound, equal value"
+                    reasons.append(f"{where}: {what}")
+                    spec = spec or prov["by_spec"]
+                    value = value or value_changed(name)
+                if name in row["mutations"] and name in (plink.get("bindings") or []) and prov["by_value"]:
+                    reasons[-1] += "; replays its change of the new object"
+                    value = True
+            row.update(cause="; ".join(reasons) or row["cause"] or "reads nothing from the plan",
+                       by_spec=spec, by_value=value)
+
+    def backwards() -> None:
+        """A cell is needed when a cell that had to run reads an input it
+        rebuilds (an ancestor: also one it provides while stale)."""
+        for c in reversed(order):
+            row, link = rows[c], links.get(c) or {}
+            if row["role"] == "target" or (row["role"] == "descendant" and not rebuild(c)):
+                continue
+            reasons, spec, value = [], row["by_spec"], row["by_value"]
+            for name, readers in sorted((link.get("gives") or {}).items()):
+                later = (link.get("later") or {}).get(name)
+                needers = [r for r in readers if r in rows]
+                if later is None:
+                    if c not in stale_before:  # no reason for it to run
+                        if row["role"] == "ancestor":
+                            reasons.append(f"{name} for cell(s) {[index.get(r) for r in needers]}: not gone")
+                        continue
+                    why = "not gone (stale ancestor)"
+                elif later["imports"] and name in (link.get("imports") or []):
+                    why = f"re-imported by cell {index.get(later['cell'])}"
+                elif later["cell"] in needers:
+                    why = f"gone: {'mutated' if later['mutates'] else 'rebound'} by its reader cell {index.get(later['cell'])}"
+                else:
+                    why = f"gone: {'mutated' if later['mutates'] else 'rebound'} later by cell {index.get(later['cell'])}"
+                reimport = why.startswith("re-imported")
+                reasons.append(f"{name} for cell(s) {[index.get(r) for r in needers]}: {why}")
+                if not reimport:
+                    spec = spec or any(rows[r]["by_spec"] for r in needers)
+                    value = value or any(rows[r]["by_value"] for r in needers)
+            if reasons or row["role"] == "ancestor":
+                row.update(cause="; ".join(reasons) or "gives nothing to the plan", by_spec=spec, by_value=value)
+
+    while True:
+        known = [(row["by_spec"], row["by_value"]) for row in rows.values()]
+        forwards()
+        backwards()
+        if known == [(row["by_spec"], row["by_value"]) for row in rows.values()]:
+            return [rows[c] for c in order]
 
 
 def unexplained_descendants(front: Frontend, ran: list[dict]) -> list[str] | None:
