@@ -141,6 +141,15 @@ def root_causes(notebook: str, action: dict) -> collections.Counter:
     return causes
 
 
+def spec_cells(action: dict) -> int:
+    """How many cells the spec asks a plan to execute (the cells it ran when
+    the plan's links are unknown)."""
+    why = action.get("why")
+    if why is None:
+        return action.get("executed", action["ran"])
+    return sum(1 for w in why if w["executed"] and w["by_spec"])
+
+
 def verdict(notebook: str, action: dict) -> str:
     """The cause of a plan's extra cells in words: needed (the spec asks for
     every cell), or the spurious cells by root cause."""
@@ -166,6 +175,9 @@ def print_issue21(details: list[dict], worst: int = 10) -> None:
         judged = [a for _, a in reruns if a.get("why") is not None]
         print(f"  every cell needed by the spec: {sum(not a['spurious'] for a in judged)}/{len(judged)};"
               f" minimal by value: {sum(not a['excess'] for a in judged)}/{len(judged)}")
+        ceiling = sum(spec_cells(a) == 1 for _, a in reruns)
+        print(f"  the spec's ceiling for this share: reruns in which the spec asks for one cell: "
+              f"{ceiling}/{len(reruns)} = {100 * ceiling / len(reruns):.0f}%")
         causes = collections.Counter(verdict(nb, a) for nb, a in reruns
                                      if a.get("why") is not None and a.get("executed", a["ran"]) > 1)
         total = sum((root_causes(nb, a) for nb, a in reruns if a.get("why") is not None), collections.Counter())
