@@ -907,3 +907,41 @@ def test_a_value_rebuilt_from_a_rebuilt_equal_input_is_no_change_for_cells_bindi
     check_edit_ran(BERRI, "add", edited, ["load", "pick", "add"], through_kernel, request)
     holding = [(f"{c}2", code) for c, code in [*BERRI[:5], ("part", "col = berri_bikes['Berri 1']"), *BERRI[5:]]]
     check_edit_ran(holding, "add2", edited, ["load2", "pick2", "part2", "add2"], through_kernel, request)
+
+
+POLY = [("imp", "import numpy as np\nx_plot = np.linspace(-1, 11, 100)"),
+        ("train", "x_train = np.linspace(0, 10, 100)\nrng = np.random.RandomState(0)\n"
+                  "x_train = np.sort(rng.choice(x_train, size=20, replace=False))\ny_train = x_train * 2\n"
+                  "X_train = x_train[:, np.newaxis]"),
+        ("fit", "m = (X_train * y_train).sum() + x_plot.sum() + 1"),
+        ("periodic", "y_train = x_train * 3\nq = X_train.sum() + y_train.sum()")]
+
+
+@pytest.mark.parametrize("through_kernel", [False, True])
+def test_a_rebuilt_array_whose_old_view_goes_with_it_is_no_change(through_kernel, request):
+    """Corpus: scikit-learn plot_polynomial_interpolation, edit of the cell
+    fitting on ``X_train``: the cell binding ``x_train`` and its view
+    ``X_train = x_train[:, np.newaxis]`` is rebuilt (a later cell rebinds
+    ``y_train``).  Its old ``X_train``, which nothing else holds, went with
+    the run, so the old ``x_train`` it viewed is held by nothing a reader can
+    reach: the later cell reading both need not rerun."""
+    edited = "m = (X_train * y_train).sum() + x_plot.sum() + 2"
+    check_edit_ran(POLY, "fit", edited, ["train", "fit"], through_kernel, request)
+    if not through_kernel:
+        engine = Engine()
+        run_cells(engine, POLY)
+        engine.run("fit", edited)
+        assert engine.namespace["X_train"].base is engine.namespace["x_train"]  # as Run All's
+
+
+def test_an_old_view_another_cell_holds_keeps_the_old_array_held():
+    """The same, with a cell holding the old view (``Z = X_train``): the old
+    ``x_train`` is its base, so the rebuilt one is a change, and the cells
+    reading either rerun, ending as Run All does (``Z`` views ``x_train``)."""
+    cells = [*POLY[:2], ("hold", "Z = X_train"), *POLY[2:]]
+    edited = "m = (X_train * y_train).sum() + x_plot.sum() + 2"
+    engine = Engine()
+    run_cells(engine, cells)
+    assert ran(engine.run("fit", edited)) == ["train", "hold", "fit", "periodic"]
+    assert_run_all(engine, [c if c[0] != "fit" else ("fit", edited) for c in cells])
+    assert engine.namespace["Z"].base is engine.namespace["x_train"]

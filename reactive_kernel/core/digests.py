@@ -23,7 +23,7 @@ import pickle
 import sys
 import weakref
 from dataclasses import dataclass
-from typing import AbstractSet, Any, Iterable, Mapping
+from typing import AbstractSet, Any, Iterable, Mapping, Sequence
 
 from .values import SCALARS, Types, is_value
 
@@ -156,6 +156,27 @@ def _inside_unheld(value: Any) -> bool:
     return all(sys.getrefcount(inside[key]) - 2 <= within[key] for key in inside)
 
 
+def _dropped_views(value: Any, kept: Sequence[Any], dropped: AbstractSet[int], numpy: Any) -> int:
+    """How many distinct arrays of ``kept`` going with the run (``dropped``)
+    view ``value`` and are held by nothing but the run's stashes and
+    ``kept``.  No closure and no iterator may hold one while it is counted."""
+    views = 0
+    for i in range(len(kept)):
+        view = kept[i]
+        if id(view) not in dropped or type(view) is not numpy.ndarray or view.base is not value:
+            continue
+        occurrences, first = 0, True
+        for j in range(len(kept)):
+            if kept[j] is view:
+                occurrences += 1
+                first = first and j >= i
+        # each occurrence in a stash and in ``kept``; ``view`` here, getrefcount's argument
+        if first and sys.getrefcount(view) - 2 <= 2 * occurrences:
+            views += 1
+    view = None
+    return views
+
+
 class _Held:
     """A strong reference standing in for a weak one (lists, dicts, sets):
     :func:`unheld` counts it."""
@@ -209,15 +230,20 @@ _LAST_RESULTS = ("_", "__", "___")
 
 
 def unheld(held: weakref.ref | _Held, namespace: Mapping | None, history: Iterable[Mapping] = (),
-            own: AbstractSet[str] = frozenset(), kept: Iterable[Any] = ()) -> bool:
+            own: AbstractSet[str] = frozenset(), kept: Sequence[Any] = (),
+            dropped: AbstractSet[int] = frozenset()) -> bool:
     """Whether the object behind ``held`` is gone, or held only by the output
     history (directly, or as the base of a view shown as a result), the
     namespace's names in ``own``, and ``kept`` (the values the run itself
-    set aside to put back): every reference is counted, so another view's
-    base, a list holding it or another name (``M = c``) makes it held.  The
-    caller must hold no strong reference to it.  Only the names that may
-    hold it are looked up, not the whole namespace: any other name holding
-    it is a reference not accounted for."""
+    set aside, each held once by the run's stashes and once by ``kept``),
+    directly or as the base of a view among them that nothing else holds
+    and that goes with the run (``dropped``: their ids; a rebuilt cell's
+    ``X = x[:, np.newaxis]``, whose old ``X`` holds its old ``x``): every
+    reference is counted, so another view's base, a list holding it or
+    another name (``M = c``) makes it held.  The caller must hold no strong
+    reference to it.  Only the names that may hold it are looked up, not
+    the whole namespace: any other name holding it is a reference not
+    accounted for."""
     value = held()
     if value is None:
         return True
@@ -235,7 +261,9 @@ def unheld(held: weakref.ref | _Held, namespace: Mapping | None, history: Iterab
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         found += len({id(result) for _, result in shown if type(result) is numpy.ndarray and result.base is value})
-    found += sum(1 for aside in kept if aside is value)
+    found += 2 * sum(1 for aside in kept if aside is value)  # in a stash and in ``kept``
+    if numpy is not None and dropped:
+        found += _dropped_views(value, kept, dropped, numpy)
     if type(held) is _Held:
         if not _inside_unheld(value):
             return False

@@ -50,6 +50,10 @@ class Stash:
         view, which adds no reference of its own."""
         return self._values.values()
 
+    def items(self):
+        """The names with the values set aside (a view, as :meth:`values`)."""
+        return self._values.items()
+
     def take(self) -> None:
         for name in self.names:
             self.namespace.pop(name, None)

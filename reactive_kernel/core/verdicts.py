@@ -106,14 +106,25 @@ class Verdicts:
         if type(self._old.get(name)) is Digest and name in self._overwritten:
             return False  # its content was compared, and differs
         new = weakly(namespace[name])
-        aside = itertools.chain(*(stash.values() for stash in (self._stash, self._hidden) if stash is not None))
-        if new is None or not unheld(old, namespace, history, kept=aside):
+        aside = list(itertools.chain(*(stash.values() for stash in (self._stash, self._hidden) if stash is not None)))
+        if new is None or not unheld(old, namespace, history, kept=aside, dropped=self._dropped(cell)):
             return False
         if own and not unheld(new, namespace, history, own=cell.names.writes):
             return False
         self._fresh[name] = (cell.id, new)
         self._taken.add(name)
         return True
+
+    def _dropped(self, cell: Cell) -> set[int]:
+        """The ids of the values the run set aside that nothing puts back: the
+        cell's own previous values of the names it binds again (not restored
+        after the plan, nor put back for a skipped writer)."""
+        stash = self._stash
+        if stash is None:
+            return set()
+        writes, skipped = cell.names.writes, self._skipped_values
+        return {id(value) for name, value in stash.items()
+                if name in writes and name not in self._restore and skipped.get(name, cell.id) == cell.id}
 
     def _equal_ahead(self, cell: Cell) -> set[str]:
         """Names ``cell`` reads that their provider bound again equal and
