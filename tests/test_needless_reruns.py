@@ -945,3 +945,23 @@ def test_an_old_view_another_cell_holds_keeps_the_old_array_held():
     assert ran(engine.run("fit", edited)) == ["train", "hold", "fit", "periodic"]
     assert_run_all(engine, [c if c[0] != "fit" else ("fit", edited) for c in cells])
     assert engine.namespace["Z"].base is engine.namespace["x_train"]
+
+
+CH08 = [("imp", "import numpy as np\nimport pandas as pd\nnp.random.seed(12345)"),
+        ("draw", "df1 = pd.DataFrame(np.random.standard_normal((3, 4)))"),
+        ("long", "long_data = pd.DataFrame({'a': np.arange(5.0)})"), ("show", "long_data[:3]"),
+        ("pivot", "pivoted = long_data * 2"), ("name", "long_data.index.name = None"),
+        ("add", "long_data['value2'] = np.random.standard_normal(len(long_data))")]
+
+
+@pytest.mark.parametrize("through_kernel", [False, True])
+def test_a_cell_below_the_target_run_only_to_rebuild_is_a_rebuild(through_kernel, request):
+    """Corpus: pydata-book ch08, rerun of a draw: the later draw adding a
+    column to ``long_data`` must rerun, so the cell binding ``long_data``
+    (below the target, current, nothing it reads changed) runs to rebuild
+    it, and the change in place between them is replayed.  Like a rebuilt
+    ancestor it reproduces its value: the cell only showing ``long_data``
+    need not rerun (a cell binding a part of it still does, as a new
+    change in place lies ahead)."""
+    check_edit_ran(CH08, "draw", CH08[1][1], ["imp", "draw", "long", "pivot", "name", "add"], through_kernel,
+                   request)

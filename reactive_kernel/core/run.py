@@ -82,11 +82,12 @@ class Run(Verdicts):
         #: for each cancelled cell, the failed cell it waited for (None: interrupted)
         self.cause: dict[str, str | None] = {}
         self._restore = restore
-        #: ancestors that were current, run only to rebuild an input that is
-        #: gone: when nothing they read changed in this run, rerunning their
-        #: unchanged code reproduces their values (see ``_reproduced``),
-        #: which is no change for their other readers
-        self._rebuilds = frozenset(rebuilds)
+        #: cells that were current, run only to rebuild an input that is
+        #: gone: ancestors planned so, and cells after the target a planned
+        #: reader needs while nothing they read changed (added as the walk
+        #: reaches them).  Rerunning their unchanged code reproduces their
+        #: values (see ``_reproduced``), which is no change for their other readers
+        self._rebuilds = set(rebuilds)
         #: names a rebuild (or an earlier planned cell) rebinds, each with the
         #: planned descendant whose value Run All leaves: put back when that
         #: cell is skipped
@@ -163,8 +164,8 @@ class Run(Verdicts):
 
     @property
     def rebuilds(self) -> frozenset:
-        """Ancestors that were current, planned only to rebuild a gone input."""
-        return self._rebuilds
+        """Cells that were current, run only to rebuild a gone input."""
+        return frozenset(self._rebuilds)
 
     def defer(self, cells) -> set[str]:
         """Leave descendants that have a request of their own already queued

@@ -203,6 +203,9 @@ class Verdicts:
             self._replays.add(cell.id)
             return True
         if stale and self._needed_later(cell.id):
+            # current before the plan (``_needed``) and nothing it reads
+            # changed: it runs only to rebuild what a reader needs
+            self._rebuilds.add(cell.id)
             return True
         # an earlier cell of the plan replaced a value this cell gives (also
         # with an equal one: the namespace held this cell's, not that one's),
