@@ -118,13 +118,15 @@ class Verdicts:
     def _dropped(self, cell: Cell) -> set[int]:
         """The ids of the values the run set aside that nothing puts back: the
         cell's own previous values of the names it binds again (not restored
-        after the plan, nor put back for a skipped writer)."""
+        after the plan, nor put back for a skipped writer, nor hidden from
+        the step only to come back after it)."""
         stash = self._stash
         if stash is None:
             return set()
         writes, skipped = cell.names.writes, self._skipped_values
-        return {id(value) for name, value in stash.items()
+        gone = {id(value) for name, value in stash.items()
                 if name in writes and name not in self._restore and skipped.get(name, cell.id) == cell.id}
+        return gone - {id(value) for value in self._hidden.values()} if self._hidden is not None else gone
 
     def _equal_ahead(self, cell: Cell) -> set[str]:
         """Names ``cell`` reads that their provider bound again equal and
