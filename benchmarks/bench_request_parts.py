@@ -1,0 +1,130 @@
+"""Where a trivial request's time goes, inside each kernel, side by side.
+
+``bench_kernel.py`` times round trips from outside; this one wraps methods
+inside the kernel process (ipykernel's and, in the reactive kernel, the
+engine's and the adapter's) and reports each one's time per request and how
+often it is called, for plain ipykernel and for the reactive kernel with a
+companion comm open.  The wrappers are installed by a silent request, which
+both kernels leave to plain IPython (the reactive engine never sees it).
+Nested parts overlap (``dispatch_shell`` holds all the others), and wrapping
+adds its own cost to each call, so read differences between the two
+columns, not sums.  Figures of the README's "Performance" section and of the
+closing notes come from it.
+
+    python benchmarks/bench_request_parts.py [--requests 2000] [--code "x = 1"]
+"""
+from __future__ import annotations
+
+import argparse
+
+from jupyter_client.manager import start_new_kernel
+
+from bench_kernel import execute, open_companion
+
+#: (module, class path, method, whether it is a coroutine function) per part,
+#: by label; those whose module the kernel has not imported are left out
+PARTS = {
+    "ipykernel: dispatch_shell": ("ipykernel.kernelbase", "Kernel", "dispatch_shell", True),
+    "ipykernel: execute_request": ("ipykernel.kernelbase", "Kernel", "execute_request", True),
+    "ipykernel: do_execute": ("ipykernel.ipkernel", "IPythonKernel", "do_execute", True),
+    "ipykernel: stdout/stderr flush (IO thread round trip)": ("ipykernel.iostream", "OutStream", "flush", False),
+    "IPython: run_cell": ("IPython.core.interactiveshell", "InteractiveShell", "run_cell", False),
+    "IPython: transform_cell": ("IPython.core.interactiveshell", "InteractiveShell", "transform_cell", False),
+    "reactive: do_execute": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "do_execute", True),
+    "reactive: reading the request": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "_prepare", False),
+    "reactive: planning": ("reactive_kernel.core.engine", "Engine", "request", False),
+    "reactive: walking the plan": ("reactive_kernel.jupyter.execution", "Walk", "__call__", True),
+    "reactive: recording a step": ("reactive_kernel.core.run", "Run", "finish", False),
+    "reactive: the companion's delta": ("reactive_kernel.jupyter.companion", "Companion", "finished", False),
+    "reactive: the reply's report": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "finish_metadata", False),
+    "reactive: noting a waiting request (shell channel thread)":
+        ("reactive_kernel.jupyter.request", "WaitingRequests", "arrived", False),
+}
+
+WRAP = r'''
+def __bench_wrap(parts):
+    import functools, importlib, sys, time
+    totals = {}
+    for label, (module, owner, name, is_async) in parts.items():
+        if module not in sys.modules:
+            continue
+        cls = getattr(importlib.import_module(module), owner)
+        original = cls.__dict__.get(name)
+        if original is None:
+            continue
+        def timed(original=original, label=label, is_async=is_async):
+            if is_async:
+                async def wrapper(*args, **kwargs):
+                    start = time.perf_counter()
+                    try:
+                        return await original(*args, **kwargs)
+                    finally:
+                        entry = totals.setdefault(label, [0.0, 0])
+                        entry[0] += time.perf_counter() - start
+                        entry[1] += 1
+            else:
+                def wrapper(*args, **kwargs):
+                    start = time.perf_counter()
+                    try:
+                        return original(*args, **kwargs)
+                    finally:
+                        entry = totals.setdefault(label, [0.0, 0])
+                        entry[0] += time.perf_counter() - start
+                        entry[1] += 1
+            return functools.wraps(original)(wrapper)
+        setattr(cls, name, timed())
+    return totals
+__bench_totals = __bench_wrap(%r)
+'''
+
+
+def silent(kc, code: str, expression: str | None = None):
+    """Run ``code`` silently (plain IPython in both kernels); the value of ``expression``."""
+    msg_id = kc.execute(code, silent=True, user_expressions={"v": expression} if expression else {})
+    while True:
+        reply = kc.get_shell_msg(timeout=120)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    assert reply["content"]["status"] == "ok", reply["content"]
+    if expression:
+        return eval(reply["content"]["user_expressions"]["v"]["data"]["text/plain"])
+    return None
+
+
+def measure(name: str, requests: int, code: str, warmup: int = 50) -> dict[str, tuple[float, float]]:
+    """label -> (µs per request, calls per request) over ``requests`` requests of ``code``."""
+    manager, kc = start_new_kernel(kernel_name=name)
+    try:
+        if name == "reactive":
+            open_companion(kc)
+        for _ in range(warmup):
+            execute(kc, code, "t")
+        silent(kc, WRAP % (PARTS,))
+        silent(kc, "__bench_totals.clear()")
+        for _ in range(requests):
+            execute(kc, code, "t")
+        totals = silent(kc, "", "{k: tuple(v) for k, v in __bench_totals.items()}")
+    finally:
+        kc.stop_channels()
+        manager.shutdown_kernel(now=True)
+    return {label: (seconds / requests * 1e6, calls / requests) for label, (seconds, calls) in totals.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--code", default="x = 1")
+    args = parser.parse_args()
+    plain, reactive = measure("python3", args.requests, args.code), measure("reactive", args.requests, args.code)
+    print(f"{args.requests} requests of {args.code!r} (a cell id; the reactive kernel with a companion comm)")
+    print(f"{'part':60} {'ipykernel':>18} {'reactive':>18}")
+    for label in PARTS:
+        row = [plain.get(label), reactive.get(label)]
+        if row == [None, None]:
+            continue
+        cells = ["" if r is None else f"{r[0]:8.1f} µs ×{r[1]:4.2f}" for r in row]
+        print(f"{label:60} {cells[0]:>18} {cells[1]:>18}")
+
+
+if __name__ == "__main__":
+    main()
