@@ -8,10 +8,13 @@ companion comm open.  The wrappers are installed by a silent request, which
 both kernels leave to plain IPython (the reactive engine never sees it).
 Nested parts overlap (``dispatch_shell`` holds all the others), and wrapping
 adds its own cost to each call, so read differences between the two
-columns, not sums.  Figures of the README's "Performance" section and of the
-closing notes come from it.
+columns, not sums.  ``--clock cpu`` (the default) counts the calling
+thread's CPU time, which a busy machine disturbs far less than the wall
+time of ``--clock wall`` (that one also counts waits, such as a flush's
+round trip to the IO thread).  Figures of the README's "Performance"
+section and of the closing notes come from it.
 
-    python benchmarks/bench_request_parts.py [--requests 2000] [--code "x = 1"]
+    python benchmarks/bench_request_parts.py [--requests 2000] [--code "x = 1"] [--clock cpu|wall]
 """
 from __future__ import annotations
 
@@ -32,8 +35,11 @@ PARTS = {
     "IPython: transform_cell": ("IPython.core.interactiveshell", "InteractiveShell", "transform_cell", False),
     "reactive: do_execute": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "do_execute", True),
     "reactive: reading the request": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "_prepare", False),
+    "reactive: set_parent (a request dispatched)":
+        ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "set_parent", False),
     "reactive: planning": ("reactive_kernel.core.engine", "Engine", "request", False),
     "reactive: walking the plan": ("reactive_kernel.jupyter.execution", "Walk", "__call__", True),
+    "reactive: preparing a step": ("reactive_kernel.core.run", "Run", "_prepare", False),
     "reactive: recording a step": ("reactive_kernel.core.run", "Run", "finish", False),
     "reactive: the companion's delta": ("reactive_kernel.jupyter.companion", "Companion", "finished", False),
     "reactive: the reply's report": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "finish_metadata", False),
@@ -91,7 +97,10 @@ def silent(kc, code: str, expression: str | None = None):
     return None
 
 
-def measure(name: str, requests: int, code: str, warmup: int = 50) -> dict[str, tuple[float, float]]:
+CLOCKS = {"cpu": "thread_time", "wall": "perf_counter"}
+
+
+def measure(name: str, requests: int, code: str, warmup: int = 50, clock: str = "cpu") -> dict[str, tuple[float, float]]:
     """label -> (µs per request, calls per request) over ``requests`` requests of ``code``."""
     manager, kc = start_new_kernel(kernel_name=name)
     try:
@@ -99,7 +108,7 @@ def measure(name: str, requests: int, code: str, warmup: int = 50) -> dict[str, 
             open_companion(kc)
         for _ in range(warmup):
             execute(kc, code, "t")
-        silent(kc, WRAP % (PARTS,))
+        silent(kc, (WRAP % (PARTS,)).replace("time.perf_counter()", f"time.{CLOCKS[clock]}()"))
         silent(kc, "__bench_totals.clear()")
         for _ in range(requests):
             execute(kc, code, "t")
@@ -114,9 +123,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--code", default="x = 1")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
     args = parser.parse_args()
-    plain, reactive = measure("python3", args.requests, args.code), measure("reactive", args.requests, args.code)
-    print(f"{args.requests} requests of {args.code!r} (a cell id; the reactive kernel with a companion comm)")
+    plain, reactive = (measure(name, args.requests, args.code, clock=args.clock) for name in ("python3", "reactive"))
+    print(f"{args.requests} requests of {args.code!r} (a cell id; the reactive kernel with a companion comm),"
+          f" {args.clock} time")
     print(f"{'part':60} {'ipykernel':>18} {'reactive':>18}")
     for label in PARTS:
         row = [plain.get(label), reactive.get(label)]
