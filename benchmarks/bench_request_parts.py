@@ -24,59 +24,61 @@ from jupyter_client.manager import start_new_kernel
 
 from bench_kernel import execute, open_companion
 
-#: (module, class path, method, whether it is a coroutine function) per part,
-#: by label; those whose module the kernel has not imported are left out
+#: (module, class, method) per part, by label; those whose module the kernel
+#: has not imported are left out
 PARTS = {
-    "ipykernel: dispatch_shell": ("ipykernel.kernelbase", "Kernel", "dispatch_shell", True),
-    "ipykernel: execute_request": ("ipykernel.kernelbase", "Kernel", "execute_request", True),
-    "ipykernel: do_execute": ("ipykernel.ipkernel", "IPythonKernel", "do_execute", True),
-    "ipykernel: stdout/stderr flush (IO thread round trip)": ("ipykernel.iostream", "OutStream", "flush", False),
-    "IPython: run_cell": ("IPython.core.interactiveshell", "InteractiveShell", "run_cell", False),
-    "IPython: transform_cell": ("IPython.core.interactiveshell", "InteractiveShell", "transform_cell", False),
-    "reactive: do_execute": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "do_execute", True),
-    "reactive: reading the request": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "_prepare", False),
+    "ipykernel: dispatch_shell": ("ipykernel.kernelbase", "Kernel", "dispatch_shell"),
+    "ipykernel: execute_request": ("ipykernel.kernelbase", "Kernel", "execute_request"),
+    "ipykernel: do_execute": ("ipykernel.ipkernel", "IPythonKernel", "do_execute"),
+    "ipykernel: stdout/stderr flush (IO thread round trip)": ("ipykernel.iostream", "OutStream", "flush"),
+    "IPython: run_cell": ("IPython.core.interactiveshell", "InteractiveShell", "run_cell"),
+    "IPython: transform_cell": ("IPython.core.interactiveshell", "InteractiveShell", "transform_cell"),
+    "reactive: do_execute": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "do_execute"),
+    "reactive: reading the request": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "_prepare"),
     "reactive: set_parent (a request dispatched)":
-        ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "set_parent", False),
-    "reactive: planning": ("reactive_kernel.core.engine", "Engine", "request", False),
-    "reactive: walking the plan": ("reactive_kernel.jupyter.execution", "Walk", "__call__", True),
-    "reactive: preparing a step": ("reactive_kernel.core.run", "Run", "_prepare", False),
-    "reactive: recording a step": ("reactive_kernel.core.run", "Run", "finish", False),
-    "reactive: the companion's delta": ("reactive_kernel.jupyter.companion", "Companion", "finished", False),
-    "reactive: the reply's report": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "finish_metadata", False),
+        ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "set_parent"),
+    "reactive: planning": ("reactive_kernel.core.engine", "Engine", "request"),
+    "reactive: walking the plan": ("reactive_kernel.jupyter.execution", "Walk", "__call__"),
+    "reactive: preparing a step": ("reactive_kernel.core.run", "Run", "_prepare"),
+    "reactive: recording a step": ("reactive_kernel.core.run", "Run", "finish"),
+    "reactive: the companion's delta": ("reactive_kernel.jupyter.companion", "Companion", "finished"),
+    "reactive: the reply's report": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "finish_metadata"),
     "reactive: noting a waiting request (shell channel thread)":
-        ("reactive_kernel.jupyter.request", "WaitingRequests", "arrived", False),
+        ("reactive_kernel.jupyter.request", "WaitingRequests", "arrived"),
 }
 
 WRAP = r'''
 def __bench_wrap(parts):
-    import functools, importlib, sys, time
+    import functools, importlib, inspect, sys, time
     totals = {}
-    for label, (module, owner, name, is_async) in parts.items():
+
+    def note(label, start):
+        entry = totals.setdefault(label, [0.0, 0])
+        entry[0] += time.perf_counter() - start
+        entry[1] += 1
+
+    for label, (module, owner, name) in parts.items():
         if module not in sys.modules:
             continue
         cls = getattr(importlib.import_module(module), owner)
         original = cls.__dict__.get(name)
         if original is None:
             continue
-        def timed(original=original, label=label, is_async=is_async):
-            if is_async:
+        def timed(original=original, label=label):
+            if inspect.iscoroutinefunction(original):
                 async def wrapper(*args, **kwargs):
                     start = time.perf_counter()
                     try:
                         return await original(*args, **kwargs)
                     finally:
-                        entry = totals.setdefault(label, [0.0, 0])
-                        entry[0] += time.perf_counter() - start
-                        entry[1] += 1
+                        note(label, start)
             else:
                 def wrapper(*args, **kwargs):
                     start = time.perf_counter()
                     try:
                         return original(*args, **kwargs)
                     finally:
-                        entry = totals.setdefault(label, [0.0, 0])
-                        entry[0] += time.perf_counter() - start
-                        entry[1] += 1
+                        note(label, start)
             return functools.wraps(original)(wrapper)
         setattr(cls, name, timed())
     return totals
