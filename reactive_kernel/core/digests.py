@@ -160,18 +160,18 @@ def _dropped_views(value: Any, kept: Sequence[Any], dropped: AbstractSet[int], n
     """How many distinct arrays of ``kept`` going with the run (``dropped``)
     view ``value`` and are held by nothing but the run's stashes and
     ``kept``.  No closure and no iterator may hold one while it is counted."""
-    views = 0
+    views, seen = 0, set()
     for i in range(len(kept)):
         view = kept[i]
-        if id(view) not in dropped or type(view) is not numpy.ndarray or view.base is not value:
+        if id(view) in seen or id(view) not in dropped or type(view) is not numpy.ndarray \
+                or view.base is not value:
             continue
-        occurrences, first = 0, True
+        seen.add(id(view))
+        occurrences = 0
         for j in range(len(kept)):
-            if kept[j] is view:
-                occurrences += 1
-                first = first and j >= i
+            occurrences += kept[j] is view
         # each occurrence in a stash and in ``kept``; ``view`` here, getrefcount's argument
-        if first and sys.getrefcount(view) - 2 <= 2 * occurrences:
+        if sys.getrefcount(view) - 2 <= 2 * occurrences:
             views += 1
     view = None
     return views
