@@ -1,9 +1,15 @@
 """Each cell's text is transformed once: IPython's static transforms are
-memoized by text, the dynamic ones (which depend on the namespace) are not."""
+memoized by text, the dynamic ones (which depend on the namespace) are not.
+Whether a cell awaits is asked of its text once, and ``run_cell_async``
+answers for its signature at once."""
+import inspect
+
+from IPython.core.async_helpers import _should_be_async
 from IPython.core.inputtransformer2 import TransformerManager
+from IPython.core.interactiveshell import InteractiveShell
 
 from reactive_kernel.jupyter.outputs import display_id, is_anchor
-from reactive_kernel.jupyter.shell import StaticTransforms
+from reactive_kernel.jupyter.shell import ReactiveShell, StaticTransforms
 
 CELLS = [
     "x = 1",
@@ -32,6 +38,30 @@ def test_a_transformer_added_later_applies_to_a_cell_seen_before():
     assert memo.transform_cell("y = 1") == "y = 2\n"
     memo.cleanup_transforms.pop()
     assert memo.transform_cell("y = 1") == "y = 1\n"
+
+
+AWAITING = ["import asyncio\nawait asyncio.sleep(0)\n", "x = 1\n", "return 5\n", "async def f():\n    await g()\n",
+            "[await a async for a in b]\n", "def (:\n"]
+
+
+def test_whether_a_cell_awaits_is_ipythons_answer_kept_by_text():
+    shell = ReactiveShell.__new__(ReactiveShell)  # (the memo needs no running shell)
+    shell._awaiting, shell.autoawait = None, True
+    for _ in range(2):
+        assert [shell.should_run_async(c, transformed_cell=c) for c in AWAITING] == \
+            [_should_be_async(c) for c in AWAITING] == [True, False, False, False, True, False]
+    assert len(shell._awaiting) == len(AWAITING)
+    # a transform that failed, or autoawait off, is never "awaits"
+    assert shell.should_run_async(AWAITING[0], transformed_cell=AWAITING[0], preprocessing_exc_tuple=(1, 2, 3)) is False
+    shell.autoawait = False
+    assert shell.should_run_async(AWAITING[0], transformed_cell=AWAITING[0]) is False
+
+
+def test_run_cell_async_is_ipythons_with_its_signature_known():
+    ours, theirs = ReactiveShell.run_cell_async, InteractiveShell.run_cell_async
+    assert ours.__code__ is theirs.__code__ and ours.__kwdefaults__ == theirs.__kwdefaults__
+    assert inspect.signature(ours) == inspect.signature(theirs)
+    assert "__signature__" in vars(ours) and "__signature__" not in vars(theirs)
 
 
 def test_dynamic_transforms_follow_the_namespace(kernel):

@@ -1,10 +1,14 @@
-"""ReactiveShell: ipykernel's IPython shell, transforming each cell's text once.
+"""ReactiveShell: ipykernel's IPython shell, doing the work each request repeats once.
 
 The engine, ipykernel and IPython each transform the same cell (magics,
 ``!cmd``); IPython's tokenizing transforms cost more than the whole engine
-step of a trivial cell, and ipykernel alone asks twice per request.
+step of a trivial cell, and ipykernel alone asks twice per request.  Likewise
+ipykernel asks twice per request whether the cell awaits at top level (each
+time IPython compiles it) and once what ``run_cell_async`` accepts (each
+time :mod:`inspect` works it out).  Together these cost plain ipykernel about
+as much as the reactive bookkeeping of a trivial cell.
 
-Two memos:
+Memos:
 
 - IPython's static transforms (:class:`StaticTransforms`) depend only on the
   text and on the transformer lists, so a cell run again unchanged (a rerun,
@@ -12,13 +16,17 @@ Two memos:
 - The whole transform, which adds the dynamic ones (a single line such as
   ``ls`` is a magic or a name depending on the namespace), is kept for one
   cell and forgotten at every request, so namespace changes are always seen.
+- Whether a transformed text awaits at top level depends on the text alone.
+- ``run_cell_async`` carries its signature (:func:`_knowing_its_signature`).
 """
 from __future__ import annotations
 
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 import contextlib
+import inspect
 import sys
+import types
 
 from IPython.core.inputtransformer2 import TransformerManager
 from ipykernel.zmqshell import ZMQInteractiveShell
@@ -47,11 +55,28 @@ class StaticTransforms(TransformerManager):
             self._transformers = transformers
         result = memo.get(cell)
         if result is None:
-            result = super().transform_cell(cell)
-            if len(memo) >= _KEPT:
-                del memo[next(iter(memo))]
-            memo[cell] = result
+            result = _remember(memo, cell, super().transform_cell(cell))
         return result
+
+
+def _remember(memo: dict, key: str, value):
+    """Keep ``value`` for ``key``, forgetting the oldest past :data:`_KEPT` entries."""
+    if len(memo) >= _KEPT:
+        del memo[next(iter(memo))]
+    memo[key] = value
+    return value
+
+
+def _knowing_its_signature(function: types.FunctionType) -> types.FunctionType:
+    """``function`` itself (same code, globals, defaults, closure) carrying
+    its signature, which :func:`inspect.signature` then returns at once."""
+    copy = types.FunctionType(function.__code__, function.__globals__, function.__name__,
+                              function.__defaults__, function.__closure__)
+    copy.__kwdefaults__ = function.__kwdefaults__
+    copy.__dict__.update(function.__dict__)
+    copy.__qualname__, copy.__doc__, copy.__module__ = function.__qualname__, function.__doc__, function.__module__
+    copy.__signature__ = inspect.signature(function)
+    return copy
 
 
 class ReactiveShell(ZMQInteractiveShell):
@@ -77,6 +102,24 @@ class ReactiveShell(ZMQInteractiveShell):
 
     def forget_transform(self) -> None:
         self._transformed = None
+
+    _awaiting: dict[str, bool] | None = None
+
+    def should_run_async(self, raw_cell: str, *, transformed_cell: str | None = None,
+                         preprocessing_exc_tuple=None) -> bool:
+        if transformed_cell is None or preprocessing_exc_tuple is not None or not self.autoawait:
+            return super().should_run_async(raw_cell, transformed_cell=transformed_cell,
+                                            preprocessing_exc_tuple=preprocessing_exc_tuple)
+        memo = self._awaiting
+        if memo is None:
+            memo = self._awaiting = {}
+        found = memo.get(transformed_cell)
+        if found is None:
+            found = _remember(memo, transformed_cell, super().should_run_async(
+                raw_cell, transformed_cell=transformed_cell, preprocessing_exc_tuple=None))
+        return found
+
+    run_cell_async = _knowing_its_signature(ZMQInteractiveShell.run_cell_async)
 
     def awaits(self, code: str) -> bool:
         """Whether the cell has a top-level ``await`` (IPython runs it as a task)."""
