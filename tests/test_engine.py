@@ -748,3 +748,50 @@ def test_cells_not_run_yet_are_counted_below_the_requested_one():
     e.graph.sequence = every_cell_ordered  # (found with bench_kernel --only session: O(cells) a request)
     e.know_sources([("f", "f = 6")])
     assert unrun_below("a", e) == 1
+
+
+def _walk_to_last(run):
+    """Run a plan's steps with ``exec``, the last one without finishing it."""
+    walker = iter(run)
+    for step in walker:
+        exec(step.cell.code, run.engine.namespace)
+        if step is run.steps[-1]:
+            return step
+        run.finish(step, "ok")
+
+
+def test_a_walk_left_after_its_last_step_ends_when_it_is_finished_later():
+    """The kernel records a plan's last step after the reply's outputs are
+    flushed (``Run.nothing_follows``), then closes the walk: the same report
+    and state as a walk run to its end."""
+    engine = Engine({})
+    engine.run("a", "x = 1")
+    engine.run("b", "y = x + 1")
+    run = engine.request("c", "z = 3")
+    step = _walk_to_last(run)
+    assert run.nothing_follows(step)
+    run.finish(step, "ok")
+    run.close()
+    assert [(e.cell_id, e.status) for e in run.report.ran] == [("c", "ok")]
+    assert run.report.stale == [] and engine.stale == set()
+    assert engine.run("a", "x = 2").ran[1].cell_id == "b"  # the graph holds c's record too
+    assert engine.namespace["y"] == 3 and engine.namespace["z"] == 3
+
+
+def test_a_step_added_by_a_late_finish_is_left_stale_not_run():
+    """A reader that finishing the last step adds (a name bound unseen) cannot
+    run after the reply: it stays stale with its old values, as a deferred
+    cell.  (The kernel does not leave such a step for later: a run that may
+    bind unnamed names is snapshotted, and ``nothing_follows`` says no.)"""
+    engine = Engine({})
+    engine.run("a", "q0 = 0")
+    engine.run("b", "seen = 1\nprint(q)")
+    run = engine.request("a", "exec('q = 5')")
+    step = _walk_to_last(run)
+    assert not run.nothing_follows(step)
+    run.finish(step, "ok")
+    run.close()
+    assert [e.cell_id for e in run.report.ran] == ["a"]
+    assert run.report.stale == ["b"] and engine.namespace["seen"] == 1
+    assert [e.cell_id for e in engine.run("b", "seen = 1\nprint(q)").ran] == ["b"]
+    assert engine.stale == set()

@@ -138,6 +138,23 @@ def test_named_cells_without_cell_ids(kernel):
     assert "── b (descendant) ──" in edit.text() and "42" in edit.text()
 
 
+def test_a_name_bound_unseen_reruns_the_cell_that_lacked_it(kernel):
+    """The plan's last cell is recorded while ipykernel waits for its outputs
+    to reach the client, unless its run may bind names its code does not
+    name (``exec``): a cell that failed for lack of one of them joins the
+    run then, in the same request, before its reply."""
+    kernel.execute("%%cell a\nq0 = 0")
+    assert kernel.execute("%%cell b\nprint(q)").status == "error"
+    bound = kernel.execute("%%cell a\nexec('q = 5')")
+    assert [(e["cell_id"], e["status"]) for e in bound.reactive["ran"]] == [("a", "ok"), ("b", "ok")]
+    assert "5" in bound.text() and bound.reactive["stale"] == []
+    # the last cell, recorded after its code: the next request knows what it bound
+    kernel.execute("%%cell c\nr = q + 1")
+    again = kernel.execute("%%cell a\nexec('q = 6')")
+    assert [(e["cell_id"], e["status"]) for e in again.reactive["ran"]] == [("a", "ok"), ("b", "ok"), ("c", "ok")]
+    assert kernel.value("r") == "7"
+
+
 def test_cell_without_id_binding_nothing_is_not_kept(kernel):
     kernel.execute("x = 1")
     shown = kernel.execute("print(x)")

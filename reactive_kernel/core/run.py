@@ -185,6 +185,27 @@ class Run(Verdicts):
         self._walker = self._walk()
         return self._walker
 
+    def nothing_follows(self, step: Step) -> bool:
+        """Whether no step can follow ``step`` whatever its run bound: it is
+        the plan's last, no cell reads from it, and its run could bind only
+        names its code names (code that can bind others is snapshotted whole,
+        and a reader of what it bound joins the plan: :meth:`_join`)."""
+        return self._steps[-1] is step and not self.engine.readers(step.cell.id) \
+            and not isinstance(self._before, Snapshot)
+
+    def close(self) -> None:
+        """End a walk its caller left after its last step, which it finished
+        later (the kernel records it while ipykernel waits for outputs).
+        Steps that finishing it added (readers of a name it bound unseen,
+        see :meth:`_join`) are not run now: they stay stale, as deferred ones."""
+        walker, self._walker = self._walker, None
+        if walker is None:
+            return
+        done = {entry.cell_id for entry in self.report.ran}
+        self._deferred |= {s.cell.id for s in self._steps if s.cell.id not in done}
+        for step in walker:
+            raise RuntimeError(f"step {step.cell.id} came after the walk was closed")
+
     def _walk(self) -> Iterator[Step]:
         engine = self.engine
         waiting: set[str] = set()

@@ -95,6 +95,8 @@ class Walk:
         self.cache = kernel.cache
         #: the reply of a requested cell served from the cache
         self._served_reply: dict | None = None
+        #: the last step, run but not yet recorded (:meth:`finish`)
+        self._unfinished: tuple | None = None
         if self.cache.wanted(run):
             run.loader = self._serve
 
@@ -118,6 +120,8 @@ class Walk:
                     self.shell.forget_transform()
                 if step.role == TARGET:
                     reply = await self._target(step)
+                    if self._unfinished is not None:
+                        break  # the walk ends in :meth:`finish`
                 else:
                     await self._other(step)
                 self._started = False
@@ -165,6 +169,9 @@ class Walk:
                 reply = await self._ipython(step.cell.code)
             seconds = time.perf_counter() - started
         outcome = status(None if reply["status"] == "ok" else reply.get("ename", ""))
+        if not in_place and self.run.nothing_follows(step):
+            self._unfinished = (step, outcome, recording, seconds, reply.get("execution_count"))
+            return reply
         self.run.finish(step, outcome)
         self._store(step, outcome, recording, seconds, reply.get("execution_count"))
         if in_place:
@@ -176,6 +183,24 @@ class Walk:
             # when nothing runs after it, it may wait for the next wake-up
             self.displays.show(cell_id, display, shown, queued=self.run.steps[-1] is step)
         return reply
+
+    def finish(self) -> None:
+        """Record the last step, when the walk left it (it sends no output,
+        so the kernel does this while ipykernel waits for the cell's outputs
+        to reach the client), and end the walk."""
+        unfinished, self._unfinished = self._unfinished, None
+        if unfinished is None:
+            return
+        step, outcome, recording, seconds, count = unfinished
+        try:
+            self.run.finish(step, outcome)
+            self._store(step, outcome, recording, seconds, count)
+            self.run.close()
+        except BaseException as error:  # as in the walk: end it consistent, say so
+            self.kernel.log.exception("reactive engine failed recording a run")
+            self._abort()
+            if not isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
+                self.run.report.error = internal_error(error)
 
     async def _other(self, step: Step) -> None:
         """A cell run for the request: with a companion writing outputs it

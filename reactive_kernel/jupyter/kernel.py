@@ -13,7 +13,9 @@ from __future__ import annotations
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 import asyncio
+import contextlib
 import os
+import time
 
 from ipykernel.ipkernel import IPythonKernel
 from traitlets import Bool, Enum, Int, Type
@@ -114,6 +116,19 @@ class ReactiveKernel(IPythonKernel):
         #: the ``reactive`` comm: live page order and cell states for a frontend companion
         self.companion = Companion(self.engine, self.view, self.comm_manager, shell.events, self.log,
                                    on_open=self.use_notebook_file)
+        #: ipykernel waits this long (``_execute_sleep``) between flushing a
+        #: request's outputs and sending its reply, so that they reach the
+        #: client first.  Here the request's bookkeeping that sends no output
+        #: (:meth:`_record`) runs in that wait, which is never shorter for it
+        #: (:meth:`finish_metadata`); ipykernel's own wait is left at zero.
+        self.output_grace = self._execute_sleep
+        self._execute_sleep = 0.0
+        #: a request that ran cells owes the grace before its reply
+        self._grace_owed = False
+        #: the planned request whose recording waits for the grace: (walk, request, count, session)
+        self._unrecorded: tuple | None = None
+        #: the companion's side of the request, ended once it is recorded
+        self._request_scope: contextlib.ExitStack | None = None
 
     def _sql_cells(self) -> SqlCells:
         sql = SqlCells(self.shell, drop_external=self.sql_drop_external)
@@ -157,7 +172,20 @@ class ReactiveKernel(IPythonKernel):
 
     # -- the reply's metadata --------------------------------------------------
     def finish_metadata(self, parent, metadata, reply_content):
-        """Every execute_reply says what happened, an aborted one included."""
+        """Every execute_reply says what happened, an aborted one included.
+        Called by ipykernel right after it flushed the request's outputs: the
+        request's recording runs now, within the output grace."""
+        owed, self._grace_owed = self._grace_owed, False
+        started = time.perf_counter()
+        self._record()
+        metadata = self._finish_metadata(parent, metadata, reply_content)
+        if owed:
+            left = self.output_grace - (time.perf_counter() - started)
+            if left > 0:
+                time.sleep(left)
+        return metadata
+
+    def _finish_metadata(self, parent, metadata, reply_content):
         metadata = super().finish_metadata(parent, metadata, reply_content)
         report, self._report = self._report, None
         if report is not None and not is_query(self._report_code):
@@ -197,13 +225,20 @@ class ReactiveKernel(IPythonKernel):
             return base(code, silent, store_history, user_expressions, allow_stdin,
                         cell_meta=cell_meta, cell_id=cell_id)
 
+        self._record()  # (a request whose reply was never made)
         self.shell.forget_transform()
         self.shell.explain_missing = None
-        if silent:
-            with self.interrupts.allowed():
-                return await ipython(code)
-        with self.companion.request():  # interrupts are held by execute_request
+        try:
+            if silent:
+                with self.interrupts.allowed():
+                    return await ipython(code)
+            # the companion's request ends when it is recorded (interrupts
+            # are held by execute_request)
+            self._request_scope = scope = contextlib.ExitStack()
+            scope.enter_context(self.companion.request())
             return await self._execute(code, cell_meta, ipython)
+        finally:
+            self._grace_owed = True
 
     async def _execute(self, code: str, cell_meta, ipython) -> dict:
         """The one place a request ends.  A bug of ours before anything ran
@@ -228,16 +263,31 @@ class ReactiveKernel(IPythonKernel):
                 except Exception:
                     self.log.exception("reactive engine: could not mark a cell run as plain IPython stale")
             return reply
-        reply = await Walk(self, run, request, ipython)()
+        walk = Walk(self, run, request, ipython)
+        reply = await walk()
         self._report = run.report
-        try:
-            count = reply.get("execution_count")
-            self.view.record(run, count)
-            self.companion.finished(run, count, deleted=request.deleted,
-                                    session=self.get_parent("shell").get("header", {}).get("session"))
-        except (Exception, KeyboardInterrupt, asyncio.CancelledError):
-            self.log.exception("reactive kernel: could not record request [%s]", reply.get("execution_count"))
+        self._unrecorded = (walk, request, reply.get("execution_count"),
+                            self.get_parent("shell").get("header", {}).get("session"))
         return reply
+
+    def _record(self) -> None:
+        """The last planned request's last step is recorded, and the view and
+        the companions learn what the request did.  This sends no output to
+        the cells, so it runs in the output grace (:meth:`finish_metadata`)."""
+        unrecorded, self._unrecorded = self._unrecorded, None
+        scope, self._request_scope = self._request_scope, None
+        try:
+            if unrecorded is not None:
+                walk, request, count, session = unrecorded
+                walk.finish()
+                run = walk.run
+                self.view.record(run, count)
+                self.companion.finished(run, count, deleted=request.deleted, session=session)
+        except (Exception, KeyboardInterrupt, asyncio.CancelledError):
+            self.log.exception("reactive kernel: could not record request [%s]", unrecorded[2])
+        finally:
+            if scope is not None:
+                scope.close()
 
     def _prepare(self, code: str, cell_meta) -> Request:
         """Apply the request's deletions and directives; what the engine is asked."""
