@@ -42,7 +42,9 @@ PARTS = {
     "reactive: preparing a step": ("reactive_kernel.core.run", "Run", "_prepare"),
     "reactive: recording a step": ("reactive_kernel.core.run", "Run", "finish"),
     "reactive: the companion's delta": ("reactive_kernel.jupyter.companion", "Companion", "finished"),
-    "reactive: the reply's report": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "finish_metadata"),
+    # the last step's recording, the view, the delta and the report, after
+    # ipykernel's flush (with --clock wall, also the rest of the grace slept)
+    "reactive: in the output grace": ("reactive_kernel.jupyter.kernel", "ReactiveKernel", "finish_metadata"),
     "reactive: noting a waiting request (shell channel thread)":
         ("reactive_kernel.jupyter.request", "WaitingRequests", "arrived"),
 }

@@ -147,6 +147,12 @@ class Walk:
     def _abort(self) -> None:
         """End the run consistent; if even that fails (a second interrupt, a
         bug), the reply still goes out and the log says why."""
+        unfinished, self._unfinished = self._unfinished, None
+        if unfinished is not None:  # its code ran to its end: recorded as it ended
+            try:
+                self.run.finish(unfinished[0], unfinished[1])
+            except BaseException:
+                self.kernel.log.exception("reactive engine could not record a run")
         try:
             self.run.abort(started=self._started)
         except BaseException:
@@ -169,11 +175,14 @@ class Walk:
                 reply = await self._ipython(step.cell.code)
             seconds = time.perf_counter() - started
         outcome = status(None if reply["status"] == "ok" else reply.get("ename", ""))
-        if not in_place and self.run.nothing_follows(step):
+        # recorded later when nothing can follow it (:meth:`finish`): its
+        # display, an output, goes out first all the same
+        last = self.run.nothing_follows(step)
+        if last:
             self._unfinished = (step, outcome, recording, seconds, reply.get("execution_count"))
-            return reply
-        self.run.finish(step, outcome)
-        self._store(step, outcome, recording, seconds, reply.get("execution_count"))
+        else:
+            self.run.finish(step, outcome)
+            self._store(step, outcome, recording, seconds, reply.get("execution_count"))
         if in_place:
             # Every cell with an id gets one display, so a later rerun can replace
             # its output in place; a cell that shows nothing gets an invisible one.
