@@ -150,7 +150,7 @@ class Walk:
         unfinished, self._unfinished = self._unfinished, None
         if unfinished is not None:  # its code ran to its end: recorded as it ended
             try:
-                self.run.finish(unfinished[0], unfinished[1])
+                self._record_step(*unfinished)
             except BaseException:
                 self.kernel.log.exception("reactive engine could not record a run")
         try:
@@ -177,12 +177,11 @@ class Walk:
         outcome = status(None if reply["status"] == "ok" else reply.get("ename", ""))
         # recorded later when nothing can follow it (:meth:`finish`): its
         # display, an output, goes out first all the same
-        last = self.run.nothing_follows(step)
-        if last:
-            self._unfinished = (step, outcome, recording, seconds, reply.get("execution_count"))
+        ran = (step, outcome, recording, seconds, reply.get("execution_count"))
+        if self.run.nothing_follows(step):
+            self._unfinished = ran
         else:
-            self.run.finish(step, outcome)
-            self._store(step, outcome, recording, seconds, reply.get("execution_count"))
+            self._record_step(*ran)
         if in_place:
             # Every cell with an id gets one display, so a later rerun can replace
             # its output in place; a cell that shows nothing gets an invisible one.
@@ -200,16 +199,20 @@ class Walk:
         unfinished, self._unfinished = self._unfinished, None
         if unfinished is None:
             return
-        step, outcome, recording, seconds, count = unfinished
         try:
-            self.run.finish(step, outcome)
-            self._store(step, outcome, recording, seconds, count)
+            self._record_step(*unfinished)
             self.run.close()
         except BaseException as error:  # as in the walk: end it consistent, say so
             self.kernel.log.exception("reactive engine failed recording a run")
             self._abort()
             if not isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
                 self.run.report.error = internal_error(error)
+
+    def _record_step(self, step: Step, outcome: str, recording: Recording | None, seconds: float,
+                     count: int | None) -> None:
+        """The requested cell's run, to the engine and, if its policy says so, the cache."""
+        self.run.finish(step, outcome)
+        self._store(step, outcome, recording, seconds, count)
 
     async def _other(self, step: Step) -> None:
         """A cell run for the request: with a companion writing outputs it
