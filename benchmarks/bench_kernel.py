@@ -329,7 +329,7 @@ _kernel = get_ipython().kernel
 for _name in ("do_execute", "finish_metadata", "execute_request"):
     setattr(_kernel, _name, types.MethodType(getattr(_IPythonKernel, _name), _kernel))
 _kernel.shell_handlers["execute_request"] = _kernel.execute_request
-_kernel.waiting.arrived = lambda session, msg: None
+del _kernel.session.deserialize  # requests are no longer noted as they arrive
 _kernel._execute_sleep = _kernel.output_grace  # ipykernel's own wait for outputs, back with its methods
 """
 

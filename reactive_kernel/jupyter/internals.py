@@ -4,28 +4,24 @@ The kernel reaches them only through this module, each with why it must.
 :data:`RELIED_ON` lists them as data; ``tests/test_internals.py`` checks each
 against the installed packages and names the one that went missing.  Where a
 member is gone at run time the kernel falls back to the public way (slower,
-never wrong), except the queue peek, which only loses the knowledge of which
-cells are queued.
+never wrong), except the view of arriving requests, which only loses the knowledge of
+which cells are queued.
 """
 from __future__ import annotations
 
 from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 import collections
-import hmac
-import json
+import threading
 from contextlib import contextmanager, nullcontext
 
 #: (owner, member, why the kernel needs it); the owner is a class path
 RELIED_ON = (
     ("jupyter_client.session.Session", "send",
      "the one funnel all output passes: wrapped to divert a cell's outputs"),
-    ("jupyter_client.session.Session", "feed_identities",
-     "splits a raw shell message, to peek at a request before ipykernel reads it"),
-    ("jupyter_client.session.Session", "sign",
-     "a peeked request counts only when its signature holds"),
-    ("jupyter_client.session.Session", "auth",
-     "None when messages are unsigned"),
+    ("jupyter_client.session.Session", "deserialize",
+     "ipykernel's shell channel thread reads each shell message's header and metadata with it,"
+     " its signature checked, as the message arrives: wrapped to note waiting requests"),
     ("ipykernel.iostream.BackgroundSocket", "io_thread",
      "the IOPub socket's IO thread, whose queue a request's last display joins"),
     ("ipykernel.iostream.IOPubThread", "thread",
@@ -40,8 +36,8 @@ RELIED_ON = (
      "the same, for text a subprocess wrote"),
     ("ipykernel.kernelbase.Kernel", "_topic",
      "the IOPub topic of a message the kernel publishes itself"),
-    ("ipykernel.kernelbase.Kernel", "shell_channel_thread_main",
-     "sees each request as it arrives, while an earlier one still runs"),
+    ("ipykernel.kernelbase.Kernel", "shell_channel_thread",
+     "the thread that reads each shell message as it arrives, while an earlier one still runs"),
     ("ipykernel.kernelbase.Kernel", "set_parent",
      "every dispatched shell message (run or aborted) passes it"),
     ("ipykernel.kernelbase.Kernel", "finish_metadata",
@@ -57,6 +53,26 @@ def wrap_send(session, send):
     own = session.send
     session.send = send
     return own
+
+
+def see_arrivals(session, kernel, see) -> None:
+    """Call ``see`` with each shell message as it arrives, read and its
+    signature checked.  ipykernel's shell channel thread reads every shell
+    message's header and metadata (``deserialize`` without the content) to
+    route it before the main thread sees it: the message is seen there, at
+    no cost of its own.  A message that does not read is never seen."""
+    own = session.deserialize
+
+    def deserialize(*args, **kwargs):
+        msg = own(*args, **kwargs)
+        if threading.current_thread() is getattr(kernel, "shell_channel_thread", None):
+            try:
+                see(msg)
+            except Exception:  # noting a waiting request never costs the request
+                pass
+        return msg
+
+    session.deserialize = deserialize
 
 
 def cancel_on_sigint(kernel, future):
@@ -107,29 +123,3 @@ def take_execution_count(shell) -> int:
     takes it for a cell it runs (the shell's count moves on)."""
     shell.execution_count += 1
     return shell.execution_count - 1
-
-
-class RawRequest:
-    """A shell message as ipykernel's shell channel thread receives it, not yet
-    deserialized: only its header is read on arrival (the shell channel
-    thread stands between every request and the kernel's main thread); the
-    metadata and the signature are read on demand."""
-
-    def __init__(self, session, msg):
-        _, frames = session.feed_identities(msg, copy=False)
-        self._session = session
-        #: signature, header, parent header, metadata, content (zmq frames, or bytes)
-        self._frames = frames[:5]
-        self.header: dict = json.loads(bytes(frames[1]))
-
-    def metadata(self) -> object:
-        return json.loads(bytes(self._frames[3]))
-
-    def signed(self) -> bool:
-        """ipykernel checks the signature next and never dispatches a message
-        that fails it: check it here too, or its entry would stay."""
-        session = self._session
-        if session.auth is None:
-            return True
-        parts = [bytes(frame) for frame in self._frames]
-        return hmac.compare_digest(parts[0], session.sign(parts[1:5]))

@@ -34,6 +34,7 @@ from ..present.view import CellView
 from ..vocabulary import ABORTED, CLEAN, INTERNAL, KEEP
 from .displays import Displays
 from .execution import Request, Walk, internal_error
+from . import internals
 from .interrupts import Interrupts
 from .publish import Publisher
 from .request import MetadataReader, WaitingRequests
@@ -100,6 +101,7 @@ class ReactiveKernel(IPythonKernel):
         self.metadata_reader = MetadataReader(self.log)
         #: execute requests received but not yet dispatched
         self.waiting = WaitingRequests(self.metadata_reader)
+        internals.see_arrivals(self.session, self, lambda msg: self.waiting.arrived(msg))
         #: ids given by ``%%cell NAME``: readable, so notes show them
         self.cell_names: set[str] = set()
         self._report = None
@@ -148,11 +150,6 @@ class ReactiveKernel(IPythonKernel):
         return magics.reactive(line)
 
     # -- requests waiting behind the running one -----------------------------------
-    async def shell_channel_thread_main(self, msg):
-        """Each request as it arrives, while an earlier one may still run."""
-        self.waiting.arrived(self.session, msg)
-        await super().shell_channel_thread_main(msg)
-
     def set_parent(self, ident, parent, channel="shell"):
         """Every shell message dispatched (run or aborted) passes here."""
         super().set_parent(ident, parent, channel)

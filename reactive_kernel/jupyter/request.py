@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 from ..core.secrets import mask
 from ..vocabulary import MODES, Mode
-from .internals import RawRequest
 
 
 class RequestMeta(NamedTuple):
@@ -71,35 +70,25 @@ class MetadataReader:
 
 
 class WaitingRequests:
-    """Execute requests received but not yet dispatched.  Only their ids are
-    read as they arrive; their cell ids and signatures when a cascade asks
-    which cells wait, which is rare next to requests arriving.  A request
-    whose signature fails is never dispatched (ipykernel drops it): it is
-    dropped here when found, and looked for whenever the waiting requests
-    have doubled, so a client signing wrongly cannot make them grow."""
+    """Execute requests received but not yet dispatched, as ipykernel's shell
+    channel thread read them (:func:`.internals.see_arrivals`: signature
+    checked, so a forged request is never seen).  Their cell ids are read
+    from their metadata when a cascade asks which cells wait, which is rare
+    next to requests arriving."""
 
     def __init__(self, reader: MetadataReader):
         self._reader = reader
-        #: msg_id -> the request as it arrived
-        self._waiting: dict[str, RawRequest] = {}
-        #: msg_id -> its cell id (None: it has none), once read and its signature checked
+        #: msg_id -> the request's metadata as it arrived
+        self._waiting: dict[str, object] = {}
+        #: msg_id -> its cell id (None: it has none), once read
         self._cells: dict[str, str | None] = {}
-        #: how many may wait before the unchecked ones' signatures are checked
-        self._check_at = 64
 
-    def arrived(self, session, msg) -> None:
-        """A raw shell message, seen as it arrives (perhaps while an earlier
-        request runs); a bad one is ipykernel's to report."""
-        try:
-            raw = RawRequest(session, msg)
-            header = raw.header
-            if header.get("msg_type") == "execute_request" and not header.get("subshell_id"):
-                self._waiting[header["msg_id"]] = raw
-                if len(self._waiting) >= self._check_at:
-                    self.cells()
-                    self._check_at = max(64, 2 * len(self._waiting))
-        except Exception:
-            pass
+    def arrived(self, msg: dict) -> None:
+        """A shell message, read as it arrives (perhaps while an earlier
+        request runs)."""
+        header = msg["header"]
+        if header.get("msg_type") == "execute_request" and not header.get("subshell_id"):
+            self._waiting[header["msg_id"]] = msg.get("metadata")
 
     def dispatched(self, parent: dict) -> None:
         """A shell message is handled (run or aborted): it waits no more."""
@@ -108,17 +97,11 @@ class WaitingRequests:
             self._cells.pop(msg_id, None)
 
     def cells(self) -> set[str]:
-        """The cell ids of the requests waiting (forged ones dropped)."""
+        """The cell ids of the requests waiting."""
         found = set()
-        for msg_id, raw in list(self._waiting.items()):  # (the other thread adds and removes)
+        for msg_id, metadata in list(self._waiting.items()):  # (the other thread adds and removes)
             if msg_id not in self._cells:
-                try:
-                    if not raw.signed():
-                        self._waiting.pop(msg_id, None)
-                        continue
-                    cell = self._reader.read(raw.metadata()).cell_id
-                except Exception:
-                    cell = None
+                cell = self._reader.read(metadata).cell_id
                 if msg_id in self._waiting:  # (not dispatched meanwhile)
                     self._cells[msg_id] = cell
             cell = self._cells.get(msg_id)
