@@ -4,6 +4,8 @@ Whether a cell awaits is asked of its text once, and ``run_cell_async``
 answers for its signature at once."""
 import inspect
 
+import pytest
+from IPython.core import prefilter
 from IPython.core.async_helpers import _should_be_async
 from IPython.core.inputtransformer2 import TransformerManager
 from IPython.core.interactiveshell import InteractiveShell
@@ -95,3 +97,94 @@ def test_a_silent_cells_display_is_published_before_idle(kernel):
         (own,) = kernel.execute(f"v{i} = {i}", f"c{i}").messages
         assert own["msg_type"] == "display_data" and is_anchor(own["content"]["data"])
         assert own["content"]["transient"]["display_id"] == display_id(f"c{i}")
+
+
+@pytest.fixture(scope="module")
+def shell():
+    return ReactiveShell()
+
+
+#: (cell, the namespace before, after, names moved, kept): a one-line cell's
+#: transform is kept across names moving only when IPython's would not change
+MOVES = [
+    ("x = 1", {"x": 1}, {}, {"x"}, True),  # a clean rerun: its own name cleared
+    ("y = x + 1", {"x": 1, "y": 2}, {"y": 2}, {"x"}, True),  # not its first name
+    ("a = 1\nb = a", {"a": 1}, {}, {"a", "b"}, True),  # two lines: never against the namespace
+    ("%time z = 1", {"get_ipython": 1}, {}, {"get_ipython"}, True),  # the prefilter sees the magic call
+    ("%time z = 1", {"z": 1}, {}, {"z"}, True),
+    ("pwd", {"pwd": 5}, {}, {"pwd"}, False),  # the variable gone: the magic again
+    ("pwd", {}, {"pwd": 5}, {"pwd"}, False),  # a later cell's variable put back
+    ("ls -l", {}, {"ls": 1}, {"ls"}, False),  # an alias
+    ("m", {"m": "MACRO"}, {}, {"m"}, False),  # a macro then
+    ("m", {}, {"m": "MACRO"}, {"m"}, False),  # a macro now
+    ("shout", {}, {"shout": "AUTOCALL"}, {"shout"}, False),
+]
+
+
+def _value(value):
+    from IPython.core.autocall import IPyAutocall
+    from IPython.core.macro import Macro
+
+    if value == "MACRO":
+        return Macro("print('macro')\n")
+    if value == "AUTOCALL":
+        return type("Shout", (IPyAutocall,), {"__call__": lambda self: None})()
+    return value
+
+
+def _move(shell, code, before, after, moved):
+    """Transform ``code`` against ``before``, change the namespace to ``after``
+    and say which names moved; whether the transform was kept, asserting a
+    kept one is what IPython gives now."""
+    names = set(before) | set(after)
+    saved = {n: shell.user_ns.pop(n) for n in names if n in shell.user_ns}
+    shell.user_ns.update({n: _value(v) for n, v in before.items()})
+    shell.forget_transform()
+    first = shell.transform_cell(code)
+    for name in names:
+        shell.user_ns.pop(name, None)
+    shell.user_ns.update({n: _value(v) for n, v in after.items()})
+    shell.forget_transform(moved)
+    kept = shell._transformed is not None
+    if kept:
+        assert shell.transform_cell(code) == first == InteractiveShell.transform_cell(shell, code)
+    for name in names:
+        shell.user_ns.pop(name, None)
+    shell.user_ns.update(saved)
+    return kept
+
+
+@pytest.mark.parametrize("code,before,after,moved,kept", MOVES, ids=[f"{m[0]!r} {sorted(m[3])}" for m in MOVES])
+def test_a_transform_is_kept_across_moved_names_only_when_ipythons_is_the_same(shell, code, before, after, moved,
+                                                                               kept):
+    assert _move(shell, code, before, after, moved) is kept
+
+
+def test_a_transform_is_forgotten_when_ipython_reads_more_than_the_first_name(shell):
+    assert _move(shell, "x = 1", {"x": 1}, {}, {"x"})
+    shell.autocall = 1
+    try:
+        assert not _move(shell, "x = 1", {"x": 1}, {}, {"x"})
+    finally:
+        shell.autocall = 0
+    shell.input_transformers_post.append(lambda lines: lines)
+    try:
+        assert not _move(shell, "a = 1\nb = a", {"a": 1}, {}, {"a"})
+    finally:
+        shell.input_transformers_post.pop()
+    manager = shell.prefilter_manager
+
+    class Checker(prefilter.PrefilterChecker):
+        def check(self, line_info):
+            return None
+
+    checker = Checker(shell=shell, prefilter_manager=manager)
+    try:
+        assert not _move(shell, "x = 1", {"x": 1}, {}, {"x"})
+    finally:
+        manager.unregister_checker(checker)
+    assert _move(shell, "x = 1", {"x": 1}, {}, {"x"})
+    shell.user_ns["x"] = 1
+    shell.transform_cell("x = 1")
+    shell.forget_transform()  # a new request: forgotten whatever moved
+    assert shell._transformed is None

@@ -124,7 +124,7 @@ class Run(Verdicts):
         self._status: dict[str, str] = {}
         self._before: dict | None = None
         self._hidden: Stash | None = None
-        self.names_moved = False
+        self.names_moved: frozenset[str] = frozenset()
         #: the generator states the step about to run starts from (``Cell.seen``)
         self._seen: dict[str, Any] = {}
         self._cancelled: dict[str, str | None] = {}
@@ -314,9 +314,9 @@ class Run(Verdicts):
         before.put_back(outside)
         self._saved.put_back(outside)
         later = self._later_names(cell)
-        #: names left the namespace for this step: IPython reads ``pwd`` as a
-        #: magic only while no variable has the name, so transform again
-        self.names_moved = bool(cleared or later)
+        #: names that left the namespace or came back for this step: IPython
+        #: reads ``pwd`` as a magic only while no variable has the name
+        self.names_moved = frozenset(cleared).union(outside, later)
         self._hidden = Stash(engine.namespace, later)
         self._hidden.take()
         self._aside = Aside(later - cell.names.writes)  # a file it rewrites or deletes is its own

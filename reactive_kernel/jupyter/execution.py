@@ -117,7 +117,7 @@ class Walk:
                 self.shell.explain_missing = (
                     lambda name, running=step.cell.id: missing_name_message(self.engine, running, name))
                 if self.run.names_moved:
-                    self.shell.forget_transform()
+                    self.shell.forget_transform(self.run.names_moved)
                 if step.role == TARGET:
                     reply = await self._target(step)
                     if self._unfinished is not None:

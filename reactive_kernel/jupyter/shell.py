@@ -15,7 +15,9 @@ Memos:
   a cascade) is not tokenized again.
 - The whole transform, which adds the dynamic ones (a single line such as
   ``ls`` is a magic or a name depending on the namespace), is kept for one
-  cell and forgotten at every request, so namespace changes are always seen.
+  cell and forgotten at every request, so namespace changes are always seen;
+  within a request, when names leave the namespace or come back for a step,
+  only if they can change it (:meth:`ReactiveShell.forget_transform`).
 - Whether a transformed text awaits at top level depends on the text alone.
 - ``run_cell_async`` carries its signature (:func:`_knowing_its_signature`).
 """
@@ -25,10 +27,15 @@ from ..pristine import BUILTINS as __builtins__  # noqa: F401  (see pristine.py)
 
 import contextlib
 import inspect
+import re
 import sys
 import types
+from typing import Iterable
 
+from IPython.core import prefilter
+from IPython.core.autocall import IPyAutocall
 from IPython.core.inputtransformer2 import TransformerManager
+from IPython.core.macro import Macro
 from ipykernel.zmqshell import ZMQInteractiveShell
 from traitlets import Instance
 
@@ -36,6 +43,18 @@ from .internals import prompt_shown
 
 #: distinct cell texts whose static transform is kept
 _KEPT = 512
+
+#: a line's first name, as IPython's prefilter splits the line (``splitinput.line_split``)
+_HEAD = re.compile(r"[^\S\n]*(?:[,;/%]|!!?|\?\??)?[^\S\n]*%{0,2}([^\W\d]\w*)")
+
+#: IPython's own prefilter checkers: of a one-line cell they look up only its
+#: first name (as a macro or autocall object, as a variable shadowing a magic)
+_CHECKERS = frozenset({prefilter.EmacsChecker, prefilter.MacroChecker, prefilter.IPyAutocallChecker,
+                       prefilter.AssignmentChecker, prefilter.AutoMagicChecker, prefilter.PythonOpsChecker,
+                       prefilter.AutocallChecker})
+
+#: values IPython's prefilter runs in their own way when a line starts with their name
+_SPECIAL = (Macro, IPyAutocall)
 
 
 class StaticTransforms(TransformerManager):
@@ -86,7 +105,9 @@ class ReactiveShell(ZMQInteractiveShell):
 
     input_transformer_manager = Instance(StaticTransforms, ())
 
-    _transformed: tuple[str, str] | None = None
+    #: the cell's transform kept: (raw, transformed, the first name of its one
+    #: line, whether that name held a macro or an autocall object then)
+    _transformed: tuple[str, str, str | None, bool] | None = None
     #: while a planned cell runs: why a name it reads is undefined, if the
     #: engine knows (only a later cell binds it)
     explain_missing = None
@@ -97,11 +118,36 @@ class ReactiveShell(ZMQInteractiveShell):
         if memo is not None and memo[0] == raw_cell:
             return memo[1]
         result = super().transform_cell(raw_cell)
-        self._transformed = (raw_cell, result)
+        head = self._dynamic_head(raw_cell)
+        self._transformed = (raw_cell, result, head, isinstance(self.user_ns.get(head), _SPECIAL))
         return result
 
-    def forget_transform(self) -> None:
-        self._transformed = None
+    def forget_transform(self, moved: Iterable[str] | None = None) -> None:
+        """Transform the next cell anew; with ``moved``, names that left the
+        namespace or came back since, only if they can change the kept one.
+        IPython transforms only a one-line cell against the namespace, and
+        there looks up only its first name: as a macro or an autocall object,
+        and, when the name is a magic's, as a variable that shadows it."""
+        memo = self._transformed
+        if memo is None or moved is None or memo[3] or self.input_transformers_post:
+            self._transformed = None
+            return
+        head = memo[2]
+        if head is None or head not in moved:
+            return
+        manager = self.prefilter_manager
+        if (self.autocall or manager.transformers or not {type(c) for c in manager.checkers} <= _CHECKERS
+                or self.find_magic(head) is not None or isinstance(self.user_ns.get(head), _SPECIAL)):
+            self._transformed = None
+
+    def _dynamic_head(self, raw_cell: str) -> str | None:
+        """The first name of the cell's one line after the static transforms
+        (None: more lines, which IPython transforms without the namespace)."""
+        cell = self.input_transformer_manager.transform_cell(raw_cell)
+        if len(cell.splitlines()) != 1:
+            return None
+        match = _HEAD.match(cell)
+        return match.group(1) if match else None
 
     _awaiting: dict[str, bool] | None = None
 
