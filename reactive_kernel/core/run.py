@@ -101,8 +101,10 @@ class Run(Verdicts):
         #: descendants run only to replay their change of such an object:
         #: Run All's object has it, and the plan's cells may hold that object
         self._replays: set[str] = set()
-        #: ``id`` of the value of each name a rebuild writes, before its step
-        self._ids_before: dict[str, int] = {}
+        #: the value of each name a rebuild writes, before its step: its
+        #: ``id`` and a weak reference (an id alone may be a new object's,
+        #: the old one freed), None where the type takes none
+        self._before_step: dict[str, tuple[int, weakref.ref | None]] = {}
         #: names the finishing step's rebuild took as fresh, not yet confirmed
         self._taken: set[str] = set()
         #: names of the finishing step compared by the digest of a later cell's overwrite
@@ -300,8 +302,8 @@ class Run(Verdicts):
         engine, cell = self.engine, step.cell
         namespace, owner_of = engine.namespace, engine.ledger.owner_of
         self._old = comparable_values(cell, namespace, owner_of)
-        self._ids_before = {n: id(namespace[n]) for n in cell.names.writes if n in namespace} \
-            if cell.id in self._rebuilds else {}
+        self._before_step = {n: (id(namespace[n]), weakly(namespace[n])) for n in cell.names.writes
+                             if n in namespace} if cell.id in self._rebuilds else {}
         note_overwritten(cell, namespace, owner_of, engine.cells)
         self._readers_before = self._readers_of_bindings(cell)
         cleared = engine.clear(cell) if step.mode == CLEAN and cell.id else []

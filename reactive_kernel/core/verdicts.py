@@ -101,7 +101,7 @@ class Verdicts:
         fresh for the cells that change it after."""
         engine = self.engine
         namespace, history = engine.namespace, engine.history
-        if old is None or name not in namespace or id(namespace[name]) == self._ids_before.get(name):
+        if old is None or name not in namespace or self._kept_from_before(name):
             return False
         if type(self._old.get(name)) is Digest and name in self._overwritten:
             return False  # its content was compared, and differs
@@ -114,6 +114,17 @@ class Verdicts:
         self._fresh[name] = (cell.id, new)
         self._taken.add(name)
         return True
+
+    def _kept_from_before(self, name: str) -> bool:
+        """Whether ``name`` holds the very object it held before the step.
+        The same ``id`` alone is not enough: the old object may have been
+        freed and the new one allocated at its address (allocation order
+        decided whether a rebuilt frame counted as new)."""
+        before = self._before_step.get(name)
+        value = self.engine.namespace[name]
+        if before is None or before[0] != id(value):
+            return False
+        return before[1] is None or before[1]() is value
 
     def _dropped(self, cell: Cell) -> set[int]:
         """The ids of the values the run set aside that nothing puts back: the
