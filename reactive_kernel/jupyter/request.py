@@ -93,8 +93,8 @@ class WaitingRequests:
     def dispatched(self, parent: dict) -> None:
         """A shell message is handled (run or aborted): it waits no more."""
         msg_id = parent.get("header", {}).get("msg_id")
-        if self._waiting.pop(msg_id, None) is not None:
-            self._cells.pop(msg_id, None)
+        self._waiting.pop(msg_id, None)
+        self._cells.pop(msg_id, None)
 
     def cells(self) -> set[str]:
         """The cell ids of the requests waiting."""
