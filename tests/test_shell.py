@@ -188,3 +188,18 @@ def test_a_transform_is_forgotten_when_ipython_reads_more_than_the_first_name(sh
     shell.transform_cell("x = 1")
     shell.forget_transform()  # a new request: forgotten whatever moved
     assert shell._transformed is None
+
+
+def test_a_first_name_whose_object_raises_when_looked_at_is_transformed_as_ipython_does(shell):
+    class Hostile:
+        def __getattribute__(self, name):
+            raise RuntimeError(name)
+
+    shell.user_ns["hostile"] = Hostile()
+    try:
+        shell.forget_transform()
+        assert shell.transform_cell("hostile.append(1)") == InteractiveShell.transform_cell(shell, "hostile.append(1)")
+        shell.forget_transform({"hostile"})
+        assert shell._transformed is None  # looked at again, by IPython
+    finally:
+        del shell.user_ns["hostile"]

@@ -86,6 +86,16 @@ def _remember(memo: dict, key: str, value):
     return value
 
 
+def _special(value) -> bool:
+    """Whether IPython's prefilter runs a line starting with ``value``'s name
+    in its own way.  A user object that raises when looked at counts as
+    special: the cell is then transformed again, by IPython itself."""
+    try:
+        return isinstance(value, _SPECIAL)
+    except Exception:
+        return True
+
+
 def _knowing_its_signature(function: types.FunctionType) -> types.FunctionType:
     """``function`` itself (same code, globals, defaults, closure) carrying
     its signature, which :func:`inspect.signature` then returns at once."""
@@ -119,7 +129,7 @@ class ReactiveShell(ZMQInteractiveShell):
             return memo[1]
         result = super().transform_cell(raw_cell)
         head = self._dynamic_head(raw_cell)
-        self._transformed = (raw_cell, result, head, isinstance(self.user_ns.get(head), _SPECIAL))
+        self._transformed = (raw_cell, result, head, _special(self.user_ns.get(head)))
         return result
 
     def forget_transform(self, moved: Iterable[str] | None = None) -> None:
@@ -137,7 +147,7 @@ class ReactiveShell(ZMQInteractiveShell):
             return
         manager = self.prefilter_manager
         if (self.autocall or manager.transformers or not {type(c) for c in manager.checkers} <= _CHECKERS
-                or self.find_magic(head) is not None or isinstance(self.user_ns.get(head), _SPECIAL)):
+                or self.find_magic(head) is not None or _special(self.user_ns.get(head))):
             self._transformed = None
 
     def _dynamic_head(self, raw_cell: str) -> str | None:
