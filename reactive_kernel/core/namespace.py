@@ -152,6 +152,14 @@ def weakly(value) -> weakref.ref | None:
         return None
 
 
+def same_object(value, identity: int, ref: weakref.ref | None) -> bool:
+    """Whether ``value`` is the object remembered by its ``id`` and a weak
+    reference (:func:`weakly`).  The id alone may be a new object's: the old
+    one freed, the new one allocated at its address.  Without a reference
+    (the type takes none) the id is all there is."""
+    return id(value) == identity and (ref is None or ref() is value)
+
+
 class Watch:
     """What a run may change, taken in time proportional to what the cell
     names: the identities held by the names it may bind, the namespace's size
@@ -208,7 +216,7 @@ class Watch:
                 if value is MISSING:
                     deleted.add(name)
                     continue
-            if value is not MISSING and (id(value) != old or (ref is not None and ref() is not value)):
+            if value is not MISSING and not same_object(value, old, ref):
                 changed.add(name)
         watched = set(self.names)
         anchor = next((k for k in self.newest if k not in watched), None)

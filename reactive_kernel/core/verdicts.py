@@ -18,7 +18,7 @@ from typing import Any, AbstractSet
 from .cell import Cell
 from .digests import Digest, unheld
 from .mutation import read_only
-from .namespace import MISSING, weakly
+from .namespace import MISSING, same_object, weakly
 from .planner import downstream
 from .resources import RANDOM_PREFIX, fingerprint, is_resource
 from .sameness import reproduced
@@ -121,10 +121,7 @@ class Verdicts:
         freed and the new one allocated at its address (allocation order
         decided whether a rebuilt frame counted as new)."""
         before = self._before_step.get(name)
-        value = self.engine.namespace[name]
-        if before is None or before[0] != id(value):
-            return False
-        return before[1] is None or before[1]() is value
+        return before is not None and same_object(self.engine.namespace[name], *before)
 
     def _dropped(self, cell: Cell) -> set[int]:
         """The ids of the values the run set aside that nothing puts back: the
